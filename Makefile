@@ -1,0 +1,24 @@
+# The two commands of the README. Both do all set-up first (idempotent).
+SHELL := /bin/bash
+VENV ?= $(CURDIR)/.venv
+CKAN := $(VENV)/bin/ckan
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup setup-test bench clean-db
+
+setup:
+	bash deploy/setup.sh run
+
+setup-test:
+	bash deploy/setup.sh test
+
+run: setup
+	@echo "Portal: http://$(HOST):$(PORT)  (accounts: see README or 'ckan sanyi load-demo' output above)"
+	$(CKAN) -c deploy/ckan.ini run --host $(HOST) --port $(PORT)
+
+test: setup-test
+	bash tests/run.sh
+
+bench: setup
+	$(VENV)/bin/python bench/search.py --ini deploy/ckan.ini

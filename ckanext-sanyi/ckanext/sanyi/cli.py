@@ -1,0 +1,62 @@
+"""``ckan sanyi ...`` commands: demo data, catalog import, overdue list, search index."""
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+__all__ = ["sanyi"]
+
+
+@click.group(short_help="三医 portal: demo data, imports, index, overdue resources")
+def sanyi() -> None:
+    pass
+
+
+@sanyi.command("load-demo")
+def load_demo() -> None:
+    """Load the first-batch catalog and products, organisations and demo accounts."""
+    from .demo import load
+    load(echo=click.echo)
+
+
+@sanyi.command("import-catalog")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--batch", default="", help="publication batch, e.g. 第一批")
+@click.option("--create-units/--no-create-units", default=True,
+              help="create an organisation for an unknown 数源单位")
+def import_catalog(path: str, batch: str, create_units: bool) -> None:
+    """Create or update catalog resources from a CSV or XLSX file (first-batch layout)."""
+    from .logic.importer import import_file
+    report = import_file(path, batch=batch, create_units=create_units, progress=True)
+    click.echo(report.summary())
+    for err in report.errors:
+        click.secho(f"  第 {err.row} 行 / row {err.row}: {err.message}", fg="red")
+    if report.errors:
+        raise click.exceptions.Exit(1)
+
+
+@sanyi.command("overdue")
+@click.option("--today", default=None, help="evaluate as of this ISO date")
+def overdue_cmd(today: str | None) -> None:
+    """List catalog resources past their next update due date."""
+    from .logic.overdue import overdue_resources
+    day = dt.date.fromisoformat(today) if today else None
+    rows = overdue_resources(today=day)
+    for r in rows:
+        click.echo(f"{r['next_due']}  +{r['days_overdue']:>4}d  {r['organization_title']}  "
+                   f"{r['title']}  ({r['name']})")
+    click.echo(f"{len(rows)} overdue / 逾期 {len(rows)} 项")
+
+
+@sanyi.group("search-index")
+def search_index() -> None:
+    """The search index (PostgreSQL by default)."""
+
+
+@search_index.command("rebuild")
+@click.option("--batch-size", default=500, show_default=True)
+def rebuild(batch_size: int) -> None:
+    """Re-index every dataset, with a progress bar."""
+    from .search.rebuild import rebuild_all
+    rebuild_all(batch_size=batch_size, progress=True)

@@ -1,0 +1,143 @@
+"""Template helpers (registered by the plugin's helpers blanket)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckanext.scheming.helpers import scheming_get_dataset_schema, scheming_language_text
+
+from . import roles
+from .domain import cycles
+
+__all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_choice_label", "sanyi_choice_labels",
+           "sanyi_organization_choices", "sanyi_catalog_choices", "sanyi_days_overdue",
+           "sanyi_home_stats", "sanyi_products", "sanyi_is_bureau_staff", "sanyi_list",
+           "sanyi_overdue_for_user", "sanyi_can_edit"]
+
+
+def sanyi_is_zh() -> bool:
+    try:
+        return tk.h.lang().startswith("zh")
+    except Exception:  # outside a request
+        return True
+
+
+def sanyi_t(zh: str, en: str) -> str:
+    """Pick the Chinese or the English text for the current UI language."""
+    return zh if sanyi_is_zh() else en
+
+
+def _field(dataset_type: str, field_name: str) -> dict | None:
+    schema = scheming_get_dataset_schema(dataset_type) or {}
+    for f in schema.get("dataset_fields", []):
+        if f["field_name"] == field_name:
+            return f
+    return None
+
+
+def sanyi_choice_label(field_name: str, value: str, dataset_type: str = "dataset",
+                       lang: str | None = None) -> str:
+    field = _field(dataset_type, field_name)
+    for c in (field or {}).get("choices", []):
+        if c["value"] == value:
+            return scheming_language_text(c["label"], lang or _lang())
+    return value
+
+
+def sanyi_choice_labels(field_name: str, values: Any, dataset_type: str = "dataset") -> list[str]:
+    return [sanyi_choice_label(field_name, v, dataset_type) for v in sanyi_list(values)]
+
+
+def sanyi_list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.startswith("[") else [value]
+        except ValueError:
+            value = [value]
+    return list(value)
+
+
+def _lang() -> str:
+    return "zh_Hans_CN" if sanyi_is_zh() else "en"
+
+
+def sanyi_organization_choices(field: dict) -> list[dict[str, str]]:
+    """Data units: every active organisation except the bureau and the operator."""
+    skip = {roles.bureau_org(), roles.operator_org()}
+    q = (model.Session.query(model.Group.name, model.Group.title)
+         .filter(model.Group.is_organization.is_(True), model.Group.state == "active")
+         .order_by(model.Group.title))
+    return [{"value": n, "label": t or n} for n, t in q if n not in skip]
+
+
+def sanyi_catalog_choices(field: dict) -> list[dict[str, str]]:
+    q = (model.Session.query(model.Package.name, model.Package.title)
+         .filter(model.Package.type == "dataset", model.Package.state == "active",
+                 model.Package.private.is_(False))
+         .order_by(model.Package.title).limit(5000))
+    return [{"value": n, "label": t or n} for n, t in q]
+
+
+def sanyi_days_overdue(pkg: dict, today: dt.date | None = None) -> int:
+    last, cycle = pkg.get("last_updated"), pkg.get("update_cycle")
+    if not last or not cycle:
+        return 0
+    try:
+        return cycles.days_overdue(dt.date.fromisoformat(str(last)[:10]), cycle,
+                                   today or dt.date.today())
+    except (ValueError, cycles.DomainError):
+        return 0
+
+
+def sanyi_home_stats() -> dict[str, Any]:
+    """The catalog's shape for the home page: resources per unit and per domain."""
+    result = tk.get_action("package_search")({}, {
+        "q": "", "fq": "+dataset_type:dataset", "rows": 0,
+        "facet.field": ["organization", "domain", "delivery_methods", "update_cycle"],
+        "facet.limit": -1})
+    facets = result["search_facets"]
+
+    def items(name: str) -> list[dict[str, Any]]:
+        rows = facets.get(name, {}).get("items", [])
+        return sorted(rows, key=lambda i: -i["count"])
+    products = tk.get_action("package_search")({}, {"q": "", "fq": "+dataset_type:product",
+                                                    "rows": 0})
+    return {"total": result["count"], "units": items("organization"),
+            "domains": items("domain"), "methods": items("delivery_methods"),
+            "cycles": items("update_cycle"), "products": products["count"]}
+
+
+def sanyi_products(limit: int = 8) -> list[dict[str, Any]]:
+    return tk.get_action("package_search")({}, {
+        "q": "", "fq": "+dataset_type:product", "rows": limit,
+        "sort": "title_string asc"})["results"]
+
+
+def sanyi_is_bureau_staff() -> bool:
+    return roles.is_bureau_staff(tk.g.userobj if tk.g.get("userobj") else None)
+
+
+def sanyi_can_edit(pkg: dict) -> bool:
+    return _can("package_update", {"id": pkg["id"]})
+
+
+def _can(action: str, data: dict) -> bool:
+    try:
+        tk.check_access(action, {"user": tk.g.user}, data)
+        return True
+    except tk.NotAuthorized:
+        return False
+
+
+def sanyi_overdue_for_user(limit: int = 50) -> list[dict[str, Any]]:
+    """Overdue resources of the organisations the current user can edit."""
+    from .logic import overdue
+    user = tk.g.get("userobj")
+    if not user:
+        return []
+    return overdue.overdue_resources(user=user, limit=limit)

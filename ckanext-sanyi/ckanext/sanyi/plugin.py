@@ -1,0 +1,111 @@
+"""Plugin glue for ckanext-sanyi: configuration, search engine, indexing hooks, facets."""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+
+from . import search
+from .helpers import sanyi_choice_label, sanyi_is_zh
+
+LIST_FIELDS = ("delivery_methods", "product_forms", "supplying_units", "source_resources")
+CHOICE_FIELDS = ("domain", "delivery_methods", "update_cycle", "grade_level", "open_attribute",
+                 "category", "product_forms", "status")
+FACETS = {
+    "dataset": [("organization", "数源单位", "Source unit"),
+                ("delivery_methods", "提供方式", "Delivery method"),
+                ("update_cycle", "更新周期", "Update cycle"),
+                ("domain", "领域", "Domain"),
+                ("grade_level", "分类分级", "Classification level"),
+                ("tags", "标签", "Tags")],
+    "product": [("category", "类别", "Category"),
+                ("product_forms", "产品形态", "Product form"),
+                ("supplying_units", "供给单位", "Supplying unit"),
+                ("status", "状态", "Status"),
+                ("tags", "标签", "Tags")],
+}
+
+
+@tk.blanket.actions
+@tk.blanket.auth_functions
+@tk.blanket.validators
+@tk.blanket.helpers
+@tk.blanket.blueprints
+@tk.blanket.cli
+@tk.blanket.config_declarations
+class SanyiPlugin(p.SingletonPlugin):
+    p.implements(p.IConfigurer)
+    p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IFacets, inherit=True)
+
+    # IConfigurer
+    def update_config(self, config: Any) -> None:
+        tk.add_template_directory(config, "templates")
+        tk.add_public_directory(config, "public")
+        search.install(config)
+
+    # IPackageController
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        for key in LIST_FIELDS:
+            value = pkg_dict.get(key)
+            if isinstance(value, str) and value.startswith("["):
+                pkg_dict[key] = json.loads(value)
+        dtype = pkg_dict.get("dataset_type", "dataset")
+        keywords: list[str] = []
+        for key in CHOICE_FIELDS:
+            values = pkg_dict.get(key)
+            for v in values if isinstance(values, list) else [values] if values else []:
+                keywords += [sanyi_choice_label(key, v, dtype, "zh_Hans_CN"),
+                             sanyi_choice_label(key, v, dtype, "en")]
+        data = json.loads(pkg_dict.get("validated_data_dict") or "{}")
+        org = data.get("organization") or {}
+        if dtype == "dataset":
+            pkg_dict["source_unit"] = org.get("name")
+        keywords += [org.get("title") or "", pkg_dict.get("scenario") or ""]
+        keywords += _unit_titles(pkg_dict.get("supplying_units") or [])
+        pkg_dict["index_keywords"] = " ".join(k for k in keywords if k)
+        fields = data.get("data_fields") or []
+        pkg_dict["index_text"] = " ".join(f.get("field_name", "") for f in fields
+                                          if isinstance(f, dict))
+        pkg_dict.pop("data_fields", None)
+        return pkg_dict
+
+    def after_dataset_search(self, search_results: dict[str, Any],
+                             search_params: dict[str, Any]) -> dict[str, Any]:
+        """Show choice labels (in the UI language) instead of stored codes in facets."""
+        dtype = "product" if "dataset_type:product" in (search_params.get("fq") or "") \
+            else "dataset"
+        for key, facet in search_results.get("search_facets", {}).items():
+            if key in CHOICE_FIELDS:
+                for item in facet.get("items", []):
+                    item["display_name"] = sanyi_choice_label(key, item["name"], dtype)
+            elif key == "supplying_units":
+                titles = dict(zip(facet_names := [i["name"] for i in facet.get("items", [])],
+                                  _unit_titles(facet_names)))
+                for item in facet.get("items", []):
+                    item["display_name"] = titles.get(item["name"], item["name"])
+        return search_results
+
+    # IFacets
+    def dataset_facets(self, facets_dict: OrderedDict, package_type: str) -> OrderedDict:
+        chosen = FACETS.get(package_type)
+        if not chosen:
+            return facets_dict
+        zh = sanyi_is_zh()
+        return OrderedDict((k, z if zh else e) for k, z, e in chosen)
+
+    def organization_facets(self, facets_dict: OrderedDict, organization_type: str,
+                            package_type: str | None) -> OrderedDict:
+        return self.dataset_facets(facets_dict, package_type or "dataset")
+
+
+def _unit_titles(names: list[str]) -> list[str]:
+    if not names:
+        return []
+    import ckan.model as model
+    rows = dict(model.Session.query(model.Group.name, model.Group.title)
+                .filter(model.Group.name.in_(names)))
+    return [rows.get(n) or n for n in names]

@@ -1,0 +1,108 @@
+"""A stand-in for the pysolr connection CKAN's search layer talks to.
+
+``ckan.lib.search`` calls ``make_connection()`` and then ``add``/``delete``/``commit``/
+``search`` with Solr parameters. This object accepts exactly those calls and answers them
+from a ``SearchBackend``, so CKAN's own document building, ``before_dataset_index`` hooks,
+permission labels and result handling all keep working unchanged.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from . import syntax
+from .backend import SearchBackend, SearchRequest, prepare
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Results:
+    """The parts of ``pysolr.Results`` that CKAN reads."""
+    docs: list[dict[str, Any]]
+    hits: int
+    facets: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __iter__(self):
+        return iter(self.docs)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None]
+    return [str(value)]
+
+
+def parse_sort(value: str | None) -> tuple[tuple[str, bool], ...]:
+    """'score desc, metadata_modified desc' -> (('score', True), ...)."""
+    out = []
+    for part in (value or "").split(","):
+        bits = part.split()
+        if not bits:
+            continue
+        direction = bits[1].lower() if len(bits) > 1 else "asc"
+        if direction not in ("asc", "desc"):
+            raise syntax.QuerySyntaxError(f"Unknown sort order {part!r}")
+        out.append((bits[0], direction == "desc"))
+    return tuple(out) or (("score", True),)
+
+
+def build_request(q: str | None, params: dict[str, Any]) -> SearchRequest:
+    q_node = syntax.parse(q if q not in (None, "*:*") else None)
+    filters = [syntax.parse(f) for f in _as_list(params.get("fq"))]
+    facet_on = str(params.get("facet", "false")).lower() == "true"
+    fl = " ".join(_as_list(params.get("fl"))) or "*"  # Solr returns every stored field
+    return SearchRequest(
+        query=syntax.conjoin([q_node, *filters]),
+        rank_texts=tuple(t.value for t in syntax.text_values(q_node) if not t.field
+                         or t.field in ("title", "notes", "text")),
+        facet_fields=tuple(_as_list(params.get("facet.field"))) if facet_on else (),
+        facet_limit=int(params.get("facet.limit", 50) or 50),
+        facet_mincount=int(params.get("facet.mincount", 1) or 1),
+        sort=parse_sort(params.get("sort")),
+        rows=int(params.get("rows", 10)),
+        start=int(params.get("start", 0)),
+        fields=tuple(f for f in fl.replace(",", " ").split() if f),
+    )
+
+
+class SolrCompatConnection:
+    url = "sanyi-search://backend"
+
+    def __init__(self, backend: SearchBackend, facet_fields: Iterable[str]):
+        self.backend = backend
+        self.facet_fields = tuple(facet_fields)
+
+    def add(self, docs: list[dict[str, Any]], commit: bool | None = None, **_: Any) -> None:
+        self.backend.add([prepare(d, self.facet_fields) for d in docs])
+
+    def delete(self, id: str | None = None, q: str | None = None,
+               commit: bool | None = None, **_: Any) -> None:
+        if id is not None:
+            node: syntax.Node = syntax.Term("id", id)
+        elif q is not None:
+            node = syntax.parse(q)
+        else:
+            raise ValueError("delete needs id or q")
+        self.backend.delete(node)
+
+    def commit(self, **_: Any) -> None:
+        self.backend.commit()
+
+    def search(self, q: str | None = None, **params: Any) -> Results:
+        try:
+            request = build_request(q, params)
+        except (syntax.QuerySyntaxError, ValueError) as e:
+            from ckan.lib.search.common import SearchQueryError
+            raise SearchQueryError(str(e)) from e
+        result = self.backend.search(request)
+        facet_fields = {f: [x for kv in counts.items() for x in kv]
+                        for f, counts in result.facets.items()}
+        return Results(docs=result.docs, hits=result.hits,
+                       facets={"facet_fields": facet_fields})

@@ -1,0 +1,257 @@
+"""Parse the subset of Solr query syntax that CKAN itself emits.
+
+CKAN builds ``q`` and ``fq`` strings in Solr syntax (views, actions, dictizers, the
+index's delete queries). Backends do not speak Solr, so this module turns those strings
+into a small typed tree that each backend compiles to its own language.
+
+Supported: ``field:value``, ``field:"phrase"``, ``field:(a OR b)``, ``field:[a TO b]``,
+``field:prefix*``, ``field:*``, ``*:*``, bare words and phrases (full text), ``+``/``-``/
+``NOT``/``!`` prefixes, ``AND``/``&&``/``OR``/``||``, parentheses and backslash escapes.
+Juxtaposition means AND (CKAN sends ``q.op=AND``). Pure Python: no CKAN import.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+
+class QuerySyntaxError(ValueError):
+    """The query string cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class MatchAll:
+    pass
+
+
+@dataclass(frozen=True)
+class Text:
+    """Full-text match; ``field`` None means the catch-all text field."""
+    value: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Term:
+    """Exact match of a (string) field value."""
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Prefix:
+    field: str
+    prefix: str  # "" means "field exists"
+
+
+@dataclass(frozen=True)
+class Range:
+    field: str
+    low: str | None  # None is an open bound (``*``)
+    high: str | None
+    include_low: bool = True
+    include_high: bool = True
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+Node = Union[MatchAll, Text, Term, Prefix, Range, And, Or, Not]
+
+# Solr "text" fields: values are analysed, so a match is a full-text match.
+TEXT_FIELDS = frozenset({
+    "text", "title", "notes", "res_name", "res_description", "author", "maintainer",
+    "title_ngram", "name_ngram",
+})
+
+_SPECIAL = set('()[]{}":')
+
+
+def _tokenize(s: str) -> list[tuple[str, str]]:
+    """Split into (kind, text) tokens: word, phrase, lparen, rparen, colon, range."""
+    out: list[tuple[str, str]] = []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c.isspace():
+            i += 1
+        elif c == '"':
+            j, buf = i + 1, []
+            while j < n and s[j] != '"':
+                if s[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(s[j])
+                j += 1
+            if j >= n:
+                raise QuerySyntaxError("unterminated phrase")
+            out.append(("phrase", "".join(buf)))
+            i = j + 1
+        elif c in "([{" and out and out[-1][0] == "colon" and c != "(":
+            close = "]" if c == "[" else "}"
+            j = s.find(close, i)
+            if j < 0:
+                raise QuerySyntaxError("unterminated range")
+            out.append(("range", s[i:j + 1]))
+            i = j + 1
+        elif c == "(":
+            out.append(("lparen", c))
+            i += 1
+        elif c == ")":
+            out.append(("rparen", c))
+            i += 1
+        elif c == ":":
+            out.append(("colon", c))
+            i += 1
+        elif c in "+-!" and (i + 1 < n and not s[i + 1].isspace()):
+            out.append(("op", c))
+            i += 1
+        else:
+            j, buf = i, []
+            while j < n and not s[j].isspace() and s[j] not in _SPECIAL:
+                if s[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(s[j])
+                j += 1
+            if not buf:
+                raise QuerySyntaxError(f"unexpected character {c!r}")
+            out.append(("word", "".join(buf)))
+            i = j
+    return out
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]]):
+        self.toks = tokens
+        self.pos = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.toks[self.pos] if self.pos < len(self.toks) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise QuerySyntaxError("unexpected end of query")
+        self.pos += 1
+        return tok
+
+    def parse(self) -> Node:
+        if not self.toks:
+            return MatchAll()
+        node = self.or_expr()
+        if self.peek() is not None:
+            raise QuerySyntaxError(f"unexpected {self.peek()[1]!r}")
+        return node
+
+    def or_expr(self, field: str | None = None) -> Node:
+        parts = [self.and_expr(field)]
+        while self._is_word("OR", "||"):
+            self.pos += 1
+            parts.append(self.and_expr(field))
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def and_expr(self, field: str | None) -> Node:
+        parts = [self.unary(field)]
+        while True:
+            tok = self.peek()
+            if tok is None or tok[0] == "rparen" or self._is_word("OR", "||"):
+                break
+            if self._is_word("AND", "&&"):
+                self.pos += 1
+            parts.append(self.unary(field))
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def unary(self, field: str | None) -> Node:
+        tok = self.peek()
+        if tok and (tok[0] == "op" or self._is_word("NOT")):
+            self.pos += 1
+            child = self.unary(field)
+            return child if tok[1] == "+" else Not(child)
+        return self.primary(field)
+
+    def primary(self, field: str | None) -> Node:
+        kind, text = self.take()
+        if kind == "lparen":
+            node = self.or_expr(field)
+            if self.take()[0] != "rparen":
+                raise QuerySyntaxError("missing )")
+            return node
+        if kind == "word" and field is None and self.peek() and self.peek()[0] == "colon":
+            self.pos += 1
+            return self.field_value(text)
+        if kind == "phrase":
+            return _leaf(field, text, quoted=True)
+        if kind == "word":
+            return _leaf(field, text, quoted=False)
+        raise QuerySyntaxError(f"unexpected {text!r}")
+
+    def field_value(self, name: str) -> Node:
+        tok = self.peek()
+        if tok is None:
+            raise QuerySyntaxError(f"missing value for {name}")
+        if tok[0] == "range":
+            self.pos += 1
+            return _range(name, tok[1])
+        if name == "*" and tok == ("word", "*"):
+            self.pos += 1
+            return MatchAll()
+        return self.unary(name)
+
+    def _is_word(self, *words: str) -> bool:
+        tok = self.peek()
+        return bool(tok and tok[0] == "word" and tok[1] in words)
+
+
+def _leaf(field: str | None, value: str, quoted: bool) -> Node:
+    if field is None or field in TEXT_FIELDS:
+        if not quoted and value == "*":
+            return MatchAll()
+        return Text(value, None if field in (None, "text") else field)
+    if not quoted and value.endswith("*") and "*" not in value[:-1]:
+        return Prefix(field, value[:-1])
+    return Term(field, value)
+
+
+def _range(field: str, raw: str) -> Range:
+    inner = raw[1:-1].strip()
+    pieces = inner.split(" TO ")
+    if len(pieces) != 2:
+        raise QuerySyntaxError(f"bad range {raw!r}")
+    low, high = (p.strip().strip('"') for p in pieces)
+    return Range(field, None if low == "*" else low, None if high == "*" else high,
+                 raw[0] == "[", raw[-1] == "]")
+
+
+def parse(query: str | None) -> Node:
+    """Parse a Solr-style query string into a tree (empty or None: match all)."""
+    if query is None or not query.strip() or query.strip() in ('""', "''"):
+        return MatchAll()
+    return _Parser(_tokenize(query)).parse()
+
+
+def conjoin(nodes: list[Node]) -> Node:
+    """AND a list of nodes, dropping MatchAll."""
+    kept = [n for n in nodes if not isinstance(n, MatchAll)]
+    if not kept:
+        return MatchAll()
+    return kept[0] if len(kept) == 1 else And(tuple(kept))
+
+
+def text_values(node: Node) -> list[Text]:
+    """The positive full-text leaves of a tree (used for ranking)."""
+    if isinstance(node, Text):
+        return [node]
+    if isinstance(node, (And, Or)):
+        return [t for c in node.children for t in text_values(c)]
+    return []
