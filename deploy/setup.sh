@@ -113,10 +113,10 @@ INI
 
 step "database schema and migrations"
 "$CKAN" -c "$INI" db init >/dev/null
-"$CKAN" -c "$INI" db upgrade -p sanyi >/dev/null
+"$CKAN" -c "$INI" db pending-migrations --apply >/dev/null
 if [ "$MODE" = test ]; then
   "$CKAN" -c "$ROOT/test.ini" db init >/dev/null
-  "$CKAN" -c "$ROOT/test.ini" db upgrade -p sanyi >/dev/null
+  "$CKAN" -c "$ROOT/test.ini" db pending-migrations --apply >/dev/null
 fi
 
 if [ "$MODE" = run ]; then
