@@ -15,7 +15,9 @@ from .domain import cycles
 __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_choice_label", "sanyi_choice_labels",
            "sanyi_organization_choices", "sanyi_catalog_choices", "sanyi_days_overdue",
            "sanyi_home_stats", "sanyi_products", "sanyi_is_bureau_staff", "sanyi_list",
-           "sanyi_overdue_for_user", "sanyi_can_edit"]
+           "sanyi_overdue_for_user", "sanyi_can_edit", "sanyi_subfield_label",
+           "sanyi_org_links", "sanyi_package_links", "sanyi_bar_width", "sanyi_locale_url",
+           "sanyi_excerpt", "sanyi_overdue_text", "sanyi_label_facets"]
 
 
 def sanyi_is_zh() -> bool:
@@ -141,3 +143,105 @@ def sanyi_overdue_for_user(limit: int = 50) -> list[dict[str, Any]]:
     if not user:
         return []
     return overdue.overdue_resources(user=user, limit=limit)
+
+
+def sanyi_subfield_label(field_name: str, subfield_name: str, value: str,
+                         dataset_type: str = "dataset") -> str:
+    """Label of a choice inside a repeating field (e.g. data_fields → field_type)."""
+    for sub in (_field(dataset_type, field_name) or {}).get("repeating_subfields", []):
+        if sub["field_name"] == subfield_name:
+            for c in sub.get("choices", []):
+                if c["value"] == value:
+                    return scheming_language_text(c["label"], _lang())
+    return value or ""
+
+
+def sanyi_org_links(names: Any) -> list[dict[str, str]]:
+    """Organisations by name, in the given order, as ``{name, title}`` (unknown names kept)."""
+    names = [n for n in sanyi_list(names) if n]
+    if not names:
+        return []
+    rows = dict(model.Session.query(model.Group.name, model.Group.title)
+                .filter(model.Group.name.in_(names), model.Group.state == "active"))
+    return [{"name": n, "title": rows.get(n) or n, "known": n in rows} for n in names]
+
+
+def sanyi_package_links(names: Any) -> list[dict[str, str]]:
+    """Public active datasets by name, in the given order, as
+    ``{name, title, type, organization_title}`` (private or missing ones are left out)."""
+    names = [n for n in sanyi_list(names) if n]
+    if not names:
+        return []
+    q = (model.Session.query(model.Package.name, model.Package.title, model.Package.type,
+                             model.Group.title)
+         .outerjoin(model.Group, model.Group.id == model.Package.owner_org)
+         .filter(model.Package.name.in_(names), model.Package.state == "active",
+                 model.Package.private.is_(False)))
+    rows = {n: (t, ty, org) for n, t, ty, org in q}
+    return [{"name": n, "title": rows[n][0] or n, "type": rows[n][1],
+             "organization_title": rows[n][2] or ""}
+            for n in names if n in rows]
+
+
+def sanyi_bar_width(count: Any, largest: Any) -> float:
+    """Width in percent of a bar for ``count`` when the largest bar is ``largest``."""
+    try:
+        count, largest = float(count), float(largest)
+    except (TypeError, ValueError):
+        return 0.0
+    if largest <= 0 or count <= 0:
+        return 0.0
+    return round(max(2.0, min(100.0, 100.0 * count / largest)), 1)
+
+
+def sanyi_locale_url(locale: str) -> str:
+    """The current page in another UI language (as CKAN's language selector builds it)."""
+    try:
+        return tk.h.url_for(tk.h.current_url(), locale=locale)
+    except Exception:
+        return tk.h.url_for("home.index", locale=locale)
+
+
+def sanyi_excerpt(text: str | None, length: int = 120) -> str:
+    """Plain-text excerpt of markdown, cut by characters (CKAN's cuts at spaces, which
+    Chinese text has none of, so it would show only "...")."""
+    plain = " ".join(str(tk.h.markdown_extract(text or "", extract_length=0)).split())
+    if len(plain) <= length:
+        return plain
+    return plain[:length].rstrip(" ,，。;；、") + "…"
+
+
+def sanyi_overdue_text(days: int, short: bool = False) -> str:
+    """"已逾期 3 天" / "3 days overdue" (short: "3 天" / "3 days")."""
+    days = int(days or 0)
+    en = f"{days} day" + ("" if days == 1 else "s")
+    if short:
+        return sanyi_t(f"{days} 天", en)
+    return sanyi_t(f"已逾期 {days} 天", en + " overdue")
+
+
+_FACET_CHOICES = ("domain", "delivery_methods", "update_cycle", "grade_level", "open_attribute",
+                  "category", "product_forms", "status")
+
+
+def sanyi_label_facets(search_facets: Any, dataset_type: str = "dataset") -> str:
+    """Give facet items still showing a stored code (e.g. ``industrial``) their choice label.
+
+    The plugin's after_dataset_search labels facets already; this only fills in items it
+    left as codes (it recognises the product list by a string ``fq``, which CKAN turns into
+    a list before the hook runs). Returns "" so templates can call it in a ``set``.
+    """
+    if not isinstance(search_facets, dict):
+        return ""
+    for key in _FACET_CHOICES:
+        for item in (search_facets.get(key) or {}).get("items", []):
+            if item.get("display_name") in (None, "", item.get("name")):
+                item["display_name"] = sanyi_choice_label(key, item.get("name"), dataset_type)
+    return ""
+
+
+# Applications, merchants and entitlements (issue 4): helpers live in applications/helpers.py.
+from .applications.helpers import *  # noqa: E402,F401,F403
+from .applications.helpers import __all__ as _application_helpers  # noqa: E402
+
+__all__ += _application_helpers

@@ -76,8 +76,9 @@ class SanyiPlugin(p.SingletonPlugin):
     def after_dataset_search(self, search_results: dict[str, Any],
                              search_params: dict[str, Any]) -> dict[str, Any]:
         """Show choice labels (in the UI language) instead of stored codes in facets."""
-        dtype = "product" if "dataset_type:product" in (search_params.get("fq") or "") \
-            else "dataset"
+        fq = search_params.get("fq") or ""
+        fq = " ".join(fq) if isinstance(fq, list) else fq
+        dtype = "product" if "dataset_type:product" in fq else "dataset"
         for key, facet in search_results.get("search_facets", {}).items():
             if key in CHOICE_FIELDS:
                 for item in facet.get("items", []):
