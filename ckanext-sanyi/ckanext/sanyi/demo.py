@@ -100,6 +100,8 @@ def load(echo: Callable[[str], None] = print, today: dt.date | None = None) -> N
                 {"id": org_name, "username": name, "role": role})
     n = _load_products(site)
     echo(f"产品 / products: {n}")
+    from .pricing_glue import load_demo_prices
+    load_demo_prices(echo)
     if tk.config.get("ckanext.sanyi.demo_passwords"):
         echo("演示账号 / demo accounts (http://127.0.0.1:5000/user/login):")
         for name, password, fullname, *_ in ACCOUNTS:
@@ -146,7 +148,26 @@ def _load_products(site: str) -> int:
             context = {"user": site, "ignore_auth": True}
             if model.Package.get(data["name"]) is None:
                 tk.get_action("package_create")(context, data)
-            else:
+            elif not _same_product(data):
                 tk.get_action("package_patch")(context, dict(data, id=data["name"]))
             n += 1
     return n
+
+
+def _same_product(data: dict) -> bool:
+    """Is the stored product already ``data``? (then a re-run leaves it, and its history,
+    alone)"""
+    shown = tk.get_action("package_show")({"ignore_auth": True}, {"id": data["name"]})
+    if shown.get("state") != "active" or (shown.get("organization") or {}).get(
+            "name") != data["owner_org"]:
+        return False
+    for key, want in data.items():
+        if key in ("owner_org", "type", "name"):
+            continue
+        have = shown.get(key)
+        if isinstance(want, list):
+            if sorted(have or []) != sorted(want):
+                return False
+        elif (have or "") != (want or ""):
+            return False
+    return True
