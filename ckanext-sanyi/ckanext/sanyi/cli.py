@@ -25,10 +25,27 @@ def load_demo() -> None:
 @click.option("--batch", default="", help="publication batch, e.g. 第一批")
 @click.option("--create-units/--no-create-units", default=True,
               help="create an organisation for an unknown 数源单位")
-def import_catalog(path: str, batch: str, create_units: bool) -> None:
-    """Create or update catalog resources from a CSV or XLSX file (first-batch layout)."""
-    from .logic.importer import import_file
-    report = import_file(path, batch=batch, create_units=create_units, progress=True)
+@click.option("--user", default=None,
+              help="account the import is recorded under (default: the site user)")
+@click.option("--batch-size", default=1000, show_default=True,
+              help="rows validated, written and indexed per transaction")
+def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
+                   batch_size: int) -> None:
+    """Create or update catalog resources from a CSV or XLSX file (first-batch layout).
+
+    Bad rows are listed with their row number and reason (nothing of them is written;
+    the other rows are imported) and the command exits 1; a file that can't be read or
+    lacks required columns imports nothing and exits 2.
+    """
+    from .logic.importer import ImportFileError, import_file
+    try:
+        report = import_file(path, batch=batch, create_units=create_units, progress=True,
+                             user=user, batch_size=batch_size)
+    except ImportFileError as e:
+        for msgs in e.error_dict.values():
+            for msg in msgs if isinstance(msgs, list) else [msgs]:
+                click.secho(str(msg), fg="red", err=False)
+        raise click.exceptions.Exit(2)
     click.echo(report.summary())
     for err in report.errors:
         click.secho(f"  第 {err.row} 行 / row {err.row}: {err.message}", fg="red")
@@ -60,3 +77,25 @@ def rebuild(batch_size: int) -> None:
     """Re-index every dataset, with a progress bar."""
     from .search.rebuild import rebuild_all
     rebuild_all(batch_size=batch_size, progress=True)
+
+
+@sanyi.command("expire-entitlements")
+@click.option("--today", default=None, help="run as of this ISO date (default: today)")
+def expire_entitlements(today: str | None) -> None:
+    """Expire entitlements past their end date (idempotent; run daily from cron:
+    ``15 0 * * * ckan -c /etc/ckan/default/ckan.ini sanyi expire-entitlements``)."""
+    from dateutil.parser import isoparse
+
+    import ckan.plugins.toolkit as tk
+
+    from .applications.lifecycle import expire_due
+    try:
+        day = isoparse(today).date() if today else dt.date.today()
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date: {today}", param_hint="--today")
+    actor = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    done = expire_due(day, actor)
+    for ent_id in done:
+        click.echo(f"expired / 已到期 {ent_id}")
+    click.echo(f"{len(done)} entitlement(s) expired as of {day.isoformat()} / "
+               f"截至 {day.isoformat()} 共 {len(done)} 项授权到期")

@@ -7,10 +7,12 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultPermissionLabels
 
-from . import search
+from . import roles, search
 from .helpers import sanyi_choice_label, sanyi_is_zh
 
+BUREAU_LABEL = "sanyi-bureau-review"
 LIST_FIELDS = ("delivery_methods", "product_forms", "supplying_units", "source_resources")
 CHOICE_FIELDS = ("domain", "delivery_methods", "update_cycle", "grade_level", "open_attribute",
                  "category", "product_forms", "status")
@@ -36,8 +38,9 @@ FACETS = {
 @tk.blanket.blueprints
 @tk.blanket.cli
 @tk.blanket.config_declarations
-class SanyiPlugin(p.SingletonPlugin):
+class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IConfigurer)
+    p.implements(p.IPermissionLabels)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
 
@@ -89,6 +92,19 @@ class SanyiPlugin(p.SingletonPlugin):
                 for item in facet.get("items", []):
                     item["display_name"] = titles.get(item["name"], item["name"])
         return search_results
+
+    # IPermissionLabels: bureau staff see unapproved (private) products, which they review
+    def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
+        labels = super().get_dataset_labels(dataset_obj)
+        if dataset_obj.type == "product" and dataset_obj.private:
+            labels.append(BUREAU_LABEL)
+        return labels
+
+    def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
+        labels = super().get_user_dataset_labels(user_obj)
+        if getattr(user_obj, "is_authenticated", False) and roles.is_bureau_staff(user_obj.name):
+            labels.append(BUREAU_LABEL)
+        return labels
 
     # IFacets
     def dataset_facets(self, facets_dict: OrderedDict, package_type: str) -> OrderedDict:

@@ -33,12 +33,45 @@ def sanyi_mark_updated(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
 @tk.side_effect_free
 def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
-    """Catalog resources past their due date that the calling user can edit.
+    """Catalog resources past their due date in the organisations the caller can edit
+    (a sysadmin: all of them).
 
     :param today: ISO date to evaluate against (optional, default today)
     """
+    import ckan.model as model
     tk.check_access("sanyi_overdue_list", context, data_dict)
-    user = context.get("auth_user_obj")
-    today = dt.date.fromisoformat(data_dict["today"]) if data_dict.get("today") else None
-    return overdue.overdue_resources(user=user if not context.get("ignore_auth") else None,
-                                     today=today)
+    today = None
+    if data_dict.get("today"):
+        try:
+            today = dt.date.fromisoformat(str(data_dict["today"]))
+        except ValueError:
+            raise tk.ValidationError({"today": [bi(
+                f"日期格式无效“{data_dict['today']}”，应为 YYYY-MM-DD",
+                f"Invalid date '{data_dict['today']}', expected YYYY-MM-DD")]})
+    user = context.get("auth_user_obj") or (
+        model.User.get(context["user"]) if context.get("user") else None)
+    if user is None and not context.get("ignore_auth"):
+        raise tk.NotAuthorized(bi("请先登录", "Log in first"))
+    # a user sees their own organisations even when an internal caller skips auth
+    return overdue.overdue_resources(user=user, today=today)
+
+
+# Pricing (issue 3): actions live in action_pricing.py.
+from .action_pricing import *  # noqa: E402,F401,F403
+from .action_pricing import __all__ as _pricing_actions  # noqa: E402
+
+__all__ += _pricing_actions
+
+
+# Orders and payments (issue 4): actions live in action_payments.py.
+from .action_payments import *  # noqa: E402,F401,F403
+from .action_payments import __all__ as _payment_actions  # noqa: E402
+
+__all__ += _payment_actions
+
+
+# Merchants, applications and entitlements (issue 4): actions live in action_applications.py.
+from .action_applications import *  # noqa: E402,F401,F403
+from .action_applications import __all__ as _application_actions  # noqa: E402
+
+__all__ += _application_actions

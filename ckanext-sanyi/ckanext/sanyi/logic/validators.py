@@ -185,11 +185,18 @@ def sanyi_product_status(key: Any, data: dict, errors: dict, context: Any) -> No
     status = data.get(key)
     pkg = context.get("package")
     old = pkg.extras.get("status") if pkg is not None else None
-    if status == "approved" and old != "approved" and not context.get("ignore_auth"):
-        if not roles.is_bureau_staff(context.get("auth_user_obj") or context.get("user")):
-            errors[key].append(bi("只有数据局工作人员可以批准产品上架",
-                                  "Only bureau staff can approve a product"))
-            return
+    bureau = context.get("ignore_auth") or roles.is_bureau_staff(
+        context.get("auth_user_obj") or context.get("user"))
+    if status == "approved" and old != "approved" and not bureau:
+        errors[key].append(bi("只有数据局工作人员可以批准产品上架",
+                              "Only bureau staff can approve a product"))
+        return
+    # delisted products stay public: only a product that was approved can get there
+    if status == "delisted" and old not in ("approved", "delisted") and not bureau:
+        errors[key].append(bi("只有已批准的产品可以下架",
+                              "Only an approved product can be delisted"))
+        return
+    # whatever ``private`` the caller sent: unapproved products are private
     data[("private",)] = status not in ("approved", "delisted")
 
 

@@ -15,10 +15,13 @@ from typing import Any
 
 from .backend import DEFAULT_FACET_FIELDS, SearchBackend
 from .connection import SolrCompatConnection
+from .connection import batched_writes as _batched_writes
 
 log = logging.getLogger(__name__)
 
 _backend: SearchBackend | None = None
+_listening = False
+_listeners: list = []
 _facet_fields: tuple[str, ...] = DEFAULT_FACET_FIELDS
 
 
@@ -26,7 +29,19 @@ def make_backend(name: str, config: Any) -> SearchBackend:
     if name == "postgres":
         from ckan import model
         from .postgres import PostgresBackend
-        return PostgresBackend(lambda: model.Session)
+        # result cache: entries per process (0: off) and their time limit in seconds
+        size, ttl = (config.get(f"ckanext.sanyi.search.cache_{k}") for k in ("size", "ttl"))
+        size = 256 if size in (None, "") else int(size)
+        ttl = 300.0 if ttl in (None, "") else float(ttl)
+        backend = PostgresBackend(lambda: model.Session, cache_size=size, cache_ttl=ttl)
+        global _listening
+        if not _listening:  # install() runs again on every app made in one process (tests)
+            _listening = True
+            _listeners.append(backend)
+            backend.listen(model.Session)
+        else:
+            _listeners[0].cache = backend.cache  # the listener bumps; the new backend's cache
+        return backend
     if name == "elasticsearch":
         from .elastic import ElasticsearchBackend
         return ElasticsearchBackend.from_config(config)
@@ -43,6 +58,11 @@ def make_connection(decode_dates: bool = True) -> SolrCompatConnection:
     return SolrCompatConnection(get_backend(), _facet_fields)
 
 
+def batched_writes():
+    """``with batched_writes(): ...``: index writes inside go to the backend as one batch."""
+    return _batched_writes(get_backend)
+
+
 def install(config: Any) -> None:
     global _backend, _facet_fields
     import ckan.lib.search as search
@@ -54,6 +74,8 @@ def install(config: Any) -> None:
     extra = (config.get("ckanext.sanyi.search.facet_fields") or "").split()
     _facet_fields = tuple(dict.fromkeys([*DEFAULT_FACET_FIELDS, *extra]))
     _backend = make_backend(name, config)
+    if hasattr(_backend, "stored_facets"):
+        _backend.stored_facets = frozenset(_facet_fields)  # type: ignore[attr-defined]
     for module in (search, common, index, query):
         module.make_connection = make_connection  # type: ignore[attr-defined]
     search.check_solr_schema_version = lambda schema_file=None: True  # type: ignore[assignment]

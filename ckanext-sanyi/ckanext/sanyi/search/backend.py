@@ -17,20 +17,37 @@ from .syntax import Node
 # Fields CKAN keeps as serialized blobs: stored, never matched.
 BLOB_FIELDS = ("data_dict", "validated_data_dict")
 # Default facetable fields (CKAN's defaults and the sanyi schemas' facets).
+# Counting reads every value stored here for every matching dataset, so only fields that
+# pages ask facets for are stored (owner_org: organization_list's counts). Any other field can
+# still be a facet: it is counted from the terms, more slowly.
 DEFAULT_FACET_FIELDS = (
-    "organization", "groups", "tags", "res_format", "license_id", "dataset_type",
-    "source_unit", "delivery_methods", "update_cycle", "domain", "grade_level",
-    "open_attribute", "category", "product_forms", "status", "supplying_units",
+    "organization", "owner_org", "groups", "tags", "res_format", "license_id",
+    "delivery_methods", "update_cycle", "domain", "grade_level",
+    "category", "product_forms", "status", "supplying_units",
 )
 # Which fields feed which full-text weight (A ranks highest).
 WEIGHTED_FIELDS: dict[str, tuple[str, ...]] = {
     "A": ("title",),
-    "B": ("name", "tags", "groups", "organization", "index_keywords"),
+    "B": ("name", "tags", "groups", "index_keywords"),
     "C": ("notes", "res_name", "res_description"),
     "D": ("index_text",),
 }
-_NOT_TERMS = frozenset(BLOB_FIELDS) | {"notes", "index_text", "res_description"}
+# Analysed text and per-document timestamps: matched through the full-text vector or the
+# timestamp columns, never as exact terms (they would only bloat the terms index).
+UNIGRAM_WEIGHTS = frozenset("A")
+# Relevance is computed from the title (A) and these short fields (B) only: a match elsewhere
+# (description, unit, labels) makes a dataset a result but does not lift it in the order.
+RANK_B_FIELDS = ("tags", "groups")
+_NOT_TERMS = frozenset(BLOB_FIELDS) | {
+    "notes", "index_text", "index_keywords", "res_description", "res_name", "title",
+    "text", "metadata_created", "metadata_modified"}
 _MAX_TERM = 256
+# Every document's facet list starts with this, so one pass counts hits and facet values.
+ALL_DOCS = "*"
+# Weight of each text field a query may name (title:x); "" is every weight.
+FIELD_WEIGHTS = {"title": "A", "title_ngram": "A", "name_ngram": "B", "notes": "C",
+                 "res_name": "C", "res_description": "C"}
+PREFIX_FIELDS = frozenset({"title_ngram", "name_ngram"})
 
 
 @dataclass(frozen=True)
@@ -64,9 +81,11 @@ class PreparedDoc:
     metadata_modified: str | None
     doc: dict[str, Any]
     blobs: dict[str, str | None]
+    columns: dict[str, Any]  # COLUMN_FIELDS values, permission labels
     terms: list[str]
     facets: list[str]
     weighted_text: dict[str, str]  # weight -> space-separated tokens
+    rank_text: str = ""  # tokens of tags and groups: ranked (weight B) with the title
 
 
 class SearchBackend(Protocol):
@@ -79,6 +98,12 @@ class SearchBackend(Protocol):
     def search(self, request: SearchRequest) -> SearchResult: ...
 
     def commit(self) -> None: ...
+
+
+# Single-valued fields every search filters on (visibility, type): backends may keep them as
+# plain columns so that checking them never reads the (large) terms list.
+COLUMN_FIELDS = ("state", "capacity", "dataset_type", "entity_type")
+LABELS_FIELD = "permission_labels"
 
 
 def _values(value: Any) -> list[str]:
@@ -113,7 +138,7 @@ def prepare(doc: dict[str, Any], facet_fields: Iterable[str] = DEFAULT_FACET_FIE
                 facets.append(t)
     weighted = {
         w: " ".join(tok for f in fields for v in _values(doc.get(f))
-                    for tok in segment.index_tokens(v))
+                    for tok in segment.index_tokens(v, unigrams=w in UNIGRAM_WEIGHTS))
         for w, fields in WEIGHTED_FIELDS.items()
     }
     return PreparedDoc(
@@ -126,26 +151,43 @@ def prepare(doc: dict[str, Any], facet_fields: Iterable[str] = DEFAULT_FACET_FIE
         metadata_modified=doc.get("metadata_modified"),
         doc=json.loads(json.dumps(stored, default=str)),
         blobs={k: doc.get(k) for k in BLOB_FIELDS},
+        columns={**{k: (_values(doc.get(k)) or [None])[0] for k in COLUMN_FIELDS},
+                 LABELS_FIELD: sorted(set(_values(doc.get(LABELS_FIELD))))},
         terms=sorted(set(terms)),
-        facets=sorted(set(facets)),
+        facets=[ALL_DOCS] + sorted(set(facets)),
         weighted_text=weighted,
+        rank_text=" ".join(tok for f in RANK_B_FIELDS for v in _values(doc.get(f))
+                           for tok in segment.index_tokens(v, unigrams=False)),
     )
 
 
-def tsquery_text(value: str, field_name: str | None = None) -> str | None:
-    """A PostgreSQL/engine-neutral AND query of the segmented words of ``value``.
+def query_words(value: str, field_name: str | None = None) -> list[tuple[str, bool]]:
+    """The words a full-text value must match, each with whether it matches as a prefix.
+
+    A one-letter Latin word matches the words that start with it; a one-character CJK word
+    is indexed on its own (see segment.py). The autocomplete fields (``*_ngram``) match
+    every word as a prefix, as Solr's n-gram fields do.
+    """
+    prefix_all = field_name in PREFIX_FIELDS
+    return [(tok, prefix_all or (len(tok) == 1 and not segment.is_cjk_char(tok)))
+            for tok in segment.query_tokens(value)]
+
+
+def _lexeme(tok: str) -> str:
+    return "'" + tok.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery_text(value: str, field_name: str | None = None, op: str = "&") -> str | None:
+    """A PostgreSQL ``to_tsquery`` string for ``value`` (words joined with ``op``).
 
     Returns None when the value has no word at all (only punctuation).
     """
-    tokens = segment.query_tokens(value)
-    if not tokens:
+    words = query_words(value, field_name)
+    if not words:
         return None
-    weight = {"title": "A", "notes": "C", "res_name": "C", "res_description": "C"}.get(
-        field_name or "", "")
+    weight = FIELD_WEIGHTS.get(field_name or "", "")
     parts = []
-    for tok in tokens:
-        quoted = "'" + tok.replace("\\", "\\\\").replace("'", "''") + "'"
-        # a one-character query word matches the words that start with it (药 -> 药品)
-        suffix = ("*" if len(tok) == 1 else "") + weight
-        parts.append(quoted + (":" + suffix if suffix else ""))
-    return " & ".join(parts)
+    for tok, prefix in words:
+        suffix = ("*" if prefix else "") + weight
+        parts.append(_lexeme(tok) + (":" + suffix if suffix else ""))
+    return f" {op} ".join(parts)

@@ -7,14 +7,44 @@ permission labels and result handling all keep working unchanged.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from . import syntax
 from .backend import SearchBackend, SearchRequest, prepare
 
 log = logging.getLogger(__name__)
+
+# While set (``batched_writes``), added documents wait here and go to the backend together.
+_pending: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "sanyi_search_pending", default=None)
+
+
+@contextmanager
+def batched_writes(backend_getter) -> Iterator[None]:
+    """Collect ``add`` calls made inside the block and send them as one batch at its end
+    (or before a delete, so a delete never overtakes an earlier add)."""
+    if _pending.get() is not None:  # nested: the outer block flushes
+        yield
+        return
+    buf: list = []
+    token = _pending.set(buf)
+    try:
+        yield
+        _flush(backend_getter())
+    finally:
+        _pending.reset(token)
+
+
+def _flush(backend: SearchBackend) -> None:
+    buf = _pending.get()
+    if buf:
+        docs = list(buf)
+        buf.clear()
+        backend.add(docs)
 
 
 @dataclass
@@ -80,7 +110,12 @@ class SolrCompatConnection:
         self.facet_fields = tuple(facet_fields)
 
     def add(self, docs: list[dict[str, Any]], commit: bool | None = None, **_: Any) -> None:
-        self.backend.add([prepare(d, self.facet_fields) for d in docs])
+        prepared = [prepare(d, self.facet_fields) for d in docs]
+        buf = _pending.get()
+        if buf is not None:
+            buf.extend(prepared)
+        else:
+            self.backend.add(prepared)
 
     def delete(self, id: str | None = None, q: str | None = None,
                commit: bool | None = None, **_: Any) -> None:
@@ -90,6 +125,7 @@ class SolrCompatConnection:
             node = syntax.parse(q)
         else:
             raise ValueError("delete needs id or q")
+        _flush(self.backend)
         self.backend.delete(node)
 
     def commit(self, **_: Any) -> None:
@@ -101,7 +137,11 @@ class SolrCompatConnection:
         except (syntax.QuerySyntaxError, ValueError) as e:
             from ckan.lib.search.common import SearchQueryError
             raise SearchQueryError(str(e)) from e
-        result = self.backend.search(request)
+        try:
+            result = self.backend.search(request)
+        except syntax.QuerySyntaxError as e:  # e.g. a sort the backend cannot do
+            from ckan.lib.search.common import SearchQueryError
+            raise SearchQueryError(str(e)) from e
         facet_fields = {f: [x for kv in counts.items() for x in kv]
                         for f, counts in result.facets.items()}
         return Results(docs=result.docs, hits=result.hits,

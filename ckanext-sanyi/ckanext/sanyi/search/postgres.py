@@ -1,42 +1,128 @@
 """The default search backend: PostgreSQL, in the database CKAN already uses.
 
-One row per dataset in ``sanyi_search_doc`` (migration 0001). Matching uses GIN indexes:
-``terms`` (``field=value`` strings) for exact filters, ``tsv`` (jieba-segmented words,
-weighted A title > B tags/unit/keywords > C description > D other text) for full text,
-and a trigram index on ``title`` for autocomplete. Writes go through the caller's
-session, so an index row commits or rolls back with the dataset it describes.
+``sanyi_search_doc`` (migrations 0001, 0003) holds one row per indexed dataset:
+
+* matched through GIN indexes, stored out of line: ``terms`` (``field=value`` strings) for
+  exact filters and ``tsv`` (jieba-segmented words, weighted A title > B tags/unit/keywords >
+  C description > D other text) for full text;
+* read for every matching row, kept small and inline: the visibility columns (state,
+  capacity, type, permission ``labels``), ``facet_ids`` (facet values as integer ids, see
+  ``FacetDictionary``), ``rank_tsv`` (title and tags: relevance) and the sort columns (with
+  b-tree indexes in the order the queries use);
+* read for the page of results only, out of line: the stored document and CKAN's serialized
+  ``data_dict``/``validated_data_dict``.
+
+Writes go through the caller's session, so an index row commits or rolls back with the
+dataset it describes. Every write advances the index generation; results are cached per
+process by generation (``ResultCache``), so a repeated search costs a dictionary lookup and
+a changed index is never answered from before the change.
+
+A search is one SQL statement; see ``PostgresBackend.compile``.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import threading
+import time
+from collections import OrderedDict
 from typing import Any, Callable
 
 from sqlalchemy import text
 
 from . import syntax as s
-from .backend import PreparedDoc, SearchRequest, SearchResult, term, tsquery_text
+from .backend import (ALL_DOCS, COLUMN_FIELDS, LABELS_FIELD, PreparedDoc, SearchRequest,
+                      SearchResult, term, tsquery_text)
 
 TABLE = "sanyi_search_doc"
 _SORT_COLUMNS = {
     "metadata_modified": "metadata_modified", "metadata_created": "metadata_created",
-    "title_string": "title_sort", "name": "name", "title": "title_sort",
+    "title_string": "title_sort", "name": "name", "title": "title_sort", "id": "id",
+    "index_id": "index_id",
 }
+_TIME_COLUMNS = ("metadata_created", "metadata_modified")
+# single-valued fields with their own (b-tree indexed) column
+KEY_COLUMNS = ("id", "name", "index_id", "site_id")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
 _UPSERT = text(f"""
-INSERT INTO {TABLE} (index_id, id, site_id, name, title, title_sort, metadata_created,
-    metadata_modified, doc, data_dict, validated_data_dict, terms, facets, tsv)
-VALUES (:index_id, :id, :site_id, :name, :title, :title_sort, :created, :modified,
-    CAST(:doc AS jsonb), :data_dict, :validated_data_dict, CAST(:terms AS text[]),
-    CAST(:facets AS text[]),
-    setweight(to_tsvector('simple', :ta), 'A') || setweight(to_tsvector('simple', :tb), 'B')
-    || setweight(to_tsvector('simple', :tc), 'C') || setweight(to_tsvector('simple', :td), 'D'))
+INSERT INTO {TABLE} AS t (index_id, id, site_id, name, title, title_sort, metadata_created,
+    metadata_modified, terms, facet_ids, state, capacity, dataset_type, entity_type, labels,
+    tsv, rank_tsv, doc, data_dict, validated_data_dict)
+SELECT index_id, id, site_id, name, title, title_sort, created, modified, terms, facet_ids,
+    state, capacity, dataset_type, entity_type, coalesce(labels, '{{}}'),
+    setweight(to_tsvector('simple', ta), 'A') || setweight(to_tsvector('simple', tb), 'B')
+    || setweight(to_tsvector('simple', tc), 'C') || setweight(to_tsvector('simple', td), 'D')
+    || array_to_tsvector(terms),
+    setweight(to_tsvector('simple', ta), 'A') || setweight(to_tsvector('simple', tr), 'B'),
+    doc, data_dict, validated_data_dict
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+    index_id text, id text, site_id text, name text, title text, title_sort text,
+    created timestamptz, modified timestamptz, terms text[], facet_ids int[],
+    ta text, tb text, tc text, td text, tr text, state text, capacity text,
+    dataset_type text, entity_type text, labels text[],
+    doc jsonb, data_dict text, validated_data_dict text)
 ON CONFLICT (index_id) DO UPDATE SET id = EXCLUDED.id, site_id = EXCLUDED.site_id,
     name = EXCLUDED.name, title = EXCLUDED.title, title_sort = EXCLUDED.title_sort,
-    metadata_created = EXCLUDED.metadata_created, metadata_modified = EXCLUDED.metadata_modified,
-    doc = EXCLUDED.doc, data_dict = EXCLUDED.data_dict,
-    validated_data_dict = EXCLUDED.validated_data_dict, terms = EXCLUDED.terms,
-    facets = EXCLUDED.facets, tsv = EXCLUDED.tsv
+    metadata_created = EXCLUDED.metadata_created,
+    metadata_modified = EXCLUDED.metadata_modified,
+    terms = EXCLUDED.terms, facet_ids = EXCLUDED.facet_ids, state = EXCLUDED.state,
+    capacity = EXCLUDED.capacity, dataset_type = EXCLUDED.dataset_type,
+    entity_type = EXCLUDED.entity_type, labels = EXCLUDED.labels, tsv = EXCLUDED.tsv,
+    rank_tsv = EXCLUDED.rank_tsv, doc = EXCLUDED.doc, data_dict = EXCLUDED.data_dict,
+    validated_data_dict = EXCLUDED.validated_data_dict
 """)
+FACET_VALUES = "sanyi_search_facet_value"
+_FACET_OID = f"CAST(CAST('{FACET_VALUES}' AS regclass) AS oid)"
+
+
+class FacetDictionary:
+    """Facet values ("field=value") <-> the integer ids ``facet_ids`` holds.
+
+    Ids are assigned in their own, immediately committed transaction, so an id never goes
+    away with a rolled-back dataset write and this process-wide map stays true. The map is
+    dropped when the table is a different one (its oid changed: a reset database).
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._terms: dict[int, str] = {}
+        self._oid: int | None = None
+        self._lock = threading.Lock()
+
+    def sync(self, oid: int) -> None:
+        with self._lock:
+            if oid != self._oid:
+                self._ids.clear()
+                self._terms.clear()
+                self._oid = oid
+
+    def _learn(self, rows: Any) -> None:
+        with self._lock:
+            for i, t in rows:
+                self._ids[t] = i
+                self._terms[i] = t
+
+    def ids(self, session: Any, terms: set[str]) -> dict[str, int]:
+        self.sync(session.execute(text(f"SELECT {_FACET_OID}")).scalar())
+        missing = sorted(t for t in terms if t not in self._ids)
+        if missing:
+            with session.get_bind().connect() as conn:
+                conn.execute(text(f"INSERT INTO {FACET_VALUES} (term) "
+                                  f"SELECT unnest(CAST(:t AS text[])) ON CONFLICT (term) DO NOTHING"),
+                             {"t": missing})
+                self._learn(conn.execute(text(f"SELECT id, term FROM {FACET_VALUES} "
+                                              f"WHERE term = ANY(:t)"), {"t": missing}))
+                conn.commit()
+        return {t: self._ids[t] for t in terms}
+
+    def terms(self, session: Any, ids: set[int]) -> dict[int, str]:
+        missing = [i for i in ids if i not in self._terms]
+        if missing:
+            self._learn(session.execute(text(f"SELECT id, term FROM {FACET_VALUES} "
+                                             f"WHERE id = ANY(:i)"), {"i": missing}))
+        return {i: self._terms[i] for i in ids if i in self._terms}
 
 
 def _ts(value: str | None) -> str | None:
@@ -45,8 +131,45 @@ def _ts(value: str | None) -> str | None:
     return value[:-1] if value.endswith("Z") else value
 
 
-class _Compiler:
-    """Turn a syntax tree into a SQL boolean expression with bound parameters."""
+_DATE_MATH = re.compile(r"^NOW((?:[+-]\d+[A-Z]+)*)(?:/([A-Z]+))?$")
+_UNITS = {"SECOND": "seconds", "SECONDS": "seconds", "MINUTE": "minutes", "MINUTES": "minutes",
+          "HOUR": "hours", "HOURS": "hours", "DAY": "days", "DAYS": "days",
+          "WEEK": "weeks", "WEEKS": "weeks"}
+
+
+def solr_date(value: str, now: dt.datetime | None = None) -> str:
+    """Solr date values and date math (``NOW``, ``NOW-7DAYS``, ``NOW/DAY``) as ISO text."""
+    m = _DATE_MATH.match(value.upper())
+    if not m:
+        return value
+    when = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    for sign, amount, unit in re.findall(r"([+-])(\d+)([A-Z]+)", m.group(1) or ""):
+        if unit.rstrip("S") in ("MONTH", "YEAR"):
+            months = int(amount) * (12 if unit.startswith("YEAR") else 1)
+            months = months if sign == "+" else -months
+            y, mo = divmod(when.month - 1 + months, 12)
+            when = when.replace(year=when.year + y, month=mo + 1, day=min(when.day, 28))
+            continue
+        if unit not in _UNITS:
+            raise s.QuerySyntaxError(f"unknown date unit {unit!r}")
+        delta = dt.timedelta(**{_UNITS[unit]: int(amount)})
+        when = when + delta if sign == "+" else when - delta
+    if m.group(2) == "DAY":
+        when = when.replace(hour=0, minute=0, second=0, microsecond=0)
+    elif m.group(2) == "HOUR":
+        when = when.replace(minute=0, second=0, microsecond=0)
+    return when.isoformat()
+
+
+class Compiler:
+    """Turn a syntax tree into a SQL boolean expression on ``d`` with bound parameters.
+
+    Exact terms live in ``tsv`` too, as verbatim ``field=value`` lexemes, so every part of a
+    query made of words, terms and term prefixes (with AND, OR, NOT) becomes one tsquery:
+    ``d.tsv @@ '...'``, one GIN index scan with nothing to re-check in the (out-of-line)
+    vector. Visibility, type and key fields are plain columns instead; ranges compare the
+    ``terms`` list.
+    """
 
     def __init__(self) -> None:
         self.params: dict[str, Any] = {}
@@ -56,174 +179,419 @@ class _Compiler:
         self.params[name] = value
         return f":{name}"
 
+    def match(self, tsquery: str) -> str:
+        return f"d.tsv @@ CAST({self.bind(tsquery)} AS tsquery)"
+
+    # the tsquery of a node, or None when (part of) it needs SQL
+    def tsq(self, node: s.Node) -> str | None:
+        if isinstance(node, s.Term):
+            if _is_column(node.field):
+                return None
+            return _lexeme(term(node.field, node.value))
+        if isinstance(node, s.Text):
+            q = tsquery_text(node.value, node.field)
+            return f"( {q} )" if q else None
+        if isinstance(node, s.Prefix):
+            return _lexeme(term(node.field, node.prefix)) + ":*"
+        if isinstance(node, s.Not):
+            q = self.tsq(node.child)
+            return f"!{q}" if q else None
+        if isinstance(node, (s.And, s.Or)):
+            parts = [self.tsq(c) for c in node.children]
+            if any(p is None for p in parts):
+                return None
+            op = " & " if isinstance(node, s.And) else " | "
+            return "( " + op.join(parts) + " )"  # type: ignore[arg-type]
+        return None
+
     def sql(self, node: s.Node) -> str:
+        q = self.tsq(node)
+        if q is not None:
+            return self.match(q)
         if isinstance(node, s.MatchAll):
             return "TRUE"
         if isinstance(node, s.Term):
-            return f"d.terms @> CAST({self.bind([term(node.field, node.value)])} AS text[])"
-        if isinstance(node, s.Text):
-            return self.text(node)
-        if isinstance(node, s.Prefix):
-            pattern = term(node.field, _like_escape(node.prefix)) + "%"
-            return (f"EXISTS (SELECT 1 FROM unnest(d.terms) t "
-                    f"WHERE t LIKE {self.bind(pattern)})")
+            return self.columns([node])[0]
+        if isinstance(node, s.Text):  # no word at all (only punctuation): no condition
+            return "TRUE"
         if isinstance(node, s.Range):
             return self.range(node)
         if isinstance(node, s.Not):
-            return f"NOT ({self.sql(node.child)})"
-        if isinstance(node, s.Or):
-            terms = [c for c in node.children if isinstance(c, s.Term)]
-            if len(terms) == len(node.children):  # field:(a OR b): one array overlap
-                values = [term(t.field, t.value) for t in terms]
-                return f"d.terms && CAST({self.bind(values)} AS text[])"
-            return "(" + " OR ".join(self.sql(c) for c in node.children) + ")"
-        if isinstance(node, s.And):
-            return "(" + " AND ".join(self.sql(c) for c in node.children) + ")"
+            inner = self.sql(node.child)
+            return "FALSE" if inner == "TRUE" else f"NOT ({inner})"
+        if isinstance(node, (s.And, s.Or)):
+            any_of = isinstance(node, s.Or)
+            cols = [c for c in node.children if isinstance(c, s.Term) and _is_column(c.field)]
+            others = [c for c in node.children if c not in cols]
+            queries = [(c, self.tsq(c)) for c in others]
+            parts = self.columns(cols, any_of) if cols else []
+            matched = [q for _, q in queries if q is not None]
+            if matched:
+                parts.append(self.match((" | " if any_of else " & ").join(matched)))
+            parts += [self.sql(c) for c, q in queries if q is None]
+            if any_of:
+                if "TRUE" in parts:
+                    return "TRUE"
+                return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+            parts = [p for p in parts if p != "TRUE"] or ["TRUE"]
+            return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
         raise TypeError(f"unknown node {node!r}")
 
-    def text(self, node: s.Text) -> str:
-        if node.field in ("title_ngram", "name_ngram"):
-            column = "d.title" if node.field == "title_ngram" else "d.name"
-            return f"{column} ILIKE {self.bind('%' + _like_escape(node.value) + '%')}"
-        query = tsquery_text(node.value, node.field)
-        if query is None:
-            return "TRUE"
-        return f"d.tsv @@ to_tsquery('simple', {self.bind(query)})"
+    def columns(self, nodes: list[s.Term], any_of: bool = False) -> list[str]:
+        """Tests of column fields for a conjunction (or, ``any_of``, a disjunction) of terms,
+        to be joined with AND (OR): ``=``/``= ANY`` on a column, ``@>``/``&&`` on labels."""
+        by_column: dict[str, list[str]] = {}
+        labels: list[str] = []
+        for n in nodes:
+            if n.field == LABELS_FIELD:
+                labels.append(n.value)
+            else:
+                by_column.setdefault(n.field, []).append(n.value)
+        parts = []
+        for column, values in by_column.items():
+            values = sorted(set(values))
+            if len(values) == 1:
+                parts.append(f"d.{column} = {self.bind(values[0])}")
+            elif any_of:
+                parts.append(f"d.{column} = ANY(CAST({self.bind(values)} AS text[]))")
+            else:  # one column cannot equal two values
+                parts.append("FALSE")
+        if labels:
+            op = "&&" if any_of else "@>"
+            parts.append(f"d.labels {op} CAST({self.bind(sorted(set(labels)))} AS text[])")
+        return parts
 
     def range(self, node: s.Range) -> str:
         column = _SORT_COLUMNS.get(node.field)
-        expr = f"d.{column}" if column else f"(d.doc->>{self.bind(node.field)})"
-        parts = []
+        if column in _TIME_COLUMNS:
+            parts = []
+            for bound, op in ((node.low, ">=" if node.include_low else ">"),
+                              (node.high, "<=" if node.include_high else "<")):
+                if bound is not None:
+                    value = _ts(solr_date(bound))
+                    parts.append(f"d.{column} {op} CAST({self.bind(value)} AS timestamptz)")
+            return "(" + " AND ".join(parts) + ")" if parts else f"d.{column} IS NOT NULL"
+        # any other field: compare its terms (numerically when both bounds are numbers)
+        prefix = node.field + "="
+        numeric = all(b is None or _NUMBER.match(b) for b in (node.low, node.high)) and \
+            any(b is not None for b in (node.low, node.high))
+        value = f"substr(t, {len(prefix) + 1})"
+        conds = [f"t LIKE {self.bind(_like_escape(prefix) + '%')}"]
+        if numeric:
+            conds.append(f"{value} ~ '^-?[0-9]+(\\.[0-9]+)?$'")
+            value = f"CAST({value} AS numeric)"
         for bound, op in ((node.low, ">=" if node.include_low else ">"),
                           (node.high, "<=" if node.include_high else "<")):
             if bound is None:
                 continue
-            value: Any = _ts(_now(bound)) if column in ("metadata_created",
-                                                        "metadata_modified") else bound
-            if column in ("metadata_created", "metadata_modified"):
-                parts.append(f"{expr} {op} CAST({self.bind(value)} AS timestamptz)")
+            if numeric:
+                conds.append(f"{value} {op} CAST({self.bind(bound)} AS numeric)")
             else:
-                parts.append(f"{expr} {op} {self.bind(value)}")
-        return "(" + " AND ".join(parts) + ")" if parts else f"{expr} IS NOT NULL"
+                if node.field.endswith("_date") or node.field in _TIME_COLUMNS:
+                    bound = solr_date(bound)
+                conds.append(f"{value} {op} {self.bind(bound)}")
+        # the LIKE test runs first, so a non-numeric value of another field is never cast
+        inner = " AND ".join(conds)
+        if numeric:
+            inner = f"CASE WHEN {conds[0]} AND {conds[1]} THEN " + \
+                " AND ".join(conds[2:] or ["TRUE"]) + " ELSE FALSE END"
+        return f"EXISTS (SELECT 1 FROM unnest(d.terms) t WHERE {inner})"
 
 
-def _now(value: str) -> str:
-    if value.upper().startswith("NOW"):
-        return dt.datetime.utcnow().isoformat()
-    return value
+def _is_column(field_name: str) -> bool:
+    return field_name in COLUMN_FIELDS or field_name in KEY_COLUMNS or field_name == LABELS_FIELD
+
+
+def _lexeme(value: str) -> str:
+    """A tsquery operand taken verbatim (no parsing, no normalisation)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class PostgresBackend:
-    """SearchBackend on PostgreSQL; ``session`` returns the SQLAlchemy session to use."""
+def _order(field_name: str, desc: bool, has_score: bool) -> str | None:
+    direction = "DESC NULLS LAST" if desc else "ASC NULLS LAST"
+    if field_name == "score":
+        return f"score {direction}" if has_score else None
+    column = _SORT_COLUMNS.get(field_name)
+    if column:
+        return f"d.{column} {direction}"
+    return f"(SELECT st.doc->>{_quote(field_name)} FROM {TABLE} st " \
+           f"WHERE st.index_id = d.index_id) {direction}"
 
-    def __init__(self, session: Callable[[], Any]):
-        self._session = session
 
-    def add(self, docs: list[PreparedDoc]) -> None:
-        if not docs:
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+DIRTY = "sanyi_search_dirty"  # session.info flag: this transaction wrote to the index
+# For the rest of the search's transaction: no JIT compilation (it costs 20-100 ms the first
+# time a big plan runs, far more than the search) and room to keep a large match set in
+# memory. Then the index generation and the facet dictionary's identity.
+_SETUP = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
+_GENERATION = text(f"{_SETUP}; SELECT last_value, "
+                   f"CAST(CAST('sanyi_search_generation' AS regclass) AS oid), {_FACET_OID} "
+                   f"FROM sanyi_search_generation")
+_NO_JIT = text(_SETUP)
+
+
+class ResultCache:
+    """Search results keyed by the index generation (a thread-safe LRU with a time limit).
+
+    Correctness: every write advances the generation inside its transaction (statement
+    trigger) and the backend advances it again right after the commit or rollback
+    (``after_transaction_end`` of the outermost transaction). A result computed before a commit is thus
+    stored under a generation that is over once the commit is complete, and no later search
+    can read it. A transaction that has written to the index neither reads nor fills the
+    cache (it sees its own uncommitted rows). The time limit bounds staleness if a process
+    dies between a commit and the bump after it, or a tool outside CKAN writes to the table.
+    """
+
+    def __init__(self, size: int = 512, ttl: float = 300.0):
+        self.size, self.ttl = size, ttl
+        self._data: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None or time.monotonic() - item[0] > self.ttl:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return item[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.size <= 0:
             return
-        rows = [{
-            "index_id": d.index_id, "id": d.id, "site_id": d.site_id, "name": d.name,
-            "title": d.title, "title_sort": (d.title or "").strip().lower(),
-            "created": _ts(d.metadata_created), "modified": _ts(d.metadata_modified),
-            "doc": json.dumps(d.doc, ensure_ascii=False),
-            "data_dict": d.blobs.get("data_dict"),
-            "validated_data_dict": d.blobs.get("validated_data_dict"),
-            "terms": d.terms, "facets": d.facets,
-            "ta": d.weighted_text["A"], "tb": d.weighted_text["B"],
-            "tc": d.weighted_text["C"], "td": d.weighted_text["D"],
-        } for d in docs]
-        self._session().execute(_UPSERT, rows)
+        with self._lock:
+            self._data[key] = (time.monotonic(), value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+class PostgresBackend:
+    """SearchBackend on PostgreSQL; ``session`` returns the SQLAlchemy session to use.
+
+    ``cache_size`` results (0: none) are kept per process for ``cache_ttl`` seconds, keyed by
+    the index generation (see ``ResultCache``).
+    """
+
+    def __init__(self, session: Callable[[], Any], batch_size: int = 500,
+                 cache_size: int = 512, cache_ttl: float = 300.0):
+        self._session = session
+        self.batch_size = batch_size
+        self.cache = ResultCache(cache_size, cache_ttl)
+        self.facet_values = FacetDictionary()
+
+    def listen(self, session_class: Any) -> None:
+        """Advance the generation after every commit or rollback of a session that wrote to
+        the index (``session_class``: CKAN's scoped ``model.Session``)."""
+        from sqlalchemy import event
+
+        def bump(session: Any, transaction: Any) -> None:
+            if transaction.parent is not None or not session.info.get(DIRTY):
+                return  # a savepoint ended (the outer transaction decides), or no write
+            session.info.pop(DIRTY, None)
+            try:
+                with session.get_bind().connect() as conn:
+                    conn.execute(text("SELECT nextval('sanyi_search_generation')"))
+                    conn.commit()
+            except Exception:  # never fail a commit for this; the cache ttl still bounds it
+                self.cache.clear()
+        event.listen(session_class, "after_transaction_end", bump)
+
+    def _wrote(self) -> None:
+        self._session().info[DIRTY] = True
+
+    # writing -------------------------------------------------------------------------
+    def add(self, docs: list[PreparedDoc]) -> None:
+        session = self._session()
+        for start in range(0, len(docs), self.batch_size):
+            chunk = docs[start:start + self.batch_size]
+            ids = self.facet_values.ids(session, {t for d in chunk for t in d.facets})
+            rows = [_row(d, ids) for d in chunk]
+            session.execute(_UPSERT, {"rows": json.dumps(rows, ensure_ascii=False)})
+        if docs:
+            self._wrote()
 
     def delete(self, query: s.Node) -> int:
-        c = _Compiler()
+        c = Compiler()
         where = c.sql(query)
-        result = self._session().execute(text(f"DELETE FROM {TABLE} d WHERE {where}"), c.params)
-        return result.rowcount
+        result = self._session().execute(
+            text(f"DELETE FROM {TABLE} d WHERE {where} RETURNING 1"), c.params)
+        self._wrote()
+        return len(result.all())
 
     def commit(self) -> None:
         self._session().commit()
 
-    def search(self, req: SearchRequest) -> SearchResult:
-        c = _Compiler()
+    # searching -----------------------------------------------------------------------
+    stored_facets: frozenset[str] | None = None
+
+    def stores_facet(self, field_name: str) -> bool:
+        if self.stored_facets is None:
+            from .backend import DEFAULT_FACET_FIELDS
+            return field_name in DEFAULT_FACET_FIELDS
+        return field_name in self.stored_facets
+
+    def compile(self, req: SearchRequest) -> tuple[str, dict[str, Any]]:
+        """The one SQL statement that answers ``req`` (also used by EXPLAIN in the bench).
+
+        With a full-text condition, the matching rows are read once (a bitmap scan of the
+        GIN indexes) into a small materialized set that the count, the facet counts and the
+        ranked page all read. Without one, the count and facets are one pass and the page a
+        second, separate scan, so that a large result sorted by date takes its first page
+        straight from the date index.
+        """
+        c = Compiler()
         where = c.sql(req.query)
-        rank_queries = [q for q in (tsquery_text(v) for v in req.rank_texts) if q]
-        if rank_queries:
-            score = f"ts_rank(d.tsv, to_tsquery('simple', {c.bind(' & '.join(rank_queries))}))"
+        rank = [q for q in (tsquery_text(v, None, op="|") for v in req.rank_texts) if q]
+        score = (f"ts_rank(d.rank_tsv, CAST({c.bind(' | '.join(rank))} AS tsquery))"
+                 if rank else "1.0")
+        orders = [o for o in (_order(f, desc, bool(rank)) for f, desc in req.sort) if o]
+        order = ", ".join(orders + ["d.index_id"])
+        blobs = [b for b in ("data_dict", "validated_data_dict")
+                 if b in req.fields or "*" in req.fields]
+        stored_cols = "".join(f", st.{b}" for b in blobs)
+        stored = "st.doc" if ("*" in req.fields or set(req.fields) - {
+            "id", "index_id", "score", "data_dict", "validated_data_dict"}) else "NULL::jsonb"
+        extra = [f for f in req.facet_fields if not self.stores_facet(f)]
+        like = " OR ".join(f"t LIKE {c.bind(_like_escape(f) + '=%')}" for f in extra)
+        limit, offset = c.bind(max(req.rows, 0)), c.bind(max(req.start, 0))
+        one_pass = "d.tsv @@" in where or bool(rank)
+        src = "m d" if one_pass else f"{TABLE} d"
+        cond = "TRUE" if one_pass else where
+        if req.facet_fields:
+            counts = (f"(SELECT json_agg(json_build_array(f, n)) FROM (SELECT f, count(*) AS n "
+                      f"FROM {src}, unnest(d.facet_ids) f WHERE {cond} GROUP BY f) x)")
         else:
-            score = "1.0"
-        order = ", ".join(_order(f, desc) for f, desc in req.sort) or "score DESC"
-        doc_col = ", d.doc" if "doc->>" in order else ""
-        want_facets = bool(req.facet_fields)
-        facets_cte = (",\n fc AS (SELECT t, count(*) AS n FROM m, unnest(m.facets) t GROUP BY t)"
-                      if want_facets else "")
-        facets_sel = ("(SELECT coalesce(json_agg(json_build_array(t, n)), '[]') FROM fc)"
-                      if want_facets else "'[]'::json")
-        sql = f"""
-WITH m AS MATERIALIZED (
-    SELECT d.index_id, d.facets, {score} AS score, d.metadata_modified, d.metadata_created,
-           d.title_sort, d.name{doc_col}
-    FROM {TABLE} d WHERE {where}),
- page AS (SELECT index_id, score, row_number() OVER () AS pos FROM
-          (SELECT index_id, score FROM m ORDER BY {order}, index_id
-           LIMIT {c.bind(max(req.rows, 0))} OFFSET {c.bind(max(req.start, 0))}) x){facets_cte}
-SELECT (SELECT count(*) FROM m) AS hits,
-       (SELECT coalesce(json_agg(json_build_array(index_id, score) ORDER BY pos), '[]')
-        FROM page) AS page,
-       {facets_sel} AS facets"""
-        row = self._session().execute(text(sql), c.params).one()
-        page = row.page if isinstance(row.page, list) else json.loads(row.page)
-        docs = self._fetch([p[0] for p in page], {p[0]: p[1] for p in page}, req.fields)
-        raw = row.facets if isinstance(row.facets, list) else json.loads(row.facets)
-        return SearchResult(hits=row.hits, docs=docs,
-                            facets=_facet_counts(raw, req))
+            counts = "NULL::json"
+        hits = f"(SELECT count(*) FROM {src} WHERE {cond})" if one_pass or not req.facet_fields \
+            else "NULL::bigint"
+        if extra:  # facet fields not in facet_ids: counted from the terms
+            rows = ("(SELECT index_id FROM m)" if one_pass else
+                    f"(SELECT d.index_id FROM {TABLE} d WHERE {where})")
+            extra_counts = (f"(SELECT json_agg(json_build_array(t, n)) FROM (SELECT t, count(*) AS n"
+                            f" FROM {TABLE} e, unnest(e.terms) t WHERE e.index_id IN {rows} "
+                            f"AND ({like}) GROUP BY t) x)")
+        else:
+            extra_counts = "NULL::json"
+        page = f"""(SELECT json_agg(json_build_array(p.index_id, p.score, p.id, {stored}{stored_cols})
+                   ORDER BY p.pos)
+   FROM (SELECT q.*, row_number() OVER () AS pos
+         FROM (SELECT d.index_id, d.id, {'d.score' if one_pass else score} AS score
+               FROM {src} WHERE {cond}
+               ORDER BY {order} LIMIT {limit} OFFSET {offset}) q) p
+   JOIN {TABLE} st ON st.index_id = p.index_id)"""
+        head = ""
+        if one_pass:
+            head = f"""WITH m AS MATERIALIZED (
+    SELECT d.index_id, d.id, d.facet_ids, {score} AS score, d.metadata_modified,
+           d.metadata_created, d.title_sort, d.name
+    FROM {TABLE} d WHERE {where})
+"""
+        sql = f"""{head}SELECT {hits} AS hits, {counts} AS counts, {extra_counts} AS extra,
+  {page} AS page"""
+        return sql, c.params
 
-    def _fetch(self, ids: list[str], scores: dict[str, float],
-               fields: tuple[str, ...]) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        blobs = [b for b in ("data_dict", "validated_data_dict") if b in fields or "*" in fields]
-        cols = ", ".join(["index_id", "doc"] + blobs)
-        rows = self._session().execute(
-            text(f"SELECT {cols} FROM {TABLE} WHERE index_id = ANY(:ids)"), {"ids": ids}).all()
-        by_id = {r.index_id: r for r in rows}
-        out = []
-        for index_id in ids:
-            r = by_id.get(index_id)
-            if r is None:
-                continue
-            doc = dict(r.doc)
-            for b in blobs:
-                doc[b] = getattr(r, b)
-            doc["score"] = scores.get(index_id)
-            if "*" not in fields:
-                doc = {k: v for k, v in doc.items() if k in fields}
-            out.append(doc)
-        return out
+    def search(self, req: SearchRequest) -> SearchResult:
+        sql, params = self.compile(req)
+        session = self._session()
+        gen = session.execute(_GENERATION).one()
+        self.facet_values.sync(gen[2])
+        key = None
+        row = None
+        if self.cache.size > 0 and not session.info.get(DIRTY):
+            key = (str(session.get_bind().url), gen[1], gen[0], sql, _freeze(params))
+            row = self.cache.get(key)
+        if row is None:
+            r = session.execute(text(sql), params).one()
+            counts = _json(r.counts) or []
+            names = self.facet_values.terms(session, {f for f, _ in counts})
+            raw = [(names[f], n) for f, n in counts if f in names] + \
+                [tuple(x) for x in _json(r.extra) or []]
+            hits = r.hits
+            if hits is None:
+                hits = next((n for t, n in raw if t == ALL_DOCS), 0)
+            row = (hits, raw, _json(r.page))
+            if key is not None:
+                self.cache.put(key, row)
+        return self._result(req, *row)
+
+    def _result(self, req: SearchRequest, hits: Any, raw: Any, page: Any) -> SearchResult:
+        page = page or []
+        blobs = [b for b in ("data_dict", "validated_data_dict")
+                 if b in req.fields or "*" in req.fields]
+        docs = []
+        for item in page:
+            index_id, score, doc_id, doc = item[0], item[1], item[2], item[3] or {}
+            doc = dict(doc)
+            doc.setdefault("index_id", index_id)
+            doc.setdefault("id", doc_id)
+            for name, value in zip(blobs, item[4:]):
+                doc[name] = value
+            doc["score"] = score
+            if "*" not in req.fields:
+                doc = {k: v for k, v in doc.items() if k in req.fields}
+            docs.append(doc)
+        return SearchResult(hits=hits, docs=docs, facets=facet_counts(raw, req))
+
+    def explain(self, req: SearchRequest, analyze: bool = True) -> list[str]:
+        sql, params = self.compile(req)
+        session = self._session()
+        session.execute(_NO_JIT)
+        opts = "ANALYZE, BUFFERS" if analyze else "COSTS"
+        return [r[0] for r in session.execute(text(f"EXPLAIN ({opts}) {sql}"), params)]
 
 
-def _order(field_name: str, desc: bool) -> str:
-    direction = "DESC NULLS LAST" if desc else "ASC NULLS LAST"
-    if field_name == "score":
-        return f"score {direction}"
-    column = _SORT_COLUMNS.get(field_name)
-    if column:
-        return f"{column} {direction}"
-    safe = field_name.replace("'", "")
-    return f"(doc->>'{safe}') {direction}"
+def _json(value: Any) -> Any:
+    if value is None or isinstance(value, (list, dict)):
+        return value
+    return json.loads(value)
 
 
-def _facet_counts(raw: list[list[Any]], req: SearchRequest) -> dict[str, dict[str, int]]:
+def _row(d: PreparedDoc, facet_ids: dict[str, int]) -> dict[str, Any]:
+    return {
+        "index_id": d.index_id, "id": d.id, "site_id": d.site_id, "name": d.name,
+        "title": d.title, "title_sort": (d.title or "").strip().lower(),
+        "created": _ts(d.metadata_created), "modified": _ts(d.metadata_modified),
+        "terms": d.terms, "facet_ids": sorted(facet_ids[t] for t in d.facets),
+        "tr": d.rank_text, "labels": d.columns.get(LABELS_FIELD) or [],
+        **{k: d.columns.get(k) for k in COLUMN_FIELDS},
+        "ta": d.weighted_text["A"], "tb": d.weighted_text["B"],
+        "tc": d.weighted_text["C"], "td": d.weighted_text["D"],
+        "doc": d.doc, "data_dict": d.blobs.get("data_dict"),
+        "validated_data_dict": d.blobs.get("validated_data_dict"),
+    }
+
+
+def facet_counts(raw: list[list[Any]], req: SearchRequest) -> dict[str, dict[str, int]]:
+    """[('field=value', n), ...] -> {field: {value: n}} for the requested fields, Solr-style:
+    at least ``facet_mincount``, largest first (ties by value), at most ``facet_limit``."""
     wanted = set(req.facet_fields)
     grouped: dict[str, list[tuple[str, int]]] = {f: [] for f in req.facet_fields}
     for t, n in raw:
-        field_name, _, value = t.partition("=")
-        if field_name in wanted and n >= req.facet_mincount:
-            grouped[field_name].append((value, n))
+        field_name, sep, value = t.partition("=")
+        if sep and field_name in wanted and n >= req.facet_mincount:
+            grouped[field_name].append((value, int(n)))
     out: dict[str, dict[str, int]] = {}
     for field_name, items in grouped.items():
         items.sort(key=lambda kv: (-kv[1], kv[0]))

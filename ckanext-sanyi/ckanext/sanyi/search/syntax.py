@@ -4,13 +4,17 @@ CKAN builds ``q`` and ``fq`` strings in Solr syntax (views, actions, dictizers, 
 index's delete queries). Backends do not speak Solr, so this module turns those strings
 into a small typed tree that each backend compiles to its own language.
 
-Supported: ``field:value``, ``field:"phrase"``, ``field:(a OR b)``, ``field:[a TO b]``,
-``field:prefix*``, ``field:*``, ``*:*``, bare words and phrases (full text), ``+``/``-``/
-``NOT``/``!`` prefixes, ``AND``/``&&``/``OR``/``||``, parentheses and backslash escapes.
-Juxtaposition means AND (CKAN sends ``q.op=AND``). Pure Python: no CKAN import.
+Supported: ``field:value``, ``field:"phrase"``, ``field:(a OR b)``, ``field:[a TO b]``
+(``{a TO b}`` exclusive, ``*`` open), ``field:prefix*``, ``field:*``, ``*:*``, bare words and
+phrases (full text), ``+``/``-``/``NOT``/``!`` prefixes, ``AND``/``&&``/``OR``/``||``,
+parentheses and backslash escapes. Boosts (``^2``) and fuzzy/proximity marks (``~``, ``~2``)
+are accepted and ignored. Juxtaposition means AND (CKAN sends ``q.op=AND``). Anything else
+raises ``QuerySyntaxError`` (CKAN answers it with a 400/409, never a 500).
+Pure Python: no CKAN import.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -77,6 +81,7 @@ TEXT_FIELDS = frozenset({
 })
 
 _SPECIAL = set('()[]{}":')
+_MODIFIER = re.compile(r"(\^\d+(\.\d+)?|~\d*(\.\d+)?)")
 
 
 def _tokenize(s: str) -> list[tuple[str, str]]:
@@ -98,11 +103,14 @@ def _tokenize(s: str) -> list[tuple[str, str]]:
                 raise QuerySyntaxError("unterminated phrase")
             out.append(("phrase", "".join(buf)))
             i = j + 1
+            m = _MODIFIER.match(s, i)
+            if m:
+                i = m.end()
         elif c in "([{" and out and out[-1][0] == "colon" and c != "(":
-            close = "]" if c == "[" else "}"
-            j = s.find(close, i)
-            if j < 0:
+            ends = [k for k in (s.find("]", i), s.find("}", i)) if k >= 0]
+            if not ends:
                 raise QuerySyntaxError("unterminated range")
+            j = min(ends)
             out.append(("range", s[i:j + 1]))
             i = j + 1
         elif c == "(":
@@ -122,6 +130,11 @@ def _tokenize(s: str) -> list[tuple[str, str]]:
             while j < n and not s[j].isspace() and s[j] not in _SPECIAL:
                 if s[j] == "\\" and j + 1 < n:
                     j += 1
+                elif s[j] in "^~" and buf:
+                    m = _MODIFIER.match(s, j)
+                    if m and (m.end() == n or s[m.end()].isspace() or s[m.end()] in _SPECIAL):
+                        j = m.end()
+                        break
                 buf.append(s[j])
                 j += 1
             if not buf:
@@ -190,6 +203,8 @@ class _Parser:
         if kind == "word" and field is None and self.peek() and self.peek()[0] == "colon":
             self.pos += 1
             return self.field_value(text)
+        if kind == "word" and text in ("AND", "OR", "&&", "||"):
+            raise QuerySyntaxError(f"{text} without a term before it")
         if kind == "phrase":
             return _leaf(field, text, quoted=True)
         if kind == "word":
