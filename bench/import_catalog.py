@@ -56,50 +56,13 @@ def generate(path: str, n: int, seed: int = 20261124) -> None:
                         f"{subject}相关的公共数据资源，编号 {i}。"])
 
 
-def _psql(sql: str, db: str = "postgres") -> str:
-    cmd = ["psql", "-qAt", "-d", db, "-c", sql]
-    if os.geteuid() == 0:
-        cmd = ["su", "postgres", "-c", " ".join(_quote(c) for c in cmd)]
-    else:
-        cmd = ["sudo", "-u", "postgres", *cmd]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-
-
-def _quote(s: str) -> str:
-    return "'" + s.replace("'", "'\\''") + "'"
-
-
 def setup_db() -> None:
-    _psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    _psql(f"CREATE DATABASE {DB} OWNER {DB_USER} ENCODING 'UTF8' TEMPLATE template0")
-    _psql("CREATE EXTENSION IF NOT EXISTS pg_trgm", DB)
-    with open(INI, "w") as f:
-        f.write(f"""[app:main]
-use = config:{ROOT}/deploy/ckan.ini
-sqlalchemy.url = postgresql://{DB_USER}:{DB_PASS}@127.0.0.1/{DB}
-ckan.redis.url = redis://127.0.0.1:6379/9
-ckanext.sanyi.demo_passwords = false
-
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
-""")
-    ckan = os.path.join(VENV, "bin", "ckan")
-    for args in (["db", "init"], ["db", "pending-migrations", "--apply"]):
-        subprocess.run([ckan, "-c", INI, *args], check=True, capture_output=True)
+    from ckanext.sanyi import devtools
+    devtools.create_database(DB, DB_USER, recreate=True)
+    devtools.write_ini(INI, f"{ROOT}/deploy/ckan.ini", {
+        "sqlalchemy.url": f"postgresql://{DB_USER}:{DB_PASS}@127.0.0.1/{DB}",
+        "ckan.redis.url": "redis://127.0.0.1:6379/9", "ckanext.sanyi.demo_passwords": "false"})
+    devtools.migrate(os.path.join(VENV, "bin", "ckan"), INI)
 
 
 def _cpu() -> float:

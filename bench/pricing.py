@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,24 +37,6 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 VENV_CKAN = os.path.join(ROOT, ".venv", "bin", "ckan")
 PRODUCT = "bench-pricing-tiered"
 QUANTITIES = (1, 999, 9_999, 15_000, 99_999, 250_000, 1_000_000)
-LOG_SECTIONS = """
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
-"""
 
 
 def engine_figures(seconds: float) -> None:
@@ -69,18 +50,10 @@ def engine_figures(seconds: float) -> None:
             print(f"  {label:<34} {per_s:>10,.0f} quotes/s  {1e6 / per_s:>7.1f} us/quote")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def write_ini(src_ini: str, port: int, directory: str) -> str:
-    path = os.path.join(directory, "bench-pricing.ini")
-    with open(path, "w") as f:
-        f.write(f"[app:main]\nuse = config:{os.path.abspath(src_ini)}\n"
-                f"ckan.site_url = http://127.0.0.1:{port}\ndebug = false\n{LOG_SECTIONS}")
-    return path
+    from ckanext.sanyi import devtools
+    return devtools.write_ini(os.path.join(directory, "bench-pricing.ini"), src_ini,
+                              {"ckan.site_url": f"http://127.0.0.1:{port}", "debug": "false"})
 
 
 def ensure_data(ini: str) -> None:
@@ -188,7 +161,8 @@ def main() -> None:
     if not args.ini:
         raise SystemExit("--ini is required for the HTTP figures (or pass --engine-only)")
     with tempfile.TemporaryDirectory(prefix="sanyi-bench-pricing-") as tmp:
-        port = free_port()
+        from ckanext.sanyi import devtools
+        port = devtools.free_port()
         ini = write_ini(args.ini, port, tmp)
         ensure_data(ini)
         log = open(os.path.join(tmp, "portal.log"), "w")

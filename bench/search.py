@@ -33,8 +33,6 @@ import datetime as dt
 import json
 import os
 import random
-import shlex
-import subprocess
 import sys
 import time
 import uuid
@@ -105,54 +103,18 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
 
 
 # --------------------------------------------------------------------------- set-up
-def psql_admin(sql: str, db: str | None = None) -> str:
-    args = "psql -qAt " + (f"-d {db} " if db else "") + "-c " + shlex.quote(sql)
-    cmd = ["su", "postgres", "-c", args] if os.getuid() == 0 else \
-        ["sudo", "-u", "postgres"] + shlex.split(args)
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
-
-
 def setup_database(src_ini: str, db: str) -> str:
+    from ckanext.sanyi import devtools
     cp = configparser.ConfigParser(interpolation=None)
     cp.read(src_ini)
-    url = cp.get("app:main", "sqlalchemy.url")
-    base, _, _ = url.rpartition("/")
+    base, _, _ = cp.get("app:main", "sqlalchemy.url").rpartition("/")
     user = base.split("//", 1)[1].split(":", 1)[0]
-    if psql_admin(f"SELECT 1 FROM pg_database WHERE datname='{db}'") != "1":
-        print(f"creating database {db} (owner {user})")
-        psql_admin(f"CREATE DATABASE {db} OWNER {user} ENCODING 'UTF8' TEMPLATE template0")
-    psql_admin("CREATE EXTENSION IF NOT EXISTS pg_trgm", db)
+    devtools.create_database(db, user)
     os.makedirs(os.path.join(RESULTS, "storage"), exist_ok=True)
-    ini = os.path.join(RESULTS, "ckan-bench.ini")
-    with open(ini, "w") as f:
-        f.write(f"""[app:main]
-use = config:{os.path.abspath(src_ini)}
-sqlalchemy.url = {base}/{db}
-ckan.redis.url = redis://127.0.0.1:6379/7
-ckan.storage_path = {os.path.join(RESULTS, "storage")}
-
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
-""")
-    initialised = psql_admin("SELECT to_regclass('public.package') IS NOT NULL", db) == "t"
-    if not initialised:
-        subprocess.run([VENV_CKAN, "-c", ini, "db", "init"], check=True, capture_output=True)
-    subprocess.run([VENV_CKAN, "-c", ini, "db", "pending-migrations", "--apply"], check=True,
-                   capture_output=True)
+    ini = devtools.write_ini(os.path.join(RESULTS, "ckan-bench.ini"), src_ini, {
+        "sqlalchemy.url": f"{base}/{db}", "ckan.redis.url": "redis://127.0.0.1:6379/7",
+        "ckan.storage_path": os.path.join(RESULTS, "storage")})
+    devtools.migrate(VENV_CKAN, ini)
     return ini
 
 

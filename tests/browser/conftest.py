@@ -13,10 +13,8 @@ otherwise through `sudo -n -u postgres` (both what deploy/setup.sh uses).
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from ckanext.sanyi import devtools
 
 CHROMIUM = os.environ.get("SANYI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -58,57 +57,6 @@ def with_database(url: str, db: str) -> str:
     return urlunsplit(parts._replace(path="/" + db))
 
 
-def psql_admin(sql: str, db: str = "postgres") -> str:
-    """Run one SQL statement as the PostgreSQL superuser."""
-    cmd = ["psql", "-v", "ON_ERROR_STOP=1", "-qAt", "-d", db, "-c", sql]
-    if os.geteuid() == 0:
-        argv = ["su", "postgres", "-c", shlex.join(cmd)]
-    else:
-        argv = ["sudo", "-n", "-u", "postgres"] + cmd
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd="/")
-    if done.returncode:
-        raise RuntimeError(f"psql failed ({sql}): {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
-def recreate_database(db: str, owner: str) -> None:
-    assert db.replace("_", "").isalnum(), db
-    psql_admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    psql_admin(f"CREATE DATABASE \"{db}\" OWNER \"{owner}\" ENCODING 'UTF8' TEMPLATE template0")
-    psql_admin("CREATE EXTENSION IF NOT EXISTS pg_trgm", db=db)
-
-
-def write_ini(path: Path, base_ini: str, url: str, port: int) -> None:
-    path.write_text(f"""[app:main]
-use = config:{os.path.abspath(base_ini)}
-sqlalchemy.url = {url}
-ckan.site_url = http://127.0.0.1:{port}
-ckanext.sanyi.demo_passwords = false
-
-[loggers]
-keys = root
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
-""", encoding="utf-8")
-
-
 def ckan(ini: Path, *args: str, timeout: int = 600) -> None:
     done = subprocess.run([ckan_bin(), "-c", str(ini), *args], capture_output=True, text=True,
                           timeout=timeout)
@@ -122,19 +70,18 @@ def prepare_portal(base_ini: str, workdir: Path, port: int) -> Path:
     url = effective_config(base_ini)["sqlalchemy.url"]
     db = browser_db_name(url)
     owner = urlsplit(url).username or "ckan_sanyi"
-    recreate_database(db, owner)
+    assert db.replace("_", "").isalnum(), db
+    devtools.create_database(db, owner, recreate=True)
     ini = workdir / "browser.ini"
-    write_ini(ini, base_ini, with_database(url, db), port)
+    devtools.write_ini(str(ini), base_ini, {
+        "sqlalchemy.url": with_database(url, db), "ckan.site_url": f"http://127.0.0.1:{port}",
+        "ckanext.sanyi.demo_passwords": "false"})
     ckan(ini, "db", "init")
     ckan(ini, "db", "pending-migrations", "--apply")
     ckan(ini, "sanyi", "load-demo")
     return ini
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
@@ -177,7 +124,7 @@ def portal_url(request):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} missing (deploy/setup.sh test installs it)")
     workdir = Path(tempfile.mkdtemp(prefix="sanyi-browser-"))
-    port = free_port()
+    port = devtools.free_port()
     ini = prepare_portal(base_ini, workdir, port)
     log = workdir / "server.log"
     with open(log, "wb") as out:
