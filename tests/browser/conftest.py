@@ -65,21 +65,39 @@ def ckan(ini: Path, *args: str, timeout: int = 600) -> None:
                            f"{done.stderr[-3000:]}")
 
 
-def prepare_portal(base_ini: str, workdir: Path, port: int) -> Path:
-    """Create the browser database from scratch, with demo data, and its ini file."""
+def prepare_portal(base_ini: str, workdir: Path, port: int, suffix: str = "",
+                   settings: dict[str, str] | None = None) -> Path:
+    """Create the browser database (+ ``suffix``) from scratch, with demo data, and its ini."""
     url = effective_config(base_ini)["sqlalchemy.url"]
-    db = browser_db_name(url)
+    db = browser_db_name(url) + suffix
     owner = urlsplit(url).username or "ckan_sanyi"
     assert db.replace("_", "").isalnum(), db
     devtools.create_database(db, owner, recreate=True)
     ini = workdir / "browser.ini"
     devtools.write_ini(str(ini), base_ini, {
         "sqlalchemy.url": with_database(url, db), "ckan.site_url": f"http://127.0.0.1:{port}",
-        "ckanext.sanyi.demo_passwords": "false"})
+        "ckanext.sanyi.demo_passwords": "false", **(settings or {})})
     ckan(ini, "db", "init")
     ckan(ini, "db", "pending-migrations", "--apply")
     ckan(ini, "sanyi", "load-demo")
     return ini
+
+
+def start_portal(ini: Path, port: int, workdir: Path) -> subprocess.Popen:
+    """``ckan run`` on ``port``, answering once this returns (stopped again on failure)."""
+    log = workdir / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [ckan_bin(), "-c", str(ini), "run", "--host", "127.0.0.1", "--port", str(port),
+             "--disable-reloader", "--threaded"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/3/action/status_show", proc, log,
+                 SERVER_START_TIMEOUT)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
 
 
 
@@ -126,16 +144,9 @@ def portal_url(request):
     workdir = Path(tempfile.mkdtemp(prefix="sanyi-browser-"))
     port = devtools.free_port()
     ini = prepare_portal(base_ini, workdir, port)
-    log = workdir / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [ckan_bin(), "-c", str(ini), "run", "--host", "127.0.0.1", "--port", str(port),
-             "--disable-reloader", "--threaded"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    proc = start_portal(ini, port, workdir)
     try:
-        wait_for(url + "/api/3/action/status_show", proc, log, SERVER_START_TIMEOUT)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -45,8 +45,7 @@ import requests
 
 from ckanext.sanyi import devtools
 
-from conftest import (CHROMIUM, CHROMIUM_ARGS, SERVER_START_TIMEOUT, browser_db_name, ckan,
-                      ckan_bin, effective_config, stop, wait_for, with_database)
+from conftest import CHROMIUM, CHROMIUM_ARGS, prepare_portal, start_portal, stop
 
 pytestmark = pytest.mark.browser
 
@@ -95,31 +94,14 @@ def journey_portal(request):
         _wait_port(ls_url, ls)
 
         port = devtools.free_port()
-        url = effective_config(base_ini)["sqlalchemy.url"]
-        db = browser_db_name(url) + "_journeys"
-        assert db.replace("_", "").isalnum(), db
-        devtools.create_database(db, urlsplit(url).username or "ckan_sanyi", recreate=True)
-        ini = workdir / "journeys.ini"
-        devtools.write_ini(str(ini), base_ini, {
-            "sqlalchemy.url": with_database(url, db), "ckan.site_url": f"http://127.0.0.1:{port}",
-            "ckanext.sanyi.demo_passwords": "false",
+        ini = prepare_portal(base_ini, workdir, port, suffix="_journeys", settings={
             "ckanext.sanyi.stripe.secret_key": SECRET_KEY,
             "ckanext.sanyi.stripe.publishable_key": "pk_test_x",
             "ckanext.sanyi.stripe.api_base": ls_url,
             "ckanext.sanyi.stripe.js_url": f"{ls_url}/js.stripe.com/v3/",
             "ckanext.sanyi.stripe.webhook_secret": WEBHOOK_SECRET})
-        ckan(ini, "db", "init")
-        ckan(ini, "db", "pending-migrations", "--apply")
-        ckan(ini, "sanyi", "load-demo")
-        log = workdir / "server.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [ckan_bin(), "-c", str(ini), "run", "--host", "127.0.0.1", "--port", str(port),
-                 "--disable-reloader", "--threaded"],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        procs.append(proc)
+        procs.append(start_portal(ini, port, workdir))
         portal = f"http://127.0.0.1:{port}"
-        wait_for(portal + "/api/3/action/status_show", proc, log, SERVER_START_TIMEOUT)
         # localstripe signs and delivers its events to the portal's webhook
         r = requests.post(f"{ls_url}/_config/webhooks/sanyi", timeout=10,
                           data={"url": portal + "/stripe/webhook", "secret": WEBHOOK_SECRET})
