@@ -79,37 +79,15 @@ step "CKAN configuration (deploy/ckan.ini, test.ini)"
   "sqlalchemy.url=postgresql://$DB_USER:$DB_PASS@127.0.0.1/$DB_NAME" \
   "ckan.storage_path=$ROOT/deploy/storage" "ckan.redis.url=redis://127.0.0.1:6379/0" >/dev/null
 mkdir -p "$ROOT/deploy/storage"
-cat > "$ROOT/test.ini" <<INI
-[app:main]
-use = config:deploy/ckan.ini
-sqlalchemy.url = postgresql://$DB_USER:$DB_PASS@127.0.0.1/$TEST_DB
-ckan.redis.url = redis://127.0.0.1:6379/1
-ckan.site_url = http://127.0.0.1:5000
-ckan.storage_path = $ROOT/deploy/storage-test
-ckanext.sanyi.demo_passwords = false
-
-[loggers]
-keys = root
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
-INI
+"$VENV/bin/python" - "$ROOT" "postgresql://$DB_USER:$DB_PASS@127.0.0.1/$TEST_DB" <<'PY'
+import sys
+from ckanext.sanyi import devtools
+root, url = sys.argv[1:3]
+devtools.write_ini(f"{root}/test.ini", f"{root}/deploy/ckan.ini", {
+    "sqlalchemy.url": url, "ckan.redis.url": "redis://127.0.0.1:6379/1",
+    "ckan.site_url": "http://127.0.0.1:5000", "ckan.storage_path": f"{root}/deploy/storage-test",
+    "ckanext.sanyi.demo_passwords": "false"})
+PY
 
 step "database schema and migrations"
 "$CKAN" -c "$INI" db init >/dev/null

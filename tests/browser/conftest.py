@@ -12,6 +12,7 @@ otherwise through `sudo -n -u postgres` (both what deploy/setup.sh uses).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -152,8 +153,9 @@ def portal_url(request):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def browser(portal_url):
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright (never Playwright's own browser)."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -161,6 +163,12 @@ def browser(portal_url):
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="session")
+def browser(portal_url):
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

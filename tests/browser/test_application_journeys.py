@@ -45,7 +45,7 @@ import requests
 
 from ckanext.sanyi import devtools
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, prepare_portal, start_portal, stop
+from conftest import CHROMIUM, chromium, prepare_portal, start_portal, stop
 
 pytestmark = pytest.mark.browser
 
@@ -117,13 +117,8 @@ def journey_portal(request):
 
 @pytest.fixture(scope="module")
 def journey_browser(journey_portal):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

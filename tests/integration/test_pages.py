@@ -245,6 +245,13 @@ def test_product_list_cards(app, portal):
 
 
 @pytest.mark.usefixtures("with_plugins")
+def test_product_list_facets_show_labels_not_codes(app, portal):
+    labels = re.findall(r'<span class="item-label">([^<]+)</span>', _get(app, "/product/"))
+    assert "产业发展/行业发展" in labels and "API接口" in labels
+    assert not {"industrial", "api", "dataset", "approved"} & set(labels)
+
+
+@pytest.mark.usefixtures("with_plugins")
 def test_dashboard_tab_lists_only_own_units_overdue(app, portal):
     body = _get(app, "/dashboard/overdue", portal["tokens"]["wj_editor"])
     assert re.search(r'<a href="/dashboard/overdue"[^>]*>.*?数据更新提醒', body, flags=re.S)

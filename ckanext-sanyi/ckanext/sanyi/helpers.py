@@ -17,7 +17,7 @@ __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_choice_label", "sanyi_choice_labels"
            "sanyi_home_stats", "sanyi_products", "sanyi_is_bureau_staff", "sanyi_list",
            "sanyi_overdue_for_user", "sanyi_can_edit", "sanyi_subfield_label",
            "sanyi_org_links", "sanyi_package_links", "sanyi_bar_width", "sanyi_locale_url",
-           "sanyi_excerpt", "sanyi_overdue_text", "sanyi_label_facets"]
+           "sanyi_excerpt", "sanyi_overdue_text"]
 
 
 def sanyi_is_zh() -> bool:
@@ -218,26 +218,6 @@ def sanyi_overdue_text(days: int, short: bool = False) -> str:
     if short:
         return sanyi_t(f"{days} 天", en)
     return sanyi_t(f"已逾期 {days} 天", en + " overdue")
-
-
-_FACET_CHOICES = ("domain", "delivery_methods", "update_cycle", "grade_level", "open_attribute",
-                  "category", "product_forms", "status")
-
-
-def sanyi_label_facets(search_facets: Any, dataset_type: str = "dataset") -> str:
-    """Give facet items still showing a stored code (e.g. ``industrial``) their choice label.
-
-    The plugin's after_dataset_search labels facets already; this only fills in items it
-    left as codes (it recognises the product list by a string ``fq``, which CKAN turns into
-    a list before the hook runs). Returns "" so templates can call it in a ``set``.
-    """
-    if not isinstance(search_facets, dict):
-        return ""
-    for key in _FACET_CHOICES:
-        for item in (search_facets.get(key) or {}).get("items", []):
-            if item.get("display_name") in (None, "", item.get("name")):
-                item["display_name"] = sanyi_choice_label(key, item.get("name"), dataset_type)
-    return ""
 
 
 # Applications, merchants and entitlements (issue 4): helpers live in applications/helpers.py.

@@ -32,15 +32,13 @@ core), each with its own database connections and transactions.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import logging
 import multiprocessing
 import os
-import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import ckan.lib.dictization as d
 import ckan.lib.plugins as lib_plugins
@@ -52,6 +50,7 @@ from ckan.lib.search import index_for
 from ckan.logic.schema import default_show_package_schema
 from sqlalchemy import exc as sa_exc, select, update
 
+from .. import search
 from ..i18n_text import bi
 
 log = logging.getLogger(__name__)
@@ -416,45 +415,10 @@ def index_packages(pkgs: list[model.Package], user: str,
     """Index ``pkgs`` in the current transaction (the caller commits); returns the shows."""
     shown = show_packages(pkgs, user, extras_order)
     index = index_for(model.Package)
-    with _collect_index_docs() as (docs, connection):
+    with search.batched_writes():  # CKAN builds each document; one backend write per batch
         for default, custom in shown:
             index.update_dict(dict(default, with_custom_schema=custom), defer_commit=True)
-    if docs:
-        connection().add(docs=docs, commit=False)  # one write for the whole batch
     return shown
-
-
-class _Collector:
-    """Stands in for the search connection while CKAN builds the documents."""
-
-    def __init__(self, docs: list[dict[str, Any]]):
-        self.docs = docs
-
-    def add(self, docs: list[dict[str, Any]], commit: bool | None = None, **_: Any) -> None:
-        self.docs.extend(docs)
-
-
-@contextlib.contextmanager
-def _collect_index_docs() -> Iterator[tuple[list[dict[str, Any]], Callable[[], Any]]]:
-    """Let ``PackageSearchIndex.index_package`` build each document as usual (plugins'
-    ``before_dataset_index``, permission labels) but hand it to us instead of the engine,
-    so the batch is written in one call. Only this thread's indexing is collected."""
-    import ckan.lib.search.index as index_module
-    original = index_module.make_connection
-    docs: list[dict[str, Any]] = []
-    collector = _Collector(docs)
-    me = threading.get_ident()
-
-    def make_connection(*args: Any, **kwargs: Any) -> Any:
-        if threading.get_ident() == me:
-            return collector
-        return original(*args, **kwargs)
-
-    index_module.make_connection = make_connection
-    try:
-        yield docs, original
-    finally:
-        index_module.make_connection = original
 
 
 def record_activities(shown: list[tuple[dict[str, Any], dict[str, Any]]],
