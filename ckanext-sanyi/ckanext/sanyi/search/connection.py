@@ -8,6 +8,7 @@ permission labels and result handling all keep working unchanged.
 from __future__ import annotations
 
 import contextvars
+import re
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,21 +70,53 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
+_SORT_FIELD = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class SortError(syntax.QuerySyntaxError):
+    """A sort on a field that cannot be a field name (CKAN answers it with 409, as Solr)."""
+
+
 def parse_sort(value: str | None) -> tuple[tuple[str, bool], ...]:
-    """'score desc, metadata_modified desc' -> (('score', True), ...)."""
+    """'score desc, metadata_modified desc' -> (('score', True), ...).
+
+    A field name is letters, digits and ``_`` only; anything else is refused (as Solr refuses
+    a sort on a field it does not know), so no sort value ever reaches a backend unchecked.
+    """
     out = []
-    for part in (value or "").split(","):
+    for part in syntax.check_text(value or "", "sort").split(","):
         bits = part.split()
         if not bits:
             continue
+        if len(bits) > 2 or not _SORT_FIELD.match(bits[0]):
+            raise SortError(f"Can't sort by {part.strip()!r}",
+                                            f"无法按 {part.strip()!r} 排序")
         direction = bits[1].lower() if len(bits) > 1 else "asc"
         if direction not in ("asc", "desc"):
-            raise syntax.QuerySyntaxError(f"Unknown sort order {part!r}")
+            raise syntax.QuerySyntaxError(f"Unknown sort order {part!r}", f"未知的排序方向 {part!r}")
         out.append((bits[0], direction == "desc"))
     return tuple(out) or (("score", True),)
 
 
+def _whole(params: dict[str, Any], key: str, default: int) -> int:
+    raw = params.get(key, default)
+    if raw in (None, ""):
+        return default
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise syntax.QuerySyntaxError(f"{key} must be a whole number", f"{key} 须为整数")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise syntax.QuerySyntaxError(f"{key} must be a whole number: {raw!r}",
+                                       f"{key} 须为整数：{raw!r}") from None
+    if value < 0 and key in ("rows", "start"):
+        raise syntax.QuerySyntaxError(f"{key} must not be negative", f"{key} 不能为负数")
+    return value
+
+
 def build_request(q: str | None, params: dict[str, Any]) -> SearchRequest:
+    if q is not None and not isinstance(q, str):
+        raise syntax.QuerySyntaxError("q must be text", "q 须为文本")
     q_node = syntax.parse(q if q not in (None, "*:*") else None)
     filters = [syntax.parse(f) for f in _as_list(params.get("fq"))]
     facet_on = str(params.get("facet", "false")).lower() == "true"
@@ -92,13 +125,14 @@ def build_request(q: str | None, params: dict[str, Any]) -> SearchRequest:
         query=syntax.conjoin([q_node, *filters]),
         rank_texts=tuple(t.value for t in syntax.text_values(q_node) if not t.field
                          or t.field in ("title", "notes", "text")),
-        facet_fields=tuple(_as_list(params.get("facet.field"))) if facet_on else (),
-        facet_limit=int(params.get("facet.limit", 50) or 50),
-        facet_mincount=int(params.get("facet.mincount", 1) or 1),
+        facet_fields=tuple(syntax.check_text(f, "facet.field")
+                           for f in _as_list(params.get("facet.field"))) if facet_on else (),
+        facet_limit=_whole(params, "facet.limit", 50) or 50,
+        facet_mincount=_whole(params, "facet.mincount", 1) or 1,
         sort=parse_sort(params.get("sort")),
-        rows=int(params.get("rows", 10)),
-        start=int(params.get("start", 0)),
-        fields=tuple(f for f in fl.replace(",", " ").split() if f),
+        rows=_whole(params, "rows", 10),
+        start=_whole(params, "start", 0),
+        fields=tuple(f for f in syntax.check_text(fl, "fl").replace(",", " ").split() if f),
     )
 
 
@@ -132,17 +166,22 @@ class SolrCompatConnection:
         self.backend.commit()
 
     def search(self, q: str | None = None, **params: Any) -> Results:
+        from ckan.lib.search.common import SearchError, SearchQueryError
         try:
             request = build_request(q, params)
+            result = self.backend.search(request)  # may refuse, e.g. a sort it cannot do
+        except SortError as e:
+            raise SearchError(_message(e)) from e
         except (syntax.QuerySyntaxError, ValueError) as e:
-            from ckan.lib.search.common import SearchQueryError
-            raise SearchQueryError(str(e)) from e
-        try:
-            result = self.backend.search(request)
-        except syntax.QuerySyntaxError as e:  # e.g. a sort the backend cannot do
-            from ckan.lib.search.common import SearchQueryError
-            raise SearchQueryError(str(e)) from e
+            raise SearchQueryError(_message(e)) from e
         facet_fields = {f: [x for kv in counts.items() for x in kv]
                         for f, counts in result.facets.items()}
         return Results(docs=result.docs, hits=result.hits,
                        facets={"facet_fields": facet_fields})
+
+
+def _message(err: Exception) -> str:
+    """A refused query's reason, Chinese first (as every user-facing error here)."""
+    en = str(err)
+    zh = getattr(err, "zh", None) or en
+    return f"搜索条件无效：{zh} / Invalid search: {en}"

@@ -127,7 +127,7 @@ def _text(node: s.Text) -> dict[str, Any]:
 
 
 def _range(node: s.Range) -> dict[str, Any]:
-    from .postgres import solr_date
+    from .syntax import solr_date
     bounds: dict[str, Any] = {}
     column = _SORT_FIELDS.get(node.field)
     if column in _TIME:

@@ -32,6 +32,7 @@ from typing import Any, Callable
 from sqlalchemy import text
 
 from . import syntax as s
+from .syntax import solr_date
 from .backend import (ALL_DOCS, COLUMN_FIELDS, LABELS_FIELD, PreparedDoc, SearchRequest,
                       SearchResult, term, tsquery_text)
 
@@ -45,6 +46,8 @@ _TIME_COLUMNS = ("metadata_created", "metadata_modified")
 # single-valued fields with their own (b-tree indexed) column
 KEY_COLUMNS = ("id", "name", "index_id", "site_id")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# LIMIT and OFFSET are bigint: larger rows/start ask for rows past any index's end anyway
+MAX_ROW = 2**31 - 1
 
 _UPSERT = text(f"""
 INSERT INTO {TABLE} AS t (index_id, id, site_id, name, title, title_sort, metadata_created,
@@ -129,36 +132,6 @@ def _ts(value: str | None) -> str | None:
     if not value:
         return None
     return value[:-1] if value.endswith("Z") else value
-
-
-_DATE_MATH = re.compile(r"^NOW((?:[+-]\d+[A-Z]+)*)(?:/([A-Z]+))?$")
-_UNITS = {"SECOND": "seconds", "SECONDS": "seconds", "MINUTE": "minutes", "MINUTES": "minutes",
-          "HOUR": "hours", "HOURS": "hours", "DAY": "days", "DAYS": "days",
-          "WEEK": "weeks", "WEEKS": "weeks"}
-
-
-def solr_date(value: str, now: dt.datetime | None = None) -> str:
-    """Solr date values and date math (``NOW``, ``NOW-7DAYS``, ``NOW/DAY``) as ISO text."""
-    m = _DATE_MATH.match(value.upper())
-    if not m:
-        return value
-    when = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    for sign, amount, unit in re.findall(r"([+-])(\d+)([A-Z]+)", m.group(1) or ""):
-        if unit.rstrip("S") in ("MONTH", "YEAR"):
-            months = int(amount) * (12 if unit.startswith("YEAR") else 1)
-            months = months if sign == "+" else -months
-            y, mo = divmod(when.month - 1 + months, 12)
-            when = when.replace(year=when.year + y, month=mo + 1, day=min(when.day, 28))
-            continue
-        if unit not in _UNITS:
-            raise s.QuerySyntaxError(f"unknown date unit {unit!r}")
-        delta = dt.timedelta(**{_UNITS[unit]: int(amount)})
-        when = when + delta if sign == "+" else when - delta
-    if m.group(2) == "DAY":
-        when = when.replace(hour=0, minute=0, second=0, microsecond=0)
-    elif m.group(2) == "HOUR":
-        when = when.replace(minute=0, second=0, microsecond=0)
-    return when.isoformat()
 
 
 class Compiler:
@@ -311,19 +284,18 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _order(field_name: str, desc: bool, has_score: bool) -> str | None:
+def _order(c: Compiler, field_name: str, desc: bool, has_score: bool) -> str | None:
+    """The ORDER BY term for a sort field. The field's name never becomes SQL text: a known
+    field sorts by its column, any other (checked by ``connection.parse_sort``) by its stored
+    value, looked up with the name as a bound parameter."""
     direction = "DESC NULLS LAST" if desc else "ASC NULLS LAST"
     if field_name == "score":
         return f"score {direction}" if has_score else None
     column = _SORT_COLUMNS.get(field_name)
     if column:
         return f"d.{column} {direction}"
-    return f"(SELECT st.doc->>{_quote(field_name)} FROM {TABLE} st " \
+    return f"(SELECT st.doc->>CAST({c.bind(field_name)} AS text) FROM {TABLE} st " \
            f"WHERE st.index_id = d.index_id) {direction}"
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 DIRTY = "sanyi_search_dirty"  # session.info flag: this transaction wrote to the index
@@ -466,7 +438,7 @@ class PostgresBackend:
         rank = [q for q in (tsquery_text(v, None, op="|") for v in req.rank_texts) if q]
         score = (f"ts_rank(d.rank_tsv, CAST({c.bind(' | '.join(rank))} AS tsquery))"
                  if rank else "1.0")
-        orders = [o for o in (_order(f, desc, bool(rank)) for f, desc in req.sort) if o]
+        orders = [o for o in (_order(c, f, desc, bool(rank)) for f, desc in req.sort) if o]
         order = ", ".join(orders + ["d.index_id"])
         blobs = [b for b in ("data_dict", "validated_data_dict")
                  if b in req.fields or "*" in req.fields]
@@ -475,7 +447,7 @@ class PostgresBackend:
             "id", "index_id", "score", "data_dict", "validated_data_dict"}) else "NULL::jsonb"
         extra = [f for f in req.facet_fields if not self.stores_facet(f)]
         like = " OR ".join(f"t LIKE {c.bind(_like_escape(f) + '=%')}" for f in extra)
-        limit, offset = c.bind(max(req.rows, 0)), c.bind(max(req.start, 0))
+        limit, offset = (c.bind(min(max(n, 0), MAX_ROW)) for n in (req.rows, req.start))
         one_pass = "d.tsv @@" in where or bool(rank)
         src = "m d" if one_pass else f"{TABLE} d"
         cond = "TRUE" if one_pass else where

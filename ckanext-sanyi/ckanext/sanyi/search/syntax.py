@@ -14,13 +14,42 @@ Pure Python: no CKAN import.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Union
 
+from dateutil.relativedelta import relativedelta
+
 
 class QuerySyntaxError(ValueError):
-    """The query string cannot be parsed."""
+    """The query string cannot be parsed (``zh``: the reason in Chinese, where given)."""
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh
+
+
+# Bounds on what a query may be: past them a query is refused (as Solr refuses one that is
+# too complex) instead of exhausting the parser's stack or the database's limits.
+MAX_QUERY_LENGTH = 20_000   # characters of one q or fq
+MAX_DEPTH = 100             # nested parentheses and NOT/+/- prefixes
+MAX_WORD_BYTES = 2_046      # PostgreSQL's longest lexeme (a longer word can match nothing)
+
+
+def check_text(value: str, what: str = "query") -> str:
+    """Refuse text no engine can take: NUL, lone surrogates, over ``MAX_QUERY_LENGTH``."""
+    if "\x00" in value:
+        raise QuerySyntaxError(f"{what} contains a NUL character", f"{what} 含有 NUL 字符")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QuerySyntaxError(f"{what} is not valid Unicode text",
+                               f"{what} 不是有效的 Unicode 文本") from None
+    if len(value) > MAX_QUERY_LENGTH:
+        raise QuerySyntaxError(f"{what} is longer than {MAX_QUERY_LENGTH:,} characters",
+                               f"{what} 超过 {MAX_QUERY_LENGTH:,} 个字符")
+    return value
 
 
 @dataclass(frozen=True)
@@ -148,6 +177,13 @@ class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]):
         self.toks = tokens
         self.pos = 0
+        self.depth = 0
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(f"query nested deeper than {MAX_DEPTH} levels",
+                                   f"查询嵌套超过 {MAX_DEPTH} 层")
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.pos] if self.pos < len(self.toks) else None
@@ -189,16 +225,20 @@ class _Parser:
         tok = self.peek()
         if tok and (tok[0] == "op" or self._is_word("NOT")):
             self.pos += 1
+            self.deeper()
             child = self.unary(field)
+            self.depth -= 1
             return child if tok[1] == "+" else Not(child)
         return self.primary(field)
 
     def primary(self, field: str | None) -> Node:
         kind, text = self.take()
         if kind == "lparen":
+            self.deeper()
             node = self.or_expr(field)
             if self.take()[0] != "rparen":
                 raise QuerySyntaxError("missing )")
+            self.depth -= 1
             return node
         if kind == "word" and field is None and self.peek() and self.peek()[0] == "colon":
             self.pos += 1
@@ -252,7 +292,29 @@ def parse(query: str | None) -> Node:
     """Parse a Solr-style query string into a tree (empty or None: match all)."""
     if query is None or not query.strip() or query.strip() in ('""', "''"):
         return MatchAll()
-    return _Parser(_tokenize(query)).parse()
+    check_text(query)
+    node = _Parser(_tokenize(query)).parse()
+    _check_words(node)
+    return node
+
+
+def _too_long(value: str) -> bool:
+    return any(len(w.encode("utf-8")) > MAX_WORD_BYTES for w in value.split())
+
+
+def _check_words(node: Node) -> None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (And, Or)):
+            stack.extend(n.children)
+        elif isinstance(n, Not):
+            stack.append(n.child)
+        elif isinstance(n, Text) and _too_long(n.value) or \
+                isinstance(n, Term) and len((n.field + n.value).encode("utf-8")) > MAX_WORD_BYTES or \
+                isinstance(n, Prefix) and len((n.field + n.prefix).encode("utf-8")) > MAX_WORD_BYTES:
+            raise QuerySyntaxError(f"a word is longer than {MAX_WORD_BYTES:,} bytes",
+                                   f"单个词超过 {MAX_WORD_BYTES:,} 字节")
 
 
 def conjoin(nodes: list[Node]) -> Node:
@@ -270,3 +332,64 @@ def text_values(node: Node) -> list[Text]:
     if isinstance(node, (And, Or)):
         return [t for c in node.children for t in text_values(c)]
     return []
+
+
+# -- Solr dates ---------------------------------------------------------------------------------
+_DATE_STEP = re.compile(r"([+-])(\d{1,9})([A-Z]+)|/([A-Z]+)")
+_STEP_UNITS = {"YEAR": "years", "MONTH": "months", "DAY": "days", "DATE": "days",
+               "HOUR": "hours", "MINUTE": "minutes", "SECOND": "seconds",
+               "MILLI": "microseconds", "MILLISECOND": "microseconds", "WEEK": "weeks"}
+_ROUND = {"YEAR": dict(month=1, day=1, hour=0, minute=0, second=0, microsecond=0),
+          "MONTH": dict(day=1, hour=0, minute=0, second=0, microsecond=0),
+          "DAY": dict(hour=0, minute=0, second=0, microsecond=0),
+          "DATE": dict(hour=0, minute=0, second=0, microsecond=0),
+          "HOUR": dict(minute=0, second=0, microsecond=0),
+          "MINUTE": dict(second=0, microsecond=0), "SECOND": dict(microsecond=0)}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?Z?$")
+
+
+def _unit(name: str) -> str:
+    return name[:-1] if name.endswith("S") and name[:-1] in _STEP_UNITS else name
+
+
+def solr_date(value: str, now: dt.datetime | None = None) -> str:
+    """A Solr date value as ISO text: a date (returned as given once checked) or date math
+    on ``NOW`` (``NOW-7DAYS``, ``NOW/DAY``, ``NOW/DAY-1DAY``, ``NOW+1MONTH/MONTH``; UTC).
+
+    Anything else (``2026-13-01T00:00:00Z``, ``garbage``, an unknown unit, a step out of
+    range) raises ``QuerySyntaxError``.
+    """
+    text = value.strip().upper()
+    if not text.startswith("NOW"):
+        if not _ISO_DATE.match(text):
+            raise QuerySyntaxError(f"invalid date {value!r}", f"日期无效：{value!r}")
+        try:
+            dt.datetime.fromisoformat(text.rstrip("Z").replace(" ", "T"))
+        except ValueError:
+            raise QuerySyntaxError(f"invalid date {value!r}", f"日期无效：{value!r}") from None
+        return value
+    when = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    rest, pos = text[3:], 0
+    try:
+        while pos < len(rest):
+            m = _DATE_STEP.match(rest, pos)
+            if not m:
+                raise QuerySyntaxError(f"invalid date math {value!r}", f"日期运算无效：{value!r}")
+            pos = m.end()
+            if m.group(4):
+                unit = _unit(m.group(4))
+                if unit not in _ROUND:
+                    raise QuerySyntaxError(f"unknown date unit {m.group(4)!r}")
+                when = when.replace(**_ROUND[unit])
+                continue
+            unit = _unit(m.group(3))
+            if unit not in _STEP_UNITS:
+                raise QuerySyntaxError(f"unknown date unit {m.group(3)!r}")
+            amount = int(m.group(2)) * (1000 if unit.startswith("MILLI") else 1)
+            step = relativedelta(**{_STEP_UNITS[unit]: amount})
+            when = when + step if m.group(1) == "+" else when - step
+    except (OverflowError, ValueError) as e:
+        if isinstance(e, QuerySyntaxError):
+            raise
+        raise QuerySyntaxError(f"date out of range {value!r}", f"日期超出范围：{value!r}") from None
+    return when.isoformat()
