@@ -12,6 +12,8 @@ import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from .common.user import as_user
+
 
 def bureau_org() -> str:
     return tk.config.get("ckanext.sanyi.bureau_org")
@@ -22,11 +24,7 @@ def operator_org() -> str:
 
 
 def _user(user: Any) -> model.User | None:
-    if isinstance(user, model.User):
-        return user
-    if not user:
-        return None
-    return model.User.get(user)
+    return as_user(user)
 
 
 def is_member_of(user: Any, org_name: str, role: str = "editor") -> bool:

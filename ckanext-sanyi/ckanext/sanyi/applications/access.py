@@ -14,6 +14,7 @@ import ckan.model as model
 import sqlalchemy as sa
 
 from .. import roles
+from ..common.user import as_user
 from ..domain.approval import Actor, Role
 from .model import merchant_table
 
@@ -24,9 +25,7 @@ _EDIT = ("editor", "admin")
 
 
 def user_obj(user: Any) -> model.User | None:
-    if isinstance(user, model.User):
-        return user
-    return model.User.get(user) if user else None
+    return as_user(user)
 
 
 def _staff_orgs() -> set[str]:

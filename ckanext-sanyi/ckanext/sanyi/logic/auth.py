@@ -11,6 +11,7 @@ from __future__ import annotations
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
+from ..common.user import acting_user, login_required
 from .. import roles
 
 __all__ = ["sanyi_mark_updated", "sanyi_overdue_list", "package_show", "package_update"]
@@ -30,15 +31,15 @@ def _can_update(context: Context, data_dict: DataDict) -> AuthResult:
                                         "Only the resource's data unit can mark it updated"}
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_overdue_list(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": True}
 
 
 def _bureau_on_product(context: Context, data_dict: DataDict) -> bool:
     from ckan.logic.auth import get_package_object
-    user = context.get("auth_user_obj") or context.get("user")
-    if not user:
+    user = acting_user(context)
+    if user is None:
         return False
     try:
         pkg = get_package_object(context, data_dict)

@@ -17,6 +17,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
+from ..common.user import acting_user, login_required
 from ..applications import access, service
 from ..applications.forms import NotFound
 from ..i18n_text import bi
@@ -37,12 +38,8 @@ def _no(zh: str, en: str) -> AuthResult:
     return {"success": False, "msg": bi(zh, en)}
 
 
-def _user(context: Context) -> model.User | None:
-    return access.user_obj(context.get("auth_user_obj") or context.get("user"))
-
-
 def _bureau(context: Context) -> AuthResult:
-    return _OK if access.is_bureau(_user(context)) else \
+    return _OK if access.is_bureau(acting_user(context)) else \
         _no("只有数据局工作人员可以执行此操作", "Only data bureau staff may do this")
 
 
@@ -53,9 +50,9 @@ def _app(data_dict: DataDict) -> dict | None:
         return None  # the action reports 404
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_merchant_register(context: Context, data_dict: DataDict) -> AuthResult:
-    if access.is_staff(_user(context)):
+    if access.is_staff(acting_user(context)):
         return _no("数据局、运营机构和数源单位的工作人员不能注册为数商",
                    "Staff of the bureau, the operator or a data unit cannot be merchants")
     return _OK
@@ -65,9 +62,9 @@ def sanyi_merchant_verify(context: Context, data_dict: DataDict) -> AuthResult:
     return _bureau(context)
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_merchant_show(context: Context, data_dict: DataDict) -> AuthResult:
-    user = _user(context)
+    user = acting_user(context)
     own = access.merchant_for(user)
     if not data_dict.get("id") or (own and own["id"] == data_dict.get("id")):
         return _OK
@@ -78,53 +75,53 @@ def sanyi_merchant_list(context: Context, data_dict: DataDict) -> AuthResult:
     return _bureau(context)
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_application_create(context: Context, data_dict: DataDict) -> AuthResult:
-    if access.merchant_for(_user(context)) is None:
+    if access.merchant_for(acting_user(context)) is None:
         return _no("请先注册数商（企业）资料再申请", "Register as a merchant before applying")
     return _OK
 
 
 def _applicant(context: Context, data_dict: DataDict) -> AuthResult:
-    app, user = _app(data_dict), _user(context)
+    app, user = _app(data_dict), acting_user(context)
     if app is None or (user is not None and app["applicant_id"] == user.id):
         return _OK
     return _no("只有申请人本人可以操作该申请", "Only the applicant may act on this application")
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_application_update(context: Context, data_dict: DataDict) -> AuthResult:
     return _applicant(context, data_dict)
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_application_submit(context: Context, data_dict: DataDict) -> AuthResult:
     return _applicant(context, data_dict)
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_application_withdraw(context: Context, data_dict: DataDict) -> AuthResult:
     return _applicant(context, data_dict)
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_application_review(context: Context, data_dict: DataDict) -> AuthResult:
-    app, user = _app(data_dict), _user(context)
+    app, user = _app(data_dict), acting_user(context)
     if app is None or access.is_bureau(user) or \
             access.unit_names(user) & set(app["required_units"]):
         return _OK
     return _no("您不是该申请的审核方", "You are not a reviewer of this application")
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_application_show(context: Context, data_dict: DataDict) -> AuthResult:
     app = _app(data_dict)
-    if app is None or access.can_see(_user(context), app):
+    if app is None or access.can_see(acting_user(context), app):
         return _OK
     return _no("无权查看该申请", "You may not see this application")
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_application_list(context: Context, data_dict: DataDict) -> AuthResult:
     return _OK
 
@@ -134,7 +131,7 @@ def sanyi_application_data_items(context: Context, data_dict: DataDict) -> AuthR
     return _OK
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_entitlement_list(context: Context, data_dict: DataDict) -> AuthResult:
     return _OK
 

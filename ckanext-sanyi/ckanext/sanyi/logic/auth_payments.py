@@ -15,6 +15,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
+from ..common.user import acting_user, login_required
 from .. import roles
 from ..payments import orders
 
@@ -30,13 +31,6 @@ _OPERATOR = {"success": False, "msg": "只有运营机构工作人员可以执�
                                       "Only operator staff may do this"}
 
 
-def _user(context: Context) -> model.User | None:
-    user = context.get("auth_user_obj")
-    if isinstance(user, model.User):
-        return user
-    return model.User.get(context["user"]) if context.get("user") else None
-
-
 def _is_owner(user: model.User | None, data_dict: DataDict) -> bool:
     order: Any = orders.get_row(data_dict.get("id"))
     return user is not None and order["merchant"] == user.id
@@ -46,34 +40,34 @@ def _staff(user: model.User | None) -> bool:
     return user is not None and (roles.is_operator_staff(user) or roles.is_bureau_staff(user))
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_order_show(context: Context, data_dict: DataDict) -> AuthResult:
-    user = _user(context)
+    user = acting_user(context)
     ok = _staff(user) or _is_owner(user, data_dict)
     return {"success": True} if ok else dict(_OWNER_OR_STAFF)
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_order_list(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": True}
 
 
 @tk.auth_sysadmins_check
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_order_pay(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True} if _is_owner(_user(context), data_dict) else dict(_OWNER)
+    return {"success": True} if _is_owner(acting_user(context), data_dict) else dict(_OWNER)
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True} if roles.is_operator_staff(_user(context)) else dict(_OPERATOR)
+    return {"success": True} if roles.is_operator_staff(acting_user(context)) else dict(_OPERATOR)
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_refund_list(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": True}
 
 
-@tk.auth_disallow_anonymous_access
+@login_required
 def sanyi_refund_complete(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True} if roles.is_operator_staff(_user(context)) else dict(_OPERATOR)
+    return {"success": True} if roles.is_operator_staff(acting_user(context)) else dict(_OPERATOR)

@@ -1,0 +1,1 @@
+"""What every feature of the extension shares: the acting user, paging, time, CSRF."""
