@@ -4,12 +4,16 @@ from __future__ import annotations
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
+from .common import csrf, session
 from .helpers import sanyi_t
 from .i18n_text import bi
 
 __all__ = ["sanyi"]
 
 sanyi = Blueprint("sanyi", __name__)
+# for every request of the app, not only this blueprint's
+sanyi.before_app_request(csrf.guard)
+sanyi.teardown_app_request(session.teardown)
 
 
 @sanyi.route("/dashboard/overdue")
@@ -53,3 +57,8 @@ __all__ += ["payments_bp", "stripe_webhooks_bp"]
 from .views_applications import applications as applications_bp  # noqa: E402
 
 __all__ += ["applications_bp"]
+
+# CKAN's JS translations at the URL its client asks for zh_Hans_CN (common/i18n_js.py).
+from .common.i18n_js import i18n_js as i18n_js_bp  # noqa: E402
+
+__all__ += ["i18n_js_bp"]
