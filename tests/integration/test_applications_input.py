@@ -40,7 +40,7 @@ def refused_create(field: str, **overrides) -> str:
 
 BAD = [
     ({"product": "no-such-product"}, "product", "未找到该产品"),
-    ({"product": "not-listed"}, "product", "尚未上架"),
+    ({"product": "not-listed"}, "product", "未找到该产品"),  # as a missing one
     ({"product": "hypertension"}, "product", "未找到该产品"),  # a catalog resource
     ({"data_items": ["hypertension:身份证号"]}, "data_items", "hypertension:身份证号"),
     ({"data_items": ["drugs"]}, "data_items", "最小必要"),  # another product's resource

@@ -43,12 +43,21 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IPermissionLabels)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         search.install(config)
+
+    # IMiddleware
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        from .common import session
+        from . import request_limit
+        session.install(app)
+        request_limit.install(app)  # MAX_CONTENT_LENGTH, 413 answered in both languages
+        return app
 
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:

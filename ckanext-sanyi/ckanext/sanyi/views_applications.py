@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from flask import Blueprint, send_file
+from flask import Blueprint
 
 from .applications import attachments, notify
 from .helpers import sanyi_t
@@ -238,8 +238,7 @@ def attachment(id: str, attachment_id: str) -> Any:
         return tk.abort(404)
     if att["kind"] == "url":
         return tk.redirect_to(att["url"])
-    return send_file(attachments.file_path(att), mimetype=att["mimetype"] or None,
-                     as_attachment=True, download_name=att["name"])
+    return attachments.response(att)  # typed by extension, download only, nosniff
 
 
 # -- reviewers --------------------------------------------------------------------------------

@@ -4,7 +4,14 @@
   <attachment id>`` (no user-chosen path part) with a ``sanyi_application_attachment`` row
   keeping the original name, size and type; they are served only to those who may see the
   application (``/application/<id>/attachment/<attachment id>``). Allowed types:
-  :data:`EXTENSIONS`; at most ``ckan.max_resource_size`` MB each.
+  :data:`EXTENSIONS`; at most ``ckan.max_resource_size`` MB each, at most
+  :data:`MAX_FILES` files a request (more is a field error, never a silent drop; the whole
+  request is bounded by ``ckanext.sanyi.max_request_bytes``).
+* **Serving.** The content type is the one of the checked extension (:data:`EXTENSIONS`),
+  never the one the browser sent; every file is sent as a download
+  (``Content-Disposition: attachment``) with ``X-Content-Type-Options: nosniff`` and a
+  sandboxing ``Content-Security-Policy``, so an uploaded file never renders as a page of the
+  portal.
 * **Links** (``http``/``https`` URLs) are stored as rows only.
 * A file written in a transaction that is rolled back is deleted again (an
   ``after_rollback`` hook), so a refused request leaves no stray file.
@@ -26,12 +33,22 @@ from ..domain.errors import DomainError
 from .forms import Errors
 from .model import attachment_table
 
-__all__ = ["EXTENSIONS", "parse", "save", "remove", "for_application", "get", "file_path"]
+__all__ = ["EXTENSIONS", "MAX_FILES", "parse", "save", "remove", "for_application", "get",
+           "file_path", "content_type", "response"]
 
-EXTENSIONS = frozenset({"pdf", "ofd", "doc", "docx", "xls", "xlsx", "csv", "txt", "png", "jpg",
-                        "jpeg", "zip"})
+# the allowed extensions and the content type each is served with
+EXTENSIONS = {
+    "pdf": "application/pdf", "ofd": "application/ofd",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv", "txt": "text/plain", "png": "image/png", "jpg": "image/jpeg",
+    "jpeg": "image/jpeg", "zip": "application/zip",
+}
 _WRITTEN = "sanyi_written_files"
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
+MAX_FILES = 10
 MAX_PER_REQUEST = 20
 
 
@@ -53,17 +70,48 @@ def _is_upload(value: Any) -> bool:
     return hasattr(value, "filename") and hasattr(value, "stream")
 
 
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def content_type(name: str) -> str:
+    """The content type a file named ``name`` is served with (from its extension)."""
+    return EXTENSIONS.get(_extension(name), "application/octet-stream")
+
+
+def _uploads(data: dict[str, Any]) -> list[Any]:
+    """Every file sent as ``attachment_upload``. CKAN's API view passes only the first file
+    of a multipart field on; the request still holds them all."""
+    uploads = data.get("attachment_upload")
+    uploads = list(uploads) if isinstance(uploads, (list, tuple)) else [uploads] if uploads else []
+    if len(uploads) == 1 and _is_upload(uploads[0]):
+        try:
+            sent = tk.request.files.getlist("attachment_upload")
+        except RuntimeError:  # outside a request
+            sent = []
+        if any(f is uploads[0] for f in sent):
+            uploads = list(sent)
+    return uploads
+
+
 def parse(data: dict[str, Any], errors: Errors) -> list[dict[str, Any]]:
     """New attachments in the request: ``attachment_upload`` (file(s)) and ``attachment_urls``
     (URL strings, or ``{"name", "url"}``; a list or JSON text). Nothing is written here."""
     out: list[dict[str, Any]] = []
-    uploads = data.get("attachment_upload")
-    uploads = uploads if isinstance(uploads, (list, tuple)) else [uploads] if uploads else []
+    uploads = _uploads(data)
+    if any(not _is_upload(up) for up in uploads):
+        errors.add(DomainError("attachment_upload", "附件须以文件上传（multipart/form-data）",
+                               "Attachments must be uploaded as files (multipart/form-data)"))
+    uploads = [up for up in uploads if _is_upload(up) and up.filename]  # empty file inputs
+    if len(uploads) > MAX_FILES:
+        errors.add(DomainError("attachment_upload",
+                               f"一次最多上传 {MAX_FILES} 个附件文件（收到 {len(uploads)} 个）",
+                               f"At most {MAX_FILES} attachment files at a time "
+                               f"({len(uploads)} sent)"))
+        uploads = []
     for up in uploads:
-        if not _is_upload(up) or not up.filename:
-            continue
         name = _clean_name(up.filename)
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        ext = _extension(name)
         if ext not in EXTENSIONS:
             errors.add(DomainError("attachment_upload",
                                    f"不支持的附件类型：{name}（可用：{', '.join(sorted(EXTENSIONS))}）",
@@ -80,7 +128,7 @@ def parse(data: dict[str, Any], errors: Errors) -> list[dict[str, Any]]:
             errors.add(DomainError("attachment_upload", f"附件为空：{name}", f"Empty file: {name}"))
             continue
         out.append({"kind": "file", "name": name, "content": content,
-                    "mimetype": getattr(up, "mimetype", "") or "application/octet-stream"})
+                    "mimetype": EXTENSIONS[ext]})  # never the type the browser sent
     raw = data.get("attachment_urls")
     if isinstance(raw, str):
         try:
@@ -155,6 +203,17 @@ def get(application_id: str, attachment_id: str) -> dict[str, Any] | None:
 
 def file_path(att: dict[str, Any]) -> str:
     return os.path.join(_root(), att["storage_key"])
+
+
+def response(att: dict[str, Any]) -> Any:
+    """A stored file as a download, typed by its extension (see the module doc)."""
+    from flask import send_file
+    res = send_file(file_path(att), mimetype=content_type(att["name"]), as_attachment=True,
+                    download_name=att["name"], max_age=0)
+    res.headers["X-Content-Type-Options"] = "nosniff"
+    res.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    res.headers["Cache-Control"] = "private, no-store"
+    return res
 
 
 def _after_rollback(session: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ..domain.errors import DomainError
+from ..common import clock
 from . import attachments, forms, products
 from .forms import Errors
 
@@ -33,12 +34,10 @@ def max_term_years() -> int:
 def parse(data: dict[str, Any], existing: dict[str, Any] | None = None,
           today: dt.date | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(column values, new attachments) or raise :class:`forms.Invalid` with every bad field."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     errors = Errors()
     if existing is None:
-        pkg = errors.take(products.load_product, data.get("product"))
-        if pkg is not None:
-            errors.take(products.require_listed, pkg)
+        pkg = errors.take(products.load_listed, data.get("product"))
         src: dict[str, Any] = dict(data)
     else:
         if data.get("product") not in (None, "", existing["product_id"], existing["product_name"]):

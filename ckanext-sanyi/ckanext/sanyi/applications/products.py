@@ -6,6 +6,11 @@
   product's ``supplying_units`` plus the organisations that own its ``source_resources``
   (the bureau and the operator excluded). Each of them reviews every application for the
   product, whichever items it requests. They are fixed at each submission.
+* **Visibility.** :func:`load_listed` answers "not found" (HTTP 404 from the actions) for a
+  product the caller may not ``package_show`` -- an unlisted one, to the public -- exactly as
+  for one that does not exist, so neither its title nor its existence leaks. Item options
+  only draw on catalog resources the caller may ``package_show`` (without a caller: the
+  published ones, public and active), never on what the product's record merely names.
 """
 from __future__ import annotations
 
@@ -15,16 +20,19 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from .. import roles
+from ..common.ids import id_problem
 from ..domain.errors import DomainError
 from . import forms
 
-__all__ = ["load_product", "require_listed", "item_options", "required_units",
-           "default_billing_unit", "quote"]
+__all__ = ["load_product", "load_listed", "require_listed", "may_see", "item_options",
+           "required_units", "default_billing_unit", "quote"]
 
 log = logging.getLogger(__name__)
 
 
 def _show(ref: str) -> dict[str, Any] | None:
+    if id_problem(ref) is not None:  # NUL, lone surrogate, not text: no such product
+        return None
     try:
         return tk.get_action("package_show")({"ignore_auth": True}, {"id": ref})
     except tk.ObjectNotFound:
@@ -40,19 +48,53 @@ def load_product(ref: Any) -> dict[str, Any]:
     return pkg
 
 
+def may_see(pkg: dict[str, Any], context: dict[str, Any] | None) -> bool:
+    """Whether the caller of ``context`` may ``package_show`` ``pkg``; without a context,
+    whether anyone may (published: public and active)."""
+    if context is None:
+        return not pkg.get("private") and pkg.get("state") == "active"
+    # a fresh context: the auth function writes the package into the one it gets
+    check = {"user": context.get("user") or "", "auth_user_obj": context.get("auth_user_obj"),
+             "ignore_auth": bool(context.get("ignore_auth"))}
+    try:
+        tk.check_access("package_show", check, {"id": pkg["id"]})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return False
+    return True
+
+
+def load_listed(ref: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A listed product for a new application. A product the caller may not see (see
+    :func:`may_see`) is :class:`forms.NotFound` with the same message as a missing one; one
+    the caller sees but that is not listed gets :func:`require_listed`'s refusal."""
+    try:
+        pkg = load_product(ref)
+    except DomainError as err:
+        raise forms.NotFound(err.field, err.zh, err.en) from None
+    if pkg.get("status") != "approved" or pkg.get("private"):
+        if not may_see(pkg, context):
+            raise forms.NotFound("product", f"未找到该产品：{ref}", f"Product not found: {ref}")
+        require_listed(pkg)
+    return pkg
+
+
 def require_listed(pkg: dict[str, Any]) -> None:
     if pkg.get("status") != "approved" or pkg.get("private"):
         raise DomainError("product", f"产品“{pkg.get('title') or pkg['name']}”尚未上架，不能申请",
                           f"Product {pkg['name']} is not listed: it cannot be applied for")
 
 
-def item_options(pkg: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every data item an application for ``pkg`` may request, in the product's order."""
+def item_options(pkg: dict[str, Any],
+                 context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every data item an application for ``pkg`` may request, in the product's order:
+    those of its source resources that the caller of ``context`` may see (without a
+    context: the published ones)."""
     out: list[dict[str, Any]] = []
     for name in forms.string_list(pkg.get("source_resources"), "source_resources",
                                   "来源数据资源", "Source resources"):
         res = _show(name)
-        if res is None or res.get("type") != "dataset" or res.get("state") != "active":
+        if res is None or res.get("type") != "dataset" or res.get("state") != "active" \
+                or not may_see(res, context):
             continue
         base = {"resource": res["name"], "resource_title": res.get("title") or res["name"],
                 "unit": (res.get("organization") or {}).get("name") or "",

@@ -17,8 +17,10 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ..common.user import is_internal, require_user
 from ..applications import access, entitlements, intake, lifecycle, merchants, products, read, service
 from ..applications.forms import Invalid, NotFound
+from ..common.ids import clean_id
 from ..domain.approval import RefusalKind, Status, TransitionRefused
 from ..domain.errors import DomainError
 from ..i18n_text import bi
@@ -65,25 +67,13 @@ def _refusals(context: Context, write: bool = True) -> Iterator[None]:
 
 def _viewer(context: Context) -> model.User | None:
     """The caller, or None for an internal call with ``ignore_auth`` and no user."""
-    if context.get("ignore_auth") and not context.get("user") \
-            and not context.get("auth_user_obj"):
+    if is_internal(context):
         return None
-    return _user(context)
-
-
-def _user(context: Context) -> model.User:
-    user = context.get("auth_user_obj") or (model.User.get(context["user"])
-                                             if context.get("user") else None)
-    if not isinstance(user, model.User):
-        raise tk.NotAuthorized(bi("请先登录", "Log in first"))
-    return user
+    return require_user(context)
 
 
 def _id(data_dict: DataDict, key: str = "id") -> str:
-    value = data_dict.get(key)
-    if not value or not isinstance(value, str):
-        raise tk.ValidationError({key: [bi("必填项", "Missing value")]})
-    return value
+    return clean_id(data_dict.get(key), key)
 
 
 def _page(data_dict: DataDict) -> tuple[int, int]:
@@ -108,7 +98,14 @@ def _page(data_dict: DataDict) -> tuple[int, int]:
 def _statuses(value: Any, allowed: Any) -> list[str] | None:
     if value in (None, "", []):
         return None
-    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        items = value.replace(",", " ").split()
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = value
+    else:  # a number, a boolean, an object, a list of anything but text
+        raise tk.ValidationError({"status": [bi(f"状态须为文本或文本列表：{value!r}"[:200],
+                                                f"status must be text or a list of text: "
+                                                f"{value!r}"[:200])]})
     bad = [str(v) for v in items if v not in allowed]
     if bad:
         raise tk.ValidationError({"status": [bi(f"未知的状态：{'、'.join(bad)}",
@@ -133,7 +130,7 @@ def sanyi_merchant_register(context: Context, data_dict: DataDict) -> dict[str, 
     """
     tk.check_access("sanyi_merchant_register", context, data_dict)
     with _refusals(context):
-        row = merchants.register(_user(context), data_dict)
+        row = merchants.register(require_user(context), data_dict)
     return merchants.as_dict(row)
 
 
@@ -142,7 +139,7 @@ def sanyi_merchant_verify(context: Context, data_dict: DataDict) -> dict[str, An
     (bureau). :param id: merchant id"""
     tk.check_access("sanyi_merchant_verify", context, data_dict)
     with _refusals(context):
-        row = merchants.verify(_user(context), _id(data_dict), data_dict.get("decision"),
+        row = merchants.verify(require_user(context), _id(data_dict), data_dict.get("decision"),
                                data_dict.get("comment") or "")
     return merchants.as_dict(row)
 
@@ -155,7 +152,7 @@ def sanyi_merchant_show(context: Context, data_dict: DataDict) -> dict[str, Any]
         if data_dict.get("id"):
             row = merchants.get(_id(data_dict))
         else:
-            row = access.merchant_for(_user(context))
+            row = access.merchant_for(require_user(context))
             if row is None:
                 raise NotFound("id", "您还没有注册数商资料", "You have no merchant profile yet")
     return merchants.as_dict(row)
@@ -187,7 +184,7 @@ def sanyi_application_create(context: Context, data_dict: DataDict) -> dict[str,
     :param attachment_upload: file(s) (multipart); :param attachment_urls: list of URLs
     """
     tk.check_access("sanyi_application_create", context, data_dict)
-    user = _user(context)
+    user = require_user(context)
     with _refusals(context):
         app = service.create(user, data_dict)
     return read.application_dict(app, user, detail=True)
@@ -197,7 +194,7 @@ def sanyi_application_update(context: Context, data_dict: DataDict) -> dict[str,
     """Change a draft or returned application (applicant). Fields as in create (those not
     sent keep their values), plus ``remove_attachments`` (ids) and optional ``version``."""
     tk.check_access("sanyi_application_update", context, data_dict)
-    user = _user(context)
+    user = require_user(context)
     with _refusals(context):
         app = service.update(user, _id(data_dict), data_dict)
     return read.application_dict(app, user, detail=True)
@@ -206,7 +203,7 @@ def sanyi_application_update(context: Context, data_dict: DataDict) -> dict[str,
 def sanyi_application_submit(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Submit a draft or returned application for review (applicant; merchant verified)."""
     tk.check_access("sanyi_application_submit", context, data_dict)
-    user = _user(context)
+    user = require_user(context)
     with _refusals(context):
         app = service.submit(user, _id(data_dict))
     return read.application_dict(app, user, detail=True)
@@ -222,7 +219,7 @@ def sanyi_application_review(context: Context, data_dict: DataDict) -> dict[str,
     :param version: the version the reviewer saw (optional; refused with 409 if stale)
     """
     tk.check_access("sanyi_application_review", context, data_dict)
-    user = _user(context)
+    user = require_user(context)
     with _refusals(context):
         app = service.review(user, _id(data_dict), data_dict.get("decision"),
                              data_dict.get("comment"), unit=data_dict.get("unit") or None,
@@ -233,7 +230,7 @@ def sanyi_application_review(context: Context, data_dict: DataDict) -> dict[str,
 def sanyi_application_withdraw(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Withdraw an application before a decision (applicant). :param reason: optional"""
     tk.check_access("sanyi_application_withdraw", context, data_dict)
-    user = _user(context)
+    user = require_user(context)
     with _refusals(context):
         app = service.withdraw(user, _id(data_dict), data_dict.get("reason"))
     return read.application_dict(app, user, detail=True)
@@ -260,7 +257,7 @@ def sanyi_application_list(context: Context, data_dict: DataDict) -> dict[str, A
     :param limit: ≤ 100 (default 50); :param offset: default 0
     """
     tk.check_access("sanyi_application_list", context, data_dict)
-    user = _user(context)
+    user = require_user(context)
     status = _statuses(data_dict.get("status"), {s.value for s in Status})
     limit, offset = _page(data_dict)
     total, rows = read.list_applications(user, status=status, queue=_truthy(data_dict.get("queue")),
@@ -276,9 +273,8 @@ def sanyi_application_data_items(context: Context, data_dict: DataDict) -> dict[
     units that review it and the maximum term. :param product: name or id"""
     tk.check_access("sanyi_application_data_items", context, data_dict)
     with _refusals(context, write=False):
-        pkg = products.load_product(data_dict.get("product"))
-        products.require_listed(pkg)
-        options = products.item_options(pkg)
+        pkg = products.load_listed(data_dict.get("product"), context)  # 404 unless visible
+        options = products.item_options(pkg, context)
     return {"product": {"id": pkg["id"], "name": pkg["name"], "title": pkg.get("title"),
                         "category": pkg.get("category")},
             "data_items": options, "required_units": products.required_units(pkg, options),
@@ -294,7 +290,7 @@ def sanyi_entitlement_list(context: Context, data_dict: DataDict) -> dict[str, A
     tk.check_access("sanyi_entitlement_list", context, data_dict)
     status = _statuses(data_dict.get("status"), {"active", "suspended", "expired", "revoked"})
     limit, offset = _page(data_dict)
-    total, rows = read.list_entitlements(_user(context), status=status,
+    total, rows = read.list_entitlements(require_user(context), status=status,
                                          mine=_truthy(data_dict.get("mine")), limit=limit,
                                          offset=offset)
     return {"count": total, "results": rows}
@@ -302,7 +298,7 @@ def sanyi_entitlement_list(context: Context, data_dict: DataDict) -> dict[str, A
 
 def _change(op: str, context: Context, data_dict: DataDict) -> dict[str, Any]:
     tk.check_access(f"sanyi_entitlement_{op}", context, data_dict)
-    user = _user(context)
+    user = require_user(context)
     if not data_dict.get("id") and not (op == "revoke" and data_dict.get("application_id")):
         raise tk.ValidationError({"id": [bi("必填项", "Missing value")]})
     with _refusals(context):
