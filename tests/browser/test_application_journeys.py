@@ -44,6 +44,7 @@ import pytest
 import requests
 
 from ckanext.sanyi import devtools
+from ckanext.sanyi.common import clock
 
 from conftest import CHROMIUM, chromium, prepare_portal, start_portal, stop
 
@@ -198,7 +199,7 @@ def _apply(merchant, product_title: str, use: str, volume: str, scenario: str) -
     items = form.locator("input[name=data_items]")
     expect(items.first).to_be_visible()
     items.first.check()
-    today = dt.date.today()
+    today = clock.today()
     form.locator("#field-period_start").fill(today.isoformat())
     form.locator("#field-period_end").fill(today.replace(year=today.year + 1).isoformat()
                                            if not (today.month == 2 and today.day == 29)

@@ -13,9 +13,10 @@ from ckan.tests import factories, helpers
 from sqlalchemy import text
 
 from ckanext.sanyi.applications import bridge
+from ckanext.sanyi.common import clock
 from ckanext.sanyi.domain.credit_code import compute_check_char
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 HAN = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]{3,}")
 ITEMS_CHRONIC = ["hypertension:患者编号", "hypertension:随访日期", "insured"]

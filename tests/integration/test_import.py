@@ -18,6 +18,7 @@ from ckan.tests import helpers
 from click.testing import CliRunner
 from sqlalchemy import exc as sa_exc, text
 
+from ckanext.sanyi.common import clock
 from ckanext.sanyi.logic import bulk, importer, units
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("with_plugins")
 HEADER = ["序号", "数源单位", "数据资源名称", "提供方式", "更新周期", "最近更新日期"]
 FIRST_BATCH = os.path.join(os.path.dirname(importer.__file__), "..", "data",
                            "catalog-first-batch.csv")
-TODAY = dt.date.today()
+TODAY = clock.today()
 PAST = (TODAY - dt.timedelta(days=10)).isoformat()
 
 

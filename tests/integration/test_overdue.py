@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from ckan.tests import helpers
 
+from ckanext.sanyi.common import clock
 from ckanext.sanyi.logic import overdue
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -82,7 +83,7 @@ def test_mark_updated_records_an_activity(sanyi_orgs):
     ctx = {"user": "wj_editor", "ignore_auth": False}
     before = helpers.call_action("package_activity_list", id="r4")
     pkg = helpers.call_action("sanyi_mark_updated", context=dict(ctx), id="r4")
-    today = dt.date.today()
+    today = clock.today()
     assert pkg["last_updated"] == today.isoformat()
     acts = helpers.call_action("package_activity_list", id="r4")
     assert len(acts) == len(before) + 1
@@ -99,7 +100,7 @@ def test_mark_updated_with_a_date(sanyi_orgs):
     pkg = helpers.call_action("sanyi_mark_updated", context=dict(ctx), id="r5",
                               date="2026-01-31")
     assert (pkg["last_updated"], pkg["next_due"]) == ("2026-01-31", "2026-02-28")
-    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    future = (clock.today() + dt.timedelta(days=2)).isoformat()
     with pytest.raises(helpers.logic.ValidationError) as e:
         helpers.call_action("sanyi_mark_updated", context=dict(ctx), id="r5", date=future)
     assert "晚于今天" in e.value.error_dict["last_updated"][0]

@@ -7,7 +7,9 @@ import re
 import pytest
 from ckan.tests import factories, helpers
 
-TODAY = dt.date.today()
+from ckanext.sanyi.common import clock
+
+TODAY = clock.today()
 ERROR_MARKERS = ("Internal server error", "UndefinedError", "Traceback", "jinja2.exceptions")
 
 

@@ -14,6 +14,7 @@ from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 
 from ckanext.sanyi import audit
+from ckanext.sanyi.common import clock
 from ckanext.sanyi.payments import gateway, orders, refund_for_application
 from ckanext.sanyi.payments.tables import refund_table
 
@@ -87,7 +88,7 @@ def test_bank_transfer_refused_to_others(pay_world, role):
     ({"reference": "x" * 201}, "reference"),
     ({"received_on": ""}, "received_on"),
     ({"received_on": "2026-13-01"}, "received_on"),
-    ({"received_on": (dt.date.today() + dt.timedelta(days=1)).isoformat()}, "received_on"),
+    ({"received_on": (clock.today() + dt.timedelta(days=1)).isoformat()}, "received_on"),
 ])
 def test_bank_transfer_bad_input_names_the_field(pay_world, overrides, field):
     order = new_order()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from ckan.tests import factories, helpers
 
+from ckanext.sanyi.common import clock
 from ckanext.sanyi.pricing_glue.demo import demo_product_name
 
 TIERED_PRICE = {"unit": "call", "bands": [{"upto": 10000, "price": "0.50"},
@@ -19,7 +20,7 @@ TIERED_CEILING = {"unit": "call", "bands": [{"upto": 10000, "price": "0.60"},
 ROLES = ["anonymous", "merchant_user", "wj_editor", "operator_user", "bureau_user", "sysadmin"]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]{3,}")
-TODAY = dt.date.today()
+TODAY = clock.today()
 ZHIHE = "智慧核保(核保调查)"
 
 

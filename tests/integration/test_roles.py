@@ -12,6 +12,8 @@ from ckan import model
 from ckan.tests import factories, helpers
 from click.testing import CliRunner
 
+from ckanext.sanyi.common import clock
+
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
 PAST = (dt.date.today() - dt.timedelta(days=40)).isoformat()
@@ -229,7 +231,7 @@ def test_mark_updated_by_the_units_editor(sanyi_orgs):
     as_user("wj_editor", "package_create", **resource("shi-wei-jian-wei", "wj-m",
                                                       last_updated="2025-01-31"))
     pkg = as_user("wj_editor", "sanyi_mark_updated", id="wj-m")
-    today = dt.date.today()
+    today = clock.today()
     assert pkg["last_updated"] == today.isoformat()
     from ckanext.sanyi.domain import cycles
     assert pkg["next_due"] == cycles.next_due(today, "monthly").isoformat()

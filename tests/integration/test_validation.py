@@ -12,9 +12,11 @@ from ckan import model
 from ckan.tests import helpers
 from sqlalchemy import text
 
+from ckanext.sanyi.common import clock
+
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 PAST = (TODAY - dt.timedelta(days=3)).isoformat()
 
 

@@ -89,8 +89,9 @@ def expire_entitlements(today: str | None) -> None:
     import ckan.plugins.toolkit as tk
 
     from .applications.lifecycle import expire_due
+    from .common import clock
     try:
-        day = isoparse(today).date() if today else dt.date.today()
+        day = isoparse(today).date() if today else clock.today()
     except ValueError:
         raise click.BadParameter(f"not an ISO date: {today}", param_hint="--today")
     actor = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]

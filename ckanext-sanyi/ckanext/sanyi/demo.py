@@ -18,6 +18,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from . import roles
+from .common import clock
 from .logic import importer, units
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -76,7 +77,7 @@ def _demo_dates(path: str, today: dt.date) -> str:
 
 
 def load(echo: Callable[[str], None] = print, today: dt.date | None = None) -> None:
-    today = today or dt.date.today()
+    today = today or clock.today()
     site = _site_user()
     _ensure_org(roles.bureau_org(), "市数据局", "数据主管部门：审批产品与场景、制定指导价上限、监督管理。", site)
     _ensure_org(roles.operator_org(), "三医数据运营有限公司",

@@ -9,7 +9,9 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.scheming.helpers import scheming_get_dataset_schema, scheming_language_text
 
+from .common.user import acting_user
 from . import roles
+from .common import clock
 from .domain import cycles
 
 __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_choice_label", "sanyi_choice_labels",
@@ -17,7 +19,8 @@ __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_choice_label", "sanyi_choice_labels"
            "sanyi_home_stats", "sanyi_products", "sanyi_is_bureau_staff", "sanyi_list",
            "sanyi_overdue_for_user", "sanyi_can_edit", "sanyi_subfield_label",
            "sanyi_org_links", "sanyi_package_links", "sanyi_bar_width", "sanyi_locale_url",
-           "sanyi_excerpt", "sanyi_overdue_text"]
+           "sanyi_excerpt", "sanyi_overdue_text", "sanyi_datetime",
+           "render_datetime"]
 
 
 def sanyi_is_zh() -> bool:
@@ -91,7 +94,7 @@ def sanyi_days_overdue(pkg: dict, today: dt.date | None = None) -> int:
         return 0
     try:
         return cycles.days_overdue(dt.date.fromisoformat(str(last)[:10]), cycle,
-                                   today or dt.date.today())
+                                   today or clock.today())
     except (ValueError, cycles.DomainError):
         return 0
 
@@ -121,7 +124,7 @@ def sanyi_products(limit: int = 8) -> list[dict[str, Any]]:
 
 
 def sanyi_is_bureau_staff() -> bool:
-    return roles.is_bureau_staff(tk.g.userobj if tk.g.get("userobj") else None)
+    return roles.is_bureau_staff(acting_user())
 
 
 def sanyi_can_edit(pkg: dict) -> bool:
@@ -218,6 +221,28 @@ def sanyi_overdue_text(days: int, short: bool = False) -> str:
     if short:
         return sanyi_t(f"{days} 天", en)
     return sanyi_t(f"已逾期 {days} 天", en + " overdue")
+
+
+def sanyi_datetime(value: Any) -> str:
+    """A stored time as people read it: ``2026-12-02 02:25`` in ``ckan.display_timezone``
+    (aware datetimes, naive ones as UTC, ISO strings; "" for None)."""
+    return clock.format_datetime(value)
+
+
+@tk.chained_helper
+def render_datetime(next_helper: Any, datetime_: Any, date_format: str | None = None,
+                    with_hours: bool = False, with_seconds: bool = False) -> str:
+    """CKAN's ``h.render_datetime`` in the display timezone for aware values too.
+
+    CKAN converts naive (UTC) values itself, but returns an aware value or an ISO string with
+    an offset unchanged, so an explicit ``date_format`` showed UTC. Every datetime is turned
+    into local time first; bare dates and anything unparsable are passed on as they were.
+    """
+    value = datetime_
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and len(value.strip()) > 10):
+        value = clock.to_local(value) or datetime_
+    return next_helper(value, date_format=date_format, with_hours=with_hours,
+                       with_seconds=with_seconds)
 
 
 # Applications, merchants and entitlements (issue 4): helpers live in applications/helpers.py.

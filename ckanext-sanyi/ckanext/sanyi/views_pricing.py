@@ -10,7 +10,6 @@
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from flask import Blueprint, Response
 
 from pricing import BillingUnit, PricingError
 
+from .common import clock
 from .i18n_text import bi
 from .pricing_glue import forms
 from .pricing_glue.service import unit_info
@@ -48,7 +48,7 @@ def sanyi_price_units(product: Any) -> list[dict[str, str]]:
 @pricing.route("/prices")
 def prices() -> str:
     data = tk.get_action("sanyi_price_list")(_ctx(), {})
-    this_year = dt.date.today().year
+    this_year = clock.today().year
     return tk.render("sanyi/pricing/prices.html", {
         "data": data, "years": [this_year - 1, this_year]})
 
@@ -163,8 +163,8 @@ def bureau() -> str:
         "revenue": tk.get_action("sanyi_revenue_status")(ctx, {}),
         "prices": tk.get_action("sanyi_price_list")(ctx, {}),
         "audit": tk.get_action("sanyi_audit_list")(ctx, {"limit": 100}),
-        "products": _products(), "units": UNITS, "today": dt.date.today().isoformat(),
-        "this_year": dt.date.today().year})
+        "products": _products(), "units": UNITS, "today": clock.today().isoformat(),
+        "this_year": clock.today().year})
 
 
 @pricing.route("/operator/pricing")
@@ -173,7 +173,7 @@ def operator() -> str:
     ctx = _ctx()
     return tk.render("sanyi/pricing/operator.html", {
         "prices": tk.get_action("sanyi_price_list")(ctx, {}), "products": _products(),
-        "units": UNITS, "today": dt.date.today().isoformat(), "this_year": dt.date.today().year})
+        "units": UNITS, "today": clock.today().isoformat(), "this_year": clock.today().year})
 
 
 @pricing.route("/<any(bureau, operator):page>/pricing/<form>", methods=["POST"])

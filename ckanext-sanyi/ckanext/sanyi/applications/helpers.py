@@ -9,6 +9,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
+from ..common.user import acting_user
 from ..domain.approval import Status
 from . import access, forms, merchants, notify, read
 
@@ -17,13 +18,9 @@ __all__ = ["sanyi_todo", "sanyi_notifications", "sanyi_application_status_label"
            "sanyi_application_roles", "sanyi_apply_url"]
 
 
-def _user() -> Any:
-    return tk.g.get("userobj") if tk.g else None
-
-
 def sanyi_todo() -> dict[str, int]:
     """``{"waiting", "unread", "total"}`` for the current user (zeros when logged out)."""
-    user = _user()
+    user = acting_user()
     if not user:
         return {"waiting": 0, "unread": 0, "total": 0}
     waiting, unread = read.queue_count(user), notify.unread_count(user.id)
@@ -31,7 +28,7 @@ def sanyi_todo() -> dict[str, int]:
 
 
 def sanyi_notifications(limit: int = 20) -> list[dict[str, Any]]:
-    user = _user()
+    user = acting_user()
     return notify.unread(user.id, limit) if user else []
 
 
@@ -68,14 +65,14 @@ def sanyi_size_label(size: str) -> str:
 
 
 def sanyi_my_merchant() -> dict[str, Any] | None:
-    user = _user()
+    user = acting_user()
     row = access.merchant_for(user) if user else None
     return merchants.as_dict(row) if row else None
 
 
 def sanyi_application_roles() -> dict[str, bool]:
     """Which application pages the current user has: merchant, unit, bureau."""
-    user = _user()
+    user = acting_user()
     if not user:
         return {"merchant": False, "unit": False, "bureau": False, "staff": False}
     return {"merchant": access.merchant_for(user) is not None,

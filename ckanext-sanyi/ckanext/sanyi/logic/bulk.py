@@ -51,6 +51,7 @@ from ckan.logic.schema import default_show_package_schema
 from sqlalchemy import exc as sa_exc, select, update
 
 from .. import search
+from ..common import clock
 from ..i18n_text import bi
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,7 @@ def update_rows(items: list[tuple[int, dict[str, Any]]], user: str) -> Outcome:
 
 def _write_new(good: list[tuple[int, dict[str, Any]]], user: str,
                user_obj: model.User | None, activity: bool) -> list[str]:
-    now = dt.datetime.utcnow()
+    now = clock.now_utc().replace(tzinfo=None)  # CKAN's columns: naive UTC
     session = model.Session
     names = [v["name"] for _, v in good]
     # package_create's table_dict_save: a deleted dataset gives up its name

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ..common import clock
 from ..i18n_text import MISSING, bi
 from . import units
 
@@ -268,7 +269,7 @@ def import_file(path: str, batch: str = "", create_units: bool = True, progress:
     """
     from . import bulk
     report = ImportReport(file=os.path.basename(path))
-    today = today or dt.date.today()
+    today = today or clock.today()
     importer = user or tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     if model.User.get(importer) is None:
         raise ImportFileError({"user": [bi(f"未知的用户“{importer}”", f"Unknown user '{importer}'")]})

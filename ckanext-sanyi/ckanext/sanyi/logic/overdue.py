@@ -8,6 +8,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from sqlalchemy import and_
 
+from ..common import clock
 from ..domain import cycles
 
 
@@ -22,7 +23,7 @@ def editable_org_ids(user: model.User) -> list[str] | None:
 
 def overdue_resources(user: model.User | None = None, today: dt.date | None = None,
                       limit: int | None = None) -> list[dict[str, Any]]:
-    today = today or dt.date.today()
+    today = today or clock.today()
     due = model.Package.extras["next_due"].astext
     q = (model.Session.query(model.Package, model.Group)
          .join(model.Group, model.Group.id == model.Package.owner_org)

@@ -21,6 +21,7 @@ import stripe
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from .. import audit, roles
+from ..common import clock
 from ..i18n_text import bi
 from . import gateway
 from .tables import AWAITING, OPEN, event_table, order_table
@@ -39,7 +40,7 @@ def invalid(field: str, zh: str, en: str) -> NoReturn:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return clock.now_utc()
 
 
 def yuan(fen: int) -> str:

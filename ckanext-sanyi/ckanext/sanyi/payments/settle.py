@@ -19,6 +19,7 @@ import ckan.plugins.toolkit as tk
 from pricing import PricingError
 
 from .. import audit
+from ..common import clock
 from ..pricing_glue import params
 from . import orders, refunds
 from .orders import cancel_open_intent, get_row, invalid, now, order_dict, record_event, yuan
@@ -77,7 +78,7 @@ def _receipt(data: Mapping[str, Any]) -> tuple[str, int, dt.date]:
     if isinstance(reference, str) and len(reference) > MAX_REFERENCE:
         errors.add(PricingError("reference", f"回单号过长（最多 {MAX_REFERENCE} 字）",
                                 f"the reference is too long ({MAX_REFERENCE} characters at most)"))
-    if received_on and received_on > dt.date.today():
+    if received_on and received_on > clock.today():
         errors.add(PricingError("received_on", "到账日期不能晚于今天",
                                 "the date received cannot be in the future"))
     if errors:

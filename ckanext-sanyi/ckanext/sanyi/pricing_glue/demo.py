@@ -18,6 +18,7 @@ import ckan.plugins.toolkit as tk
 
 from pricing import Schedule
 
+from ..common import clock
 from . import settings
 from .service import set_version
 from .store import CEILING, PRICE, effective, find_product, latest_settings, version_rows
@@ -67,7 +68,7 @@ def _add(pkg: model.Package, kind: str, schedule: Schedule, day: dt.date, label:
 
 def load_demo_prices(echo: Callable[[str], None] = print, today: dt.date | None = None) -> int:
     """Add the demo ceilings, prices and bureau settings; returns how many versions were added."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     actor = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     this_year, last_year = dt.date(today.year, 1, 1), dt.date(today.year - 1, 1, 1)
     added = missing = 0

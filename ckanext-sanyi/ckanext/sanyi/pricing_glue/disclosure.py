@@ -16,6 +16,7 @@ import ckan.model as model
 
 from pricing import BillingUnit, in_force_periods
 
+from ..common import clock
 from .store import (
     CEILING, PRICE, VersionRow, effective, industrial_allowed, latest_settings, product_summary,
     version_rows,
@@ -63,7 +64,7 @@ def disclosure(year: int, today: dt.date | None = None) -> dict[str, Any]:
         summary.pop("private")
         items.append(dict(summary, industrial_use_allowed=industrial_allowed(policies.get(pkg.id)),
                           ceilings=ceilings, prices=prices))
-    return {"year": year, "generated": (today or dt.date.today()).isoformat(), "currency": "CNY",
+    return {"year": year, "generated": (today or clock.today()).isoformat(), "currency": "CNY",
             "unit_price_in": "yuan", "products": items}
 
 

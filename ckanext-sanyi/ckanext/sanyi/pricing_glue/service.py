@@ -27,6 +27,7 @@ from pricing import (
 )
 
 from .. import audit
+from ..common import clock
 from .settings import current_discount_pct
 from .store import (
     CEILING, PRICE, VersionRow, append_version, effective, industrial_allowed, latest_setting,
@@ -54,7 +55,7 @@ def set_version(kind: str, pkg: model.Package, schedule: Schedule, effective_fro
 
     Returns the stored row and, for a ceiling, the price versions now above it.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     if effective_from < today and not may_backdate:
         raise PricingError(
             "effective_from",

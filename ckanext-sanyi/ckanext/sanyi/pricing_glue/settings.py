@@ -22,6 +22,7 @@ from pricing import (
 )
 
 from .. import audit
+from ..common import clock
 from .store import SettingRow, append_setting, latest_setting, latest_settings, setting_history
 
 __all__ = ["DISCOUNT", "SHARES", "CAP", "BILLED", "POLICY", "set_setting", "current_discount_pct",
@@ -137,7 +138,7 @@ def revenue_report(net_profit_fen: int | None = None,
                 for k, v in values.items() if k.endswith("_fen")}
         periods.append(dict(values, **yuan, warning_pct=str(warn), message=_message(status, warn),
                             billed_reported=period in billed))
-    year = str((today or dt.date.today()).year)
+    year = str((today or clock.today()).year)
     shares = current_shares()
     out: dict[str, Any] = {
         "periods": periods, "current": next((p for p in periods if p["period"] == year), None),
