@@ -37,3 +37,35 @@ def sanyi_orgs(clean_db):
                                      users=[{"name": "yb_editor", "capacity": "editor"}]),
     }
     return {"users": users, "orgs": orgs}
+
+
+LOGIN_PASSWORD = "Sanyi-test-2026"
+
+
+def csrf_token(app, url: str = "/user/login") -> str:
+    """The CSRF token the page at ``url`` hands the current session (form field or meta tag)."""
+    import re
+    page = app.get(url).body
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', page) or \
+        re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+@pytest.fixture
+def login():
+    """``login(app, name)``: log ``app``'s client in as ``name`` through the login form, as a
+    browser does, so later requests are authenticated by the session cookie."""
+    def do(app, name: str) -> None:
+        from ckan import model
+        user = model.User.get(name)
+        user.password = LOGIN_PASSWORD
+        model.Session.commit()
+        app.client.delete_cookie("ckan", domain="127.0.0.1")
+        res = app.post("/user/login", data={"login": name, "password": LOGIN_PASSWORD,
+                                            "_csrf_token": csrf_token(app)},
+                       follow_redirects=False)
+        assert res.status_code == 302, f"login of {name} failed: {res.status_code}"
+        home = app.get("/dashboard/overdue", follow_redirects=False)
+        assert home.status_code == 200, f"{name} is not logged in"
+    return do

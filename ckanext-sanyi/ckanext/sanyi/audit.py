@@ -45,12 +45,26 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {_text(str(k)): _plain(v) for k, v in value.items()}
     if isinstance(value, (builtins.list, tuple)):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, (str, int, bool)):
+    if isinstance(value, str):
+        return _text(value)
+    if value is None or isinstance(value, (int, bool)):
         return value
-    return str(value)
+    return _text(str(value))
+
+
+def _text(value: str) -> str:
+    """Text PostgreSQL's jsonb can hold: NUL (refused by jsonb) and lone surrogates (not
+    encodable as UTF-8) become U+FFFD, so a record of odd input never fails the change."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    return value
 
 
 def record(actor: str, action: str, object_type: str, object_id: str = "", *,

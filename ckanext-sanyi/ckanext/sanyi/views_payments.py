@@ -156,8 +156,9 @@ def refund_complete(id: str) -> Any:
 
 @stripe_webhooks.route("/stripe/webhook", methods=["POST"])
 def stripe_webhook() -> Any:
-    """Stripe's events: 400 unless the signature verifies; 200 once recorded (also for a
-    replay or an event of no interest); 500 on failure, so that Stripe retries."""
+    """Stripe's events: 400 unless the signature verifies and the body is an event of the
+    shape we read (``events.check_shape``); 200 once recorded (also for a replay or an event
+    of no interest); 500 on a failure while processing, so that Stripe retries."""
     try:
         event = gateway.verify_webhook(tk.request.get_data(),
                                        tk.request.headers.get("Stripe-Signature"))
@@ -167,6 +168,15 @@ def stripe_webhook() -> Any:
     except gateway.InvalidWebhook as err:
         log.warning("Stripe webhook refused: %s", err)
         return jsonify(error="invalid signature"), 400
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as err:
+        # signed, but not a JSON object Stripe's library can read (a list, nested too deep)
+        log.warning("Stripe webhook refused: malformed body (%s)", type(err).__name__)
+        return jsonify(error="malformed event"), 400
+    try:
+        events.check_shape(event)
+    except events.MalformedEvent as err:
+        log.warning("Stripe webhook %r refused: %s", str(event.get("id"))[:100], err)
+        return jsonify(error="malformed event", detail=str(err)), 400
     try:
         result = events.handle(event, orders.site_actor())
         model.Session.commit()

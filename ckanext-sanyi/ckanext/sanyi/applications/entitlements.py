@@ -15,6 +15,7 @@ import ckan.model as model
 import sqlalchemy as sa
 
 from .. import audit
+from ..common.ids import id_problem
 from .model import entitlement_table as t
 
 __all__ = ["create_for", "get", "for_application", "as_dict", "AUDITED", "STATUS_TEXT"]
@@ -42,6 +43,8 @@ def create_for(app: dict[str, Any], actor_name: str) -> dict[str, Any]:
 
 
 def get(entitlement_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    if entitlement_id and id_problem(entitlement_id) is not None:  # NUL, surrogate: none such
+        return None
     stmt = sa.select(t).where(t.c.id == str(entitlement_id or ""))
     row = model.Session.execute(stmt.with_for_update() if lock else stmt).mappings().first()
     return dict(row) if row else None

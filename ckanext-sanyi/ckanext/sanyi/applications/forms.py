@@ -215,7 +215,7 @@ def use(value: Any) -> str:
 def billing_unit(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    if value not in UNITS:
+    if not isinstance(value, str) or value not in UNITS:
         raise DomainError("billing_unit", f"未知的计费单位：{value!r}（可选：{', '.join(UNITS)}）",
                           f"Unknown billing unit {value!r} (one of: {', '.join(UNITS)})")
     return str(value)
@@ -275,7 +275,7 @@ def _credit_code(value: Any) -> str:
 def _size(value: Any) -> str:
     if value in (None, ""):
         raise _missing("enterprise_size", "企业规模", "Enterprise size")
-    if value not in SIZES:
+    if not isinstance(value, str) or value not in SIZES:
         raise DomainError("enterprise_size",
                           f"未知的企业规模：{value!r}（可选：micro 微型、small 小型、medium 中型、large 大型）",
                           f"Unknown enterprise size {value!r} (one of: {', '.join(SIZES)})")

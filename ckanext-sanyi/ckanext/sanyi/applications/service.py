@@ -26,6 +26,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
+from ..common.ids import id_problem
 from .. import audit
 from ..domain.approval import (
     Actor, ApplicationState, Event, RefusalKind, Role, Status, Transition, TransitionRefused,
@@ -52,6 +53,8 @@ def _refuse_actor(zh: str = "无权操作该申请", en: str = "You may not act 
 
 
 def get(application_id: str, *, lock: bool = False) -> dict[str, Any]:
+    if application_id and id_problem(application_id) is not None:  # NUL, surrogate, not text
+        raise NotFound("id", "未找到该申请（标识无效）", "Application not found (invalid id)")
     stmt = sa.select(t).where(t.c.id == str(application_id or ""))
     row = model.Session.execute(stmt.with_for_update() if lock else stmt).mappings().first()
     if row is None:

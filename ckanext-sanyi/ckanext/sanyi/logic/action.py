@@ -7,10 +7,14 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ..search.guard import package_search  # noqa: F401  (chained: input types)
+from ..common.user import LOGIN_FIRST, acting_user
+from ..common import clock
+from ..common.ids import clean_id
 from ..i18n_text import bi
 from . import overdue
 
-__all__ = ["sanyi_mark_updated", "sanyi_overdue_list"]
+__all__ = ["sanyi_mark_updated", "sanyi_overdue_list", "package_search"]
 
 
 def sanyi_mark_updated(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -19,11 +23,9 @@ def sanyi_mark_updated(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param id: the resource's id or name
     :param date: ISO date of the update (optional, default today; not in the future)
     """
-    ref = data_dict.get("id")
-    if not ref:
-        raise tk.ValidationError({"id": [bi("必填项", "Missing value")]})
+    ref = clean_id(data_dict.get("id"))
     tk.check_access("sanyi_mark_updated", context, {"id": ref})
-    day = data_dict.get("date") or dt.date.today().isoformat()
+    day = data_dict.get("date") or clock.today().isoformat()
     pkg = tk.get_action("package_show")(dict(context), {"id": ref})
     if pkg.get("type") != "dataset":
         raise tk.ValidationError({"id": [bi("只有目录资源有更新周期",
@@ -38,7 +40,6 @@ def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, 
 
     :param today: ISO date to evaluate against (optional, default today)
     """
-    import ckan.model as model
     tk.check_access("sanyi_overdue_list", context, data_dict)
     today = None
     if data_dict.get("today"):
@@ -48,10 +49,9 @@ def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, 
             raise tk.ValidationError({"today": [bi(
                 f"日期格式无效“{data_dict['today']}”，应为 YYYY-MM-DD",
                 f"Invalid date '{data_dict['today']}', expected YYYY-MM-DD")]})
-    user = context.get("auth_user_obj") or (
-        model.User.get(context["user"]) if context.get("user") else None)
+    user = acting_user(context)
     if user is None and not context.get("ignore_auth"):
-        raise tk.NotAuthorized(bi("请先登录", "Log in first"))
+        raise tk.NotAuthorized(LOGIN_FIRST)
     # a user sees their own organisations even when an internal caller skips auth
     return overdue.overdue_resources(user=user, today=today)
 

@@ -18,7 +18,9 @@ from ckan.types import Context, DataDict
 
 from pricing import PricingError
 
+from ..common.user import acting_user
 from .. import audit
+from ..common.ids import clean_id
 from ..payments import orders, refunds, settle
 from ..pricing_glue import params
 
@@ -33,11 +35,6 @@ def _actor(context: Context) -> str:
     return context.get("user") or orders.site_actor()
 
 
-def _user(context: Context) -> model.User | None:
-    return context.get("auth_user_obj") or (
-        model.User.get(context["user"]) if context.get("user") else None)
-
-
 @contextmanager
 def _writing(context: Context) -> Iterator[None]:
     """Commit the change and its trace together; roll both back on any error."""
@@ -50,17 +47,28 @@ def _writing(context: Context) -> Iterator[None]:
         model.Session.commit()
 
 
+def _ids(data_dict: DataDict, *required: str, optional: tuple[str, ...] = ()) -> DataDict:
+    """``data_dict`` with its id fields checked (``clean_id``) before auth and SQL see them."""
+    data = dict(data_dict)
+    for key in required:
+        data[key] = clean_id(data_dict.get(key), key)
+    for key in optional:
+        if data_dict.get(key) not in (None, ""):
+            data[key] = clean_id(data_dict.get(key), key)
+    return data
+
+
 def _paging(data_dict: DataDict, statuses: tuple[str, ...]) -> dict[str, Any]:
     errors = params.Errors()
-    limit = errors.take(params.whole, data_dict.get("limit"), "limit", 100)
-    offset = errors.take(params.whole, data_dict.get("offset"), "offset", 0)
+    limit = errors.take(params.limit, data_dict.get("limit"), 100, 1000)
+    offset = errors.take(params.offset, data_dict.get("offset"))
     status = data_dict.get("status") or None
-    if status is not None and status not in statuses:
+    if status is not None and (not isinstance(status, str) or status not in statuses):
         errors.add(PricingError("status", f"状态须为 {'、'.join(statuses)} 之一：{status!r}",
                                 f"status must be one of {', '.join(statuses)}: {status!r}"))
     if errors:
         raise tk.ValidationError(errors.by_field)
-    return {"limit": min(limit or 0, 1000), "offset": offset or 0, "status": status}
+    return {"limit": limit or 0, "offset": offset or 0, "status": status}
 
 
 @tk.side_effect_free
@@ -69,6 +77,7 @@ def sanyi_order_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
     :param id: the order id
     """
+    data_dict = _ids(data_dict, "id")
     tk.check_access("sanyi_order_show", context, data_dict)
     order = orders.order_dict(orders.get_row(data_dict.get("id")))
     order["refunds"] = refunds.refunds_of_order(order["id"])
@@ -86,9 +95,10 @@ def sanyi_order_list(context: Context, data_dict: DataDict) -> list[dict[str, An
     :param application_id: only this application's orders (optional)
     :param limit: at most 1000 (default 100); :param offset: default 0
     """
+    data_dict = _ids(data_dict, optional=("application_id",))
     tk.check_access("sanyi_order_list", context, data_dict)
     page = _paging(data_dict, STATUSES)
-    return orders.list_orders(_user(context), application_id=data_dict.get("application_id"),
+    return orders.list_orders(acting_user(context), application_id=data_dict.get("application_id"),
                               **page)
 
 
@@ -101,6 +111,7 @@ def sanyi_order_pay(context: Context, data_dict: DataDict) -> dict[str, Any]:
         ``status`` (the intent's), ``amount_fen``, ``currency``, ``payment_method_types``,
         ``publishable_key``, ``js_url``
     """
+    data_dict = _ids(data_dict, "id")
     tk.check_access("sanyi_order_pay", context, data_dict)
     with _writing(context):
         return orders.start_stripe_payment(str(data_dict.get("id")), _actor(context))
@@ -114,6 +125,7 @@ def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> d
     :param amount_fen: the amount received in fen; must equal the order's amount
     :param received_on: ISO date the money arrived (not in the future)
     """
+    data_dict = _ids(data_dict, "id")
     tk.check_access("sanyi_order_record_bank_transfer", context, data_dict)
     with _writing(context):
         return settle.record_bank_transfer(str(data_dict.get("id")), _actor(context), data_dict)
@@ -127,9 +139,10 @@ def sanyi_refund_list(context: Context, data_dict: DataDict) -> list[dict[str, A
     :param order_id: only this order's refunds (optional)
     :param limit: at most 1000 (default 100); :param offset: default 0
     """
+    data_dict = _ids(data_dict, optional=("order_id",))
     tk.check_access("sanyi_refund_list", context, data_dict)
     page = _paging(data_dict, REFUND_STATUSES)
-    return refunds.list_refunds(_user(context), order_id=data_dict.get("order_id"), **page)
+    return refunds.list_refunds(acting_user(context), order_id=data_dict.get("order_id"), **page)
 
 
 def sanyi_refund_complete(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -138,6 +151,7 @@ def sanyi_refund_complete(context: Context, data_dict: DataDict) -> dict[str, An
     :param id: the refund id
     :param reference: the bank's reference of the refund transfer
     """
+    data_dict = _ids(data_dict, "id")
     tk.check_access("sanyi_refund_complete", context, data_dict)
     with _writing(context):
         return refunds.complete_refund(str(data_dict.get("id")), _actor(context), data_dict)

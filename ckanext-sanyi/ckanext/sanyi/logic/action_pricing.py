@@ -8,7 +8,6 @@ Rules for new versions (effective dates, ceiling check): see ``pricing_glue.serv
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -21,6 +20,8 @@ from ckan.types import Context, DataDict
 from pricing import PricingError
 
 from .. import audit
+from ..common import clock
+from ..common.ids import id_problem
 from ..pricing_glue import disclosure, params, service, settings, store
 
 __all__ = [
@@ -63,9 +64,19 @@ def _writing(context: Context) -> Iterator[None]:
         model.Session.commit()
 
 
+def _require_product(ref: Any, field: str = "product") -> model.Package:
+    """The product named by ``ref``; a ref that is not a usable id (not text, NUL, lone
+    surrogate, too long) is refused before any query."""
+    if ref is not None and not (isinstance(ref, str) and not ref.strip()) \
+            and (problem := id_problem(ref)) is not None:
+        zh, _, en = problem.partition(" / ")
+        raise PricingError(field, zh, en)
+    return store.require_product(ref, field)
+
+
 def _visible_product(context: Context, ref: Any) -> model.Package:
     """The product, if the caller may see it (a private one is reported as not found)."""
-    pkg = store.require_product(ref)
+    pkg = _require_product(ref)
     if not pkg.private:
         return pkg
     try:
@@ -78,10 +89,10 @@ def _visible_product(context: Context, ref: Any) -> model.Package:
 # -- writes ---------------------------------------------------------------------------------
 def _set_version(kind: str, context: Context, data_dict: DataDict) -> dict[str, Any]:
     errors = params.Errors()
-    pkg = errors.take(store.require_product, data_dict.get("product"))
+    pkg = errors.take(_require_product, data_dict.get("product"))
     schedule = errors.take(params.schedule, data_dict)
     start = errors.take(params.iso_date, data_dict.get("effective_from"), "effective_from",
-                        dt.date.today())
+                        clock.today())
     label = data_dict.get("label") or ""
     if not isinstance(label, str):
         errors.add(PricingError("label", "版本名称须为文本", "label must be text"))
@@ -125,7 +136,7 @@ def sanyi_product_pricing_policy_set(context: Context, data_dict: DataDict) -> d
     """
     tk.check_access("sanyi_product_pricing_policy_set", context, data_dict)
     errors = params.Errors()
-    pkg = errors.take(store.require_product, data_dict.get("product"))
+    pkg = errors.take(_require_product, data_dict.get("product"))
     allowed = errors.take(params.boolean, data_dict.get("industrial_use_allowed"),
                           "industrial_use_allowed", None)
     if errors:
@@ -245,12 +256,15 @@ def sanyi_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     filters = {k: data_dict.get(k) for k in ("object_type", "object_id", "actor", "action")
                if data_dict.get(k)}
     errors = params.Errors()
-    limit = errors.take(params.whole, data_dict.get("limit"), "limit", 100)
-    offset = errors.take(params.whole, data_dict.get("offset"), "offset", 0)
+    for key, value in filters.items():
+        if (problem := id_problem(value)) is not None:
+            errors.by_field.setdefault(key, []).append(problem)
+    limit = errors.take(params.limit, data_dict.get("limit"), 100, audit.MAX_LIMIT)
+    offset = errors.take(params.offset, data_dict.get("offset"))
     if errors:
         _invalid(errors)
     return {"count": audit.count(**filters),
-            "results": audit.list(limit=min(limit, audit.MAX_LIMIT), offset=offset, **filters)}
+            "results": audit.list(limit=limit, offset=offset, **filters)}
 
 
 # -- public reads ---------------------------------------------------------------------------
@@ -273,16 +287,22 @@ def sanyi_price_quote(context: Context, data_dict: DataDict) -> dict[str, Any]:
     use = errors.take(params.use, data_dict.get("use"))
     unit = errors.take(params.unit, data_dict.get("unit"))
     quantity = errors.take(params.quantity, data_dict.get("quantity"))
-    on = errors.take(params.iso_date, data_dict.get("date"), "date", dt.date.today())
+    on = errors.take(params.iso_date, data_dict.get("date"), "date", clock.today())
     priority = errors.take(params.boolean, data_dict.get("priority_scenario"),
                            "priority_scenario", False)
     if errors:
         _invalid(errors)
     try:
-        return service.quote_product(pkg, use=use, unit=unit, quantity=quantity, on=on,
-                                     priority_scenario=priority)
+        result = service.quote_product(pkg, use=use, unit=unit, quantity=quantity, on=on,
+                                       priority_scenario=priority)
     except PricingError as err:
         _invalid(err)
+    if max(result.get("amount_fen") or 0, result.get("ceiling_amount_fen") or 0) \
+            > params.SAFE_FEN_MAX:
+        _invalid(PricingError(
+            "quantity", f"数量过大：金额超过 {params.SAFE_FEN_MAX} 分，请分批计算",
+            f"quantity too large: the amount exceeds {params.SAFE_FEN_MAX} fen; quote it in parts"))
+    return result
 
 
 @tk.side_effect_free
@@ -293,7 +313,7 @@ def sanyi_price_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """
     tk.check_access("sanyi_price_list", context, data_dict)
     try:
-        on = params.iso_date(data_dict.get("date"), "date", dt.date.today())
+        on = params.iso_date(data_dict.get("date"), "date", clock.today())
     except PricingError as err:
         _invalid(err)
     return service.price_list(on)
@@ -309,7 +329,7 @@ def sanyi_price_history(context: Context, data_dict: DataDict) -> dict[str, Any]
     tk.check_access("sanyi_price_history", context, data_dict)
     errors = params.Errors()
     pkg = errors.take(_visible_product, context, data_dict.get("product"))
-    on = errors.take(params.iso_date, data_dict.get("date"), "date", dt.date.today())
+    on = errors.take(params.iso_date, data_dict.get("date"), "date", clock.today())
     if errors:
         _invalid(errors)
     who = _bureau_caller(context)
@@ -334,8 +354,9 @@ def sanyi_disclosure_export(context: Context, data_dict: DataDict) -> dict[str, 
     """
     tk.check_access("sanyi_disclosure_export", context, data_dict)
     errors = params.Errors()
-    year = errors.take(params.year, data_dict.get("year") or dt.date.today().year - 1)
-    fmt = (data_dict.get("format") or "json").lower()
+    year = errors.take(params.year, data_dict.get("year") or clock.today().year - 1)
+    fmt = data_dict.get("format") or "json"
+    fmt = fmt.strip().lower() if isinstance(fmt, str) else fmt
     if fmt not in ("json", "csv"):
         errors.add(PricingError("format", f"格式须为 json 或 csv：{fmt!r}",
                                 f"format must be json or csv: {fmt!r}"))

@@ -25,13 +25,73 @@ from .orders import record_event
 from .settle import mark_paid
 from .tables import AWAITING, CANCELLED, PAID, REFUNDED, STRIPE, order_table
 
-__all__ = ["handle"]
+__all__ = ["handle", "MalformedEvent", "check_shape"]
 
 REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
+MAX_DEPTH = 32  # Stripe's events nest a few levels; deeper is not an event we read
+MAX_TEXT = 500  # the ids and types of an event are short
+
+
+class MalformedEvent(ValueError):
+    """A verified body that is not a Stripe event of the shape we read (answered 400)."""
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests, counting no further than ``limit + 1`` (no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            return level
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _text(value: Any, what: str, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value or len(value) > MAX_TEXT or "\x00" in value:
+        raise MalformedEvent(f"{what} must be a short non-empty string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedEvent(f"{what} is not valid UTF-8 text") from None
+
+
+def check_shape(event: Any) -> None:
+    """Refuse (``MalformedEvent``) what :func:`handle` could not read: an event that is not an
+    object, nests too deep, or whose ``id``, ``type``, ``data``, ``data.object``, the
+    object's ``id`` / ``metadata`` / ``metadata.order_id`` / ``payment_intent`` /
+    ``last_payment_error`` have the wrong type."""
+    if not isinstance(event, dict):
+        raise MalformedEvent("the event must be a JSON object")
+    if _depth(event, MAX_DEPTH) > MAX_DEPTH:
+        raise MalformedEvent(f"the event nests deeper than {MAX_DEPTH} levels")
+    _text(event.get("id"), "id", required=True)
+    _text(event.get("type"), "type", required=True)
+    data = event.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise MalformedEvent("data must be an object")
+    obj = (data or {}).get("object")
+    if obj is None:
+        return
+    if not isinstance(obj, dict):
+        raise MalformedEvent("data.object must be an object")
+    for key in ("id", "payment_intent", "currency", "status"):
+        _text(obj.get(key), f"data.object.{key}")
+    for key in ("metadata", "last_payment_error"):
+        if obj.get(key) is not None and not isinstance(obj[key], dict):
+            raise MalformedEvent(f"data.object.{key} must be an object")
+    _text((obj.get("metadata") or {}).get("order_id"), "data.object.metadata.order_id")
 
 
 def handle(event: dict[str, Any], actor: str) -> dict[str, Any]:
-    """Process one verified event; ``{"outcome": ..., "order_id": ...}``."""
+    """Process one verified event; ``{"outcome": ..., "order_id": ...}``.
+    ``MalformedEvent`` (before anything is written) if it is not of a shape we read."""
+    check_shape(event)
     etype = str(event["type"])
     obj = (event.get("data") or {}).get("object") or {}
     if etype.startswith("payment_intent."):

@@ -17,7 +17,16 @@ from pricing import BillingUnit, PricingError, Schedule, Use, parse_date, parse_
 from pricing.money import parse_weight
 
 __all__ = ["Errors", "required", "quantity", "whole", "boolean", "iso_date", "fen", "pct", "year",
-           "period", "schedule", "use", "unit", "weight"]
+           "period", "schedule", "use", "unit", "weight", "offset", "limit", "QUANTITY_MAX", "OFFSET_MAX", "FEN_MAX",
+           "SAFE_FEN_MAX"]
+
+# Upper bounds of what callers may send. Every number here fits PostgreSQL's bigint and a
+# JavaScript number (2**53 - 1) with room to spare, so no input overflows a column or loses
+# precision in a browser; each error message states its bound.
+QUANTITY_MAX = 10**9  # units in one quote: a billion calls, copies or records
+OFFSET_MAX = 10**6  # rows skipped by a paged list
+FEN_MAX = 10**15  # ¥10 trillion: any amount, cap or revenue in fen
+SAFE_FEN_MAX = 2**53 - 1  # largest amount a quote may come to (exact in JSON clients)
 
 T = TypeVar("T")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -71,17 +80,34 @@ def quantity(value: Any, field: str = "quantity") -> int:
     if value is None or value == "":
         raise _missing(field)
     number = _int(value, field, "数量须为正整数", "quantity must be a positive integer")
+    if number > QUANTITY_MAX:
+        raise PricingError(field, f"数量过大：{number}（上限 {QUANTITY_MAX}）",
+                           f"quantity too large: {number} (at most {QUANTITY_MAX})")
     return parse_quantity(number, field)
 
 
-def whole(value: Any, field: str, default: int) -> int:
-    """A non-negative whole number (a limit or an offset)."""
+def whole(value: Any, field: str, default: int, top: int | None = None) -> int:
+    """A non-negative whole number (a limit or an offset), at most ``top`` when given."""
     if value is None or value == "":
         return default
     number = _int(value, field, "须为非负整数", "must be a non-negative integer")
     if number < 0:
         raise PricingError(field, f"须为非负整数：{number}", f"must be a non-negative integer: {number}")
+    if top is not None and number > top:
+        raise PricingError(field, f"数值过大：{number}（上限 {top}）",
+                           f"too large: {number} (at most {top})")
     return number
+
+
+def offset(value: Any, field: str = "offset") -> int:
+    """A paged list's offset: 0 ≤ offset ≤ :data:`OFFSET_MAX` (default 0)."""
+    return whole(value, field, 0, OFFSET_MAX)
+
+
+def limit(value: Any, default: int, top: int, field: str = "limit") -> int:
+    """A paged list's limit: a non-negative whole number (default ``default``), lowered to
+    ``top``; numbers past :data:`OFFSET_MAX` are refused rather than lowered."""
+    return min(whole(value, field, default, OFFSET_MAX), top)
 
 
 def boolean(value: Any, field: str, default: bool | None = False) -> bool:
@@ -112,6 +138,9 @@ def fen(value: Any, field: str) -> int:
     amount = _int(value, field, "金额须为非负整数（单位：分）", "amount must be a non-negative integer of fen")
     if amount < 0:
         raise PricingError(field, f"金额不能为负数：{amount}", f"amount must not be negative: {amount}")
+    if amount > FEN_MAX:
+        raise PricingError(field, f"金额过大：{amount} 分（上限 {FEN_MAX} 分）",
+                           f"amount too large: {amount} fen (at most {FEN_MAX} fen)")
     return amount
 
 

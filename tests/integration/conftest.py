@@ -1,0 +1,261 @@
+"""Fixtures of the fuzz tests (test_fuzz_*.py): one world per module, reached over HTTP.
+
+``fuzz_world`` builds, once per module, the demo roles (sysadmin, bureau staff, operator
+staff, a data-unit editor, a verified merchant, a logged-in user with no role), catalog
+resources, a charged and a free product with prices, applications in several states, an
+order awaiting payment, a paid order and a refund, and an API token for every user.
+``fuzz_app`` is one CKAN test app for the module (the function-scoped ``app`` would build a
+new Flask app for every test). ``fuzz_log`` counts the requests sent and keeps every 5xx;
+both are reported at the end of the run (``pytest_terminal_summary``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import traceback
+from collections import Counter
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+ROLES = ("anonymous", "no_role", "sysadmin", "bureau_user", "operator_user", "wj_editor",
+         "merchant_user")
+
+
+class _LastError(logging.Handler):
+    """Keeps the last exception logged (CKAN logs the one behind a 500 answer)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.exc: BaseException | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.exc = record.exc_info[1]
+
+
+class FuzzLog:
+    """Requests sent by the fuzz tests and the 5xx answers seen (kept across modules)."""
+
+    def __init__(self) -> None:
+        self.sent: Counter[str] = Counter()
+        self.failures: list[dict[str, Any]] = []
+        self.last_error = _LastError()
+
+    def logged(self) -> str:
+        """The exception logged since the last call, as file:line (or "")."""
+        for name in ("ckan.views.api", "ckan.config.middleware.flask_app", ""):
+            logger = logging.getLogger(name)
+            logger.disabled = False  # the test ini's logging setup disables existing loggers
+            if self.last_error not in logger.handlers:  # CKAN's logging setup replaces them
+                logger.addHandler(self.last_error)
+        exc, self.last_error.exc = self.last_error.exc, None
+        return short_traceback(exc) if exc is not None else ""
+
+    def add(self, module: str) -> None:
+        self.sent[module] += 1
+
+    def fail(self, **info: Any) -> None:
+        self.failures.append(info)
+
+    @staticmethod
+    def problem(res: Any) -> str | None:
+        return answer_problem(res)
+
+    @staticmethod
+    def where(exc: BaseException) -> str:
+        return short_traceback(exc)
+
+
+_LOG = FuzzLog()
+
+
+@pytest.fixture(scope="session")
+def fuzz_log() -> FuzzLog:
+    return _LOG
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _LOG.sent:
+        return
+    tr = terminalreporter
+    tr.section("fuzz requests")
+    for module, n in sorted(_LOG.sent.items()):
+        tr.write_line(f"{module}: {n} requests")
+    tr.write_line(f"total: {sum(_LOG.sent.values())} requests, {len(_LOG.failures)} answered 5xx")
+    seen: set[tuple[str, str]] = set()
+    for f in _LOG.failures:
+        key = (f.get("target", ""), f.get("where", "").split(" | ")[0])
+        if key in seen:
+            continue
+        seen.add(key)
+        tr.write_line(f"  5xx {f.get('status')} {f.get('target')} as {f.get('role')}: "
+                      f"{f.get('where', '')}")
+
+
+def _reset_database(reset_db: Any, migrate_db_for: Any) -> None:
+    """What tests/conftest.py ``clean_db`` does, at module scope."""
+    from ckan import model
+    reset_db()
+    migrate_db_for("activity")
+    migrate_db_for("sanyi")
+    tables = [r[0] for r in model.Session.execute(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+        "AND tablename LIKE 'sanyi\\_%' AND tablename <> 'sanyi_alembic_version'"))]
+    if tables:
+        model.Session.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+    model.Session.commit()
+
+
+@pytest.fixture(scope="module")
+def fuzz_world(reset_db, migrate_db_for, localstripe) -> dict[str, Any]:
+    """The world every fuzz request runs against (see the module docstring)."""
+    import ckan.plugins
+    from ckan import model
+    from ckan.plugins import toolkit as tk
+    from ckan.tests import factories
+
+    import test_applications_support as sup
+
+    saved = _stripe_config(localstripe)
+    # the applications' dates are checked against today in Asia/Shanghai, not the host's today
+    host_today = sup.TODAY
+    sup.TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    ckan.plugins.load_all()
+    _reset_database(reset_db, migrate_db_for)
+    for name in ("bureau_user", "operator_user", "wj_editor", "yb_editor", "merchant_user",
+                 "merchant_two", "yj_editor", "no_role"):
+        factories.User(name=name)
+    factories.Sysadmin(name="sysadmin")
+    for org, title, editor in (("shi-shu-ju-ju", "市数据局", "bureau_user"),
+                               ("san-yi-yun-ying", "三医数据运营有限公司", "operator_user"),
+                               ("shi-wei-jian-wei", "市卫健委", "wj_editor"),
+                               ("shi-yi-bao-ju", "市医保局", "yb_editor"),
+                               ("shi-yao-jian-ju", "市药监局", "yj_editor")):
+        factories.Organization(name=org, title=title,
+                               users=[{"name": editor, "capacity": "editor"}])
+    sup._resource("wj_editor", "shi-wei-jian-wei", "hypertension", "高血压患者健康管理数据",
+                  data_fields=[{"field_name": "患者编号", "field_type": "code", "sensitive": "yes"},
+                               {"field_name": "随访日期", "field_type": "date", "sensitive": "no"}])
+    sup._resource("yb_editor", "shi-yi-bao-ju", "insured", "医保参保人员", domain="insurance")
+    sup._product("chronic-refill", "慢病线上开处方", "industrial",
+                 ["shi-wei-jian-wei", "shi-yi-bao-ju"], ["hypertension", "insured"])
+    sup._product("health-profile", "个人健康画像与风险预警", "public_interest",
+                 ["shi-wei-jian-wei"], ["hypertension"])
+    sup._product("not-listed", "未上架产品", "industrial", ["shi-wei-jian-wei"],
+                 ["hypertension"], status="draft")
+    start = dt.date(sup.TODAY.year, 1, 1).isoformat()
+    flat = {"bands": [{"upto": None, "price": "0.40"}], "unit": "call"}
+    sup.system("sanyi_price_ceiling_set", product="chronic-refill", schedule=flat,
+               effective_from=start)
+    sup.system("sanyi_price_set", product="chronic-refill",
+               schedule=dict(flat, bands=[{"upto": None, "price": "0.30"}]), effective_from=start)
+    merchants = {"merchant_user": sup.register_merchant("merchant_user", 1),
+                 "merchant_two": sup.register_merchant("merchant_two", 2)}
+    apps = {status: sup.to_status(status, free=status == "active")
+            for status in ("draft", "unit_review", "bureau_review", "awaiting_payment", "active")}
+    paid = sup.to_status("awaiting_payment")
+    sup.pay(paid["id"])
+    revoked = sup.call_as("bureau_user", "sanyi_entitlement_revoke",
+                          id=sup.call_as("merchant_user", "sanyi_application_show",
+                                         id=paid["id"])["entitlement"]["id"],
+                          reason="违规使用")["application"]
+    apps["revoked"] = revoked
+    order_ids = [a["order_id"] for a in apps.values() if a.get("order_id")]
+    refund_ids = [r[0] for r in model.Session.execute(text("SELECT id FROM sanyi_refund"))]
+    entitlement_ids = [r[0] for r in model.Session.execute(text("SELECT id FROM sanyi_entitlement"))]
+    model.Session.commit()
+    tokens = {name: factories.APIToken(user=name)["token"] for name in ROLES if name != "anonymous"}
+    product_ids = {p.name: p.id for p in model.Session.query(model.Package)
+                   .filter(model.Package.type == "product")}
+    dataset_ids = {p.name: p.id for p in model.Session.query(model.Package)
+                   .filter(model.Package.type == "dataset")}
+    model.Session.remove()
+    sup.TODAY = host_today
+    world = {
+        "tokens": tokens, "apps": apps, "merchants": merchants, "orders": order_ids,
+        "refunds": refund_ids, "entitlements": entitlement_ids, "products": product_ids,
+        "datasets": dataset_ids,
+        "ids": sorted({*[a["id"] for a in apps.values()], *order_ids, *refund_ids,
+                       *entitlement_ids, *product_ids, *product_ids.values(), *dataset_ids,
+                       *dataset_ids.values(), *[m["id"] for m in merchants.values()]}),
+    }
+    world["localstripe"] = localstripe
+    yield world
+    ckan.plugins.unload_all()
+    _restore_config(saved)
+
+
+def _stripe_config(localstripe: str) -> dict[str, Any]:
+    """Point the extension at localstripe; the previous values, for ``_restore_config``."""
+    from ckan.plugins import toolkit as tk
+
+    import test_payments_support as pay
+    saved = {k: tk.config.get(k) for k in list(tk.config) if k.startswith("ckanext.sanyi.stripe.")}
+    for key, value in {"secret_key": pay.SECRET_KEY, "publishable_key": pay.PUBLISHABLE_KEY,
+                       "api_base": localstripe, "js_url": f"{localstripe}/js.stripe.com/v3/",
+                       "webhook_secret": pay.WEBHOOK_SECRET,
+                       "payment_method_types": "card alipay wechat_pay"}.items():
+        tk.config[f"ckanext.sanyi.stripe.{key}"] = value
+    return saved
+
+
+def _restore_config(saved: dict[str, Any]) -> None:
+    from ckan.plugins import toolkit as tk
+    for key in [k for k in tk.config if k.startswith("ckanext.sanyi.stripe.")]:
+        if key in saved:
+            tk.config[key] = saved[key]
+        else:
+            del tk.config[key]
+
+
+@pytest.fixture(scope="module")
+def fuzz_module_app(fuzz_world):
+    """One CKAN test app for the whole module."""
+    from ckan.lib.app_globals import _CONFIG_CACHE
+    from ckan.tests import helpers
+    _CONFIG_CACHE.clear()
+    return helpers._get_test_app()
+
+
+@pytest.fixture
+def fuzz_app(fuzz_module_app, fuzz_world, monkeypatch):
+    """The module's app, with Stripe pointed at localstripe for this test (CKAN's test
+    plugin puts the configuration back after every test)."""
+    from ckan.plugins import toolkit as tk
+    import test_payments_support as pay
+    for key, value in {"secret_key": pay.SECRET_KEY, "publishable_key": pay.PUBLISHABLE_KEY,
+                       "api_base": fuzz_world["localstripe"],
+                       "js_url": f"{fuzz_world['localstripe']}/js.stripe.com/v3/",
+                       "webhook_secret": pay.WEBHOOK_SECRET,
+                       "payment_method_types": "card alipay wechat_pay"}.items():
+        monkeypatch.setitem(tk.config, f"ckanext.sanyi.stripe.{key}", value)
+    return fuzz_module_app
+
+
+def answer_problem(res: Any) -> str | None:
+    """Why an API answer is not acceptable (None if it is): a 5xx, or not CKAN's JSON."""
+    if res.status_code >= 500:
+        return f"HTTP {res.status_code}"
+    try:
+        body = json.loads(res.get_data(as_text=True))
+    except ValueError:
+        return f"HTTP {res.status_code}, not JSON: {res.get_data(as_text=True)[:200]!r}"
+    if res.status_code == 400 and isinstance(body, str) and body.startswith("Bad request"):
+        return None  # CKAN's own refusal of a request it cannot parse (or a GET of a write)
+    if not isinstance(body, dict) or body.get("success") not in (True, False):
+        return f"HTTP {res.status_code}, no success flag: {str(body)[:200]}"
+    return None
+
+
+def short_traceback(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "ckanext/sanyi" in f.filename] or frames[-1:]
+    last, deepest = ours[-1], frames[-1]
+    place = f"{last.filename.split('site-packages/')[-1].split('ckanext/')[-1]}:{last.lineno} " \
+            f"{last.name}"
+    if deepest is not last:
+        place += f" -> {deepest.filename.split('site-packages/')[-1]}:{deepest.lineno}"
+    return f"{place} | {type(exc).__name__}: {str(exc)[:160]}"
