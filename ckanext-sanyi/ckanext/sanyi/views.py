@@ -4,7 +4,7 @@ from __future__ import annotations
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
-from .common import csrf, session
+from .common import csrf, inputs, session
 from .helpers import sanyi_t
 from .i18n_text import bi
 
@@ -13,6 +13,7 @@ __all__ = ["sanyi"]
 sanyi = Blueprint("sanyi", __name__)
 # for every request of the app, not only this blueprint's
 sanyi.before_app_request(csrf.guard)
+sanyi.before_app_request(inputs.guard)
 sanyi.teardown_app_request(session.teardown)
 
 

@@ -8,13 +8,16 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ..search.guard import package_search  # noqa: F401  (chained: input types)
+from .guards import (package_create, package_delete, package_patch,  # noqa: F401  (chained)
+                     package_show, package_update)
 from ..common.user import LOGIN_FIRST, acting_user
 from ..common import clock
 from ..common.ids import clean_id
 from ..i18n_text import bi
 from . import overdue
 
-__all__ = ["sanyi_mark_updated", "sanyi_overdue_list", "package_search"]
+__all__ = ["sanyi_mark_updated", "sanyi_overdue_list", "package_search", "package_show",
+           "package_create", "package_update", "package_patch", "package_delete"]
 
 
 def sanyi_mark_updated(context: Context, data_dict: DataDict) -> dict[str, Any]:
