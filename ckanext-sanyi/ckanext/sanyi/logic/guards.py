@@ -22,8 +22,10 @@ _FLAG_WORDS = {"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y
 def check(data_dict: DataDict, *, ids: tuple[str, ...] = ()) -> None:
     errors: dict[str, list[str]] = {}
     for key in ids:
-        if key in data_dict:
-            problem = id_problem(data_dict[key])
+        value = data_dict.get(key)
+        # what JSON can carry; internal callers pass other things (bulk_update_* a Row)
+        if isinstance(value, (str, list, dict, bool, int, float)) or key in data_dict and value is None:
+            problem = id_problem(value)
             if problem:
                 errors[key] = [problem]
     for key in ("name", "type", "owner_org"):
