@@ -86,7 +86,7 @@ def worker(ini: str, path: str, runs: int, workers: int | None) -> None:
     logging.getLogger().setLevel(logging.WARNING)
     out = []
     with app._wsgi_app.test_request_context():
-        from ckanext.sanyi.logic.importer import import_file
+        from ckanext.sanyi.catalog.importer import import_file
         import ckan.model as model
         from sqlalchemy import text
         for _ in range(runs):

@@ -15,7 +15,7 @@ from ckan.tests import factories, helpers
 from ckanext.sanyi import audit
 from ckanext.sanyi.applications.model import application_table, review_table
 from ckanext.sanyi.common import clock
-from ckanext.sanyi.payments.tables import order_table
+from ckanext.sanyi.payments.model import order_table
 
 from test_payments_support import (  # noqa: F401  (fixtures)
     localstripe, new_order, order_row, pay_world, stripe_config,

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import exc as sa_exc, text
 
 from ckanext.sanyi.common import clock
-from ckanext.sanyi.logic import bulk, importer, units
+from ckanext.sanyi.catalog import bulk, importer, units
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -13,7 +13,7 @@ from ckan.plugins import toolkit as tk
 
 from ckanext.sanyi import audit
 from ckanext.sanyi.payments import create_order, orders
-from ckanext.sanyi.payments.tables import event_table, order_table
+from ckanext.sanyi.payments.model import event_table, order_table
 
 from test_payments_support import (  # noqa: F401  (fixtures)
     AMOUNT, CARD_DECLINED, QUOTE, call_as, captured_webhooks, client, confirm_card, event,

@@ -16,7 +16,7 @@ from ckan.tests import factories
 from ckanext.sanyi import audit
 from ckanext.sanyi.common import clock
 from ckanext.sanyi.payments import gateway, orders, refund_for_application
-from ckanext.sanyi.payments.tables import refund_table
+from ckanext.sanyi.payments.model import refund_table
 
 from test_payments_support import (  # noqa: F401  (fixtures)
     AMOUNT, call_as, client, confirm_card, event, intent_event, localstripe, new_order,

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pricing import (
+from feeengine import (
     BillingUnit, ProductPricing, Schedule, ScheduleVersion, Use, allocate_fen, find_ceiling_violation,
     line_amount_fen, quote, split_net_profit, version_in_force, versions_in_force_during_year,
 )

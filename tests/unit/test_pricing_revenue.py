@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from pricing import (
+from feeengine import (
     AllowedRevenue, PricingError, RevenueLevel, RevenuePeriod, revenue_status, split_net_profit,
     track_revenue,
 )

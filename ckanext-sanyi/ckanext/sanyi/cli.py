@@ -16,7 +16,7 @@ def sanyi() -> None:
 @sanyi.command("load-demo")
 def load_demo() -> None:
     """Load the first-batch catalog and products, organisations and demo accounts."""
-    from .demo import load
+    from .catalog.demo import load
     load(echo=click.echo)
 
 
@@ -37,7 +37,7 @@ def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
     the other rows are imported) and the command exits 1; a file that can't be read or
     lacks required columns imports nothing and exits 2.
     """
-    from .logic.importer import ImportFileError, import_file
+    from .catalog.importer import ImportFileError, import_file
     try:
         report = import_file(path, batch=batch, create_units=create_units, progress=True,
                              user=user, batch_size=batch_size)
@@ -57,7 +57,7 @@ def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
 @click.option("--today", default=None, help="evaluate as of this ISO date")
 def overdue_cmd(today: str | None) -> None:
     """List catalog resources past their next update due date."""
-    from .logic.overdue import overdue_resources
+    from .catalog.overdue import overdue_resources
     day = dt.date.fromisoformat(today) if today else None
     rows = overdue_resources(today=day)
     for r in rows:

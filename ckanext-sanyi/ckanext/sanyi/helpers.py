@@ -10,7 +10,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.scheming.helpers import scheming_get_dataset_schema, scheming_language_text
 
 from .common.user import acting_user
-from . import roles
+from .common import roles
 from .common import clock
 from .domain import cycles
 
@@ -141,7 +141,7 @@ def _can(action: str, data: dict) -> bool:
 
 def sanyi_overdue_for_user(limit: int = 50) -> list[dict[str, Any]]:
     """Overdue resources of the organisations the current user can edit."""
-    from .logic import overdue
+    from .catalog import overdue
     user = tk.g.get("userobj")
     if not user:
         return []

@@ -9,7 +9,10 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultPermissionLabels
 
-from . import roles, search
+from . import helpers, search
+from .catalog import views as catalog_views
+from .catalog.logic import action as catalog_action, auth as catalog_auth, validators
+from .common import roles
 from .helpers import sanyi_choice_label, sanyi_is_zh
 
 BUREAU_LABEL = "sanyi-bureau-review"
@@ -31,11 +34,11 @@ FACETS = {
 }
 
 
-@tk.blanket.actions
-@tk.blanket.auth_functions
-@tk.blanket.validators
-@tk.blanket.helpers
-@tk.blanket.blueprints
+@tk.blanket.actions(catalog_action)
+@tk.blanket.auth_functions(catalog_auth)
+@tk.blanket.validators(validators)
+@tk.blanket.helpers(helpers)
+@tk.blanket.blueprints(catalog_views)
 @tk.blanket.cli
 @tk.blanket.config_declarations
 class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
@@ -48,13 +51,15 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     # IConfigurer
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
+        for feature in ("catalog", "pricing", "applications", "payments"):
+            tk.add_template_directory(config, f"{feature}/templates")
         tk.add_public_directory(config, "public")
         search.install(config)
 
     # IMiddleware
     def make_middleware(self, app: Any, config: Any) -> Any:
         from .common import session
-        from . import request_limit
+        from .common import request_limit
         session.install(app)
         request_limit.install(app)  # MAX_CONTENT_LENGTH, 413 answered in both languages
         return app

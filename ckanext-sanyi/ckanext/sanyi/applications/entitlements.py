@@ -14,7 +14,7 @@ from typing import Any
 import ckan.model as model
 import sqlalchemy as sa
 
-from .. import audit
+from ..common import audit
 from .model import entitlement_table as t
 
 __all__ = ["create_for", "get", "for_application", "as_dict", "AUDITED", "STATUS_TEXT"]

@@ -21,7 +21,7 @@ from typing import Any
 import ckan.model as model
 import sqlalchemy as sa
 
-from .. import audit
+from ..common import audit
 from ..domain.approval import Actor, Event, RefusalKind, Role, TransitionRefused
 from . import access, bridge, entitlements, notify, service
 from .forms import NotFound

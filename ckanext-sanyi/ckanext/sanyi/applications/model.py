@@ -1,6 +1,6 @@
 """SQLAlchemy Core tables of issue 4 (migration ``0004_applications``), on their own MetaData.
 
-Like :mod:`ckanext.sanyi.audit`, these are *not* on CKAN's metadata, so CKAN's reset helpers
+Like :mod:`ckanext.sanyi.common.audit`, these are *not* on CKAN's metadata, so CKAN's reset helpers
 never touch them; the tests' ``clean_db`` truncates every ``sanyi_*`` table instead.
 """
 from __future__ import annotations

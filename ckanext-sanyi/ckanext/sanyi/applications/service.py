@@ -26,7 +26,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
-from .. import audit
+from ..common import audit
 from ..domain.approval import (
     Actor, ApplicationState, Event, RefusalKind, Role, Status, Transition, TransitionRefused,
     transition,

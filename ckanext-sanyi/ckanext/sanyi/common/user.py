@@ -13,7 +13,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ..i18n_text import bi
+from .i18n_text import bi
 
 LOGIN_FIRST = bi("请先登录", "Log in first")
 

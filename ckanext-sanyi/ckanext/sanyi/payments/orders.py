@@ -20,11 +20,11 @@ import sqlalchemy as sa
 import stripe
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from .. import audit, roles
+from ..common import audit, roles
 from ..common import clock
-from ..i18n_text import bi
+from ..common.i18n_text import bi
 from . import gateway
-from .tables import AWAITING, OPEN, event_table, order_table
+from .model import AWAITING, OPEN, event_table, order_table
 
 __all__ = ["invalid", "yuan", "iso", "now", "create_order", "get_row", "order_dict",
            "list_orders", "events_of", "start_stripe_payment", "record_event", "cancel_open_intent",

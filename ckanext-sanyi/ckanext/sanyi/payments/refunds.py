@@ -18,13 +18,13 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 import stripe
 
-from pricing import PricingError
+from feeengine import PricingError
 
-from .. import audit, roles
-from ..pricing_glue import params
+from ..common import audit, roles
+from ..pricing import params
 from . import gateway
 from .orders import cancel_open_intent, invalid, iso, now, yuan
-from .tables import (AWAITING, BANK_TRANSFER, CANCELLED, OPEN, PAID, REFUNDED, STRIPE,
+from .model import (AWAITING, BANK_TRANSFER, CANCELLED, OPEN, PAID, REFUNDED, STRIPE,
                      order_table, refund_table)
 
 __all__ = ["refund_for_application", "refund_paid_order", "surplus_refund", "complete_refund",

@@ -16,14 +16,14 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from pricing import PricingError
+from feeengine import PricingError
 
-from .. import audit
+from ..common import audit
 from ..common import clock
-from ..pricing_glue import params
+from ..pricing import params
 from . import orders, refunds
 from .orders import cancel_open_intent, get_row, invalid, now, order_dict, record_event, yuan
-from .tables import AWAITING, BANK_TRANSFER, PAID, order_table
+from .model import AWAITING, BANK_TRANSFER, PAID, order_table
 
 __all__ = ["mark_paid", "record_bank_transfer", "PAID_OUTCOME", "REFUSED_OUTCOME"]
 

@@ -1,0 +1,77 @@
+"""Actions of ckanext-sanyi (the public API; the pages use them)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from ...common.i18n_text import bi
+from .. import overdue
+
+__all__ = ["sanyi_mark_updated", "sanyi_overdue_list"]
+
+
+def sanyi_mark_updated(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Mark a catalog resource as updated (today, or ``date``): one step for a data unit.
+
+    :param id: the resource's id or name
+    :param date: ISO date of the update (optional, default today; not in the future)
+    """
+    ref = data_dict.get("id")
+    if not ref:
+        raise tk.ValidationError({"id": [bi("必填项", "Missing value")]})
+    tk.check_access("sanyi_mark_updated", context, {"id": ref})
+    day = data_dict.get("date") or dt.date.today().isoformat()
+    pkg = tk.get_action("package_show")(dict(context), {"id": ref})
+    if pkg.get("type") != "dataset":
+        raise tk.ValidationError({"id": [bi("只有目录资源有更新周期",
+                                            "Only catalog resources have an update cycle")]})
+    return tk.get_action("package_patch")(dict(context), {"id": pkg["id"], "last_updated": day})
+
+
+@tk.side_effect_free
+def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Catalog resources past their due date in the organisations the caller can edit
+    (a sysadmin: all of them).
+
+    :param today: ISO date to evaluate against (optional, default today)
+    """
+    import ckan.model as model
+    tk.check_access("sanyi_overdue_list", context, data_dict)
+    today = None
+    if data_dict.get("today"):
+        try:
+            today = dt.date.fromisoformat(str(data_dict["today"]))
+        except ValueError:
+            raise tk.ValidationError({"today": [bi(
+                f"日期格式无效“{data_dict['today']}”，应为 YYYY-MM-DD",
+                f"Invalid date '{data_dict['today']}', expected YYYY-MM-DD")]})
+    user = context.get("auth_user_obj") or (
+        model.User.get(context["user"]) if context.get("user") else None)
+    if user is None and not context.get("ignore_auth"):
+        raise tk.NotAuthorized(bi("请先登录", "Log in first"))
+    # a user sees their own organisations even when an internal caller skips auth
+    return overdue.overdue_resources(user=user, today=today)
+
+
+# Pricing (issue 3): actions live in action_pricing.py.
+from ...pricing.logic.action import *  # noqa: E402,F401,F403
+from ...pricing.logic.action import __all__ as _pricing_actions  # noqa: E402
+
+__all__ += _pricing_actions
+
+
+# Orders and payments (issue 4): actions live in action_payments.py.
+from ...payments.logic.action import *  # noqa: E402,F401,F403
+from ...payments.logic.action import __all__ as _payment_actions  # noqa: E402
+
+__all__ += _payment_actions
+
+
+# Merchants, applications and entitlements (issue 4): actions live in action_applications.py.
+from ...applications.logic.action import *  # noqa: E402,F401,F403
+from ...applications.logic.action import __all__ as _application_actions  # noqa: E402
+
+__all__ += _application_actions

@@ -1,0 +1,143 @@
+"""Order and payment actions (issue 4; the pages use them).
+
+Money is integer fen (``amount_fen``) with a display string ``amount_yuan``; floats are refused.
+Every bad input is a ``ValidationError`` naming the field, "中文 / English" (the API answers
+409). Every write is authorized by role (``auth_payments``) and traced in ``sanyi_audit`` in
+the same transaction. Orders are created by the applications module at approval
+(``ckanext.sanyi.payments.create_order``), not through an action.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from feeengine import PricingError
+
+from ...common import audit
+from .. import orders, refunds, settle
+from ...pricing import params
+
+__all__ = ["sanyi_order_show", "sanyi_order_list", "sanyi_order_pay",
+           "sanyi_order_record_bank_transfer", "sanyi_refund_list", "sanyi_refund_complete"]
+
+STATUSES = ("awaiting_payment", "paid", "refunded", "cancelled")
+REFUND_STATUSES = ("pending", "done", "failed")
+
+
+def _actor(context: Context) -> str:
+    return context.get("user") or orders.site_actor()
+
+
+def _user(context: Context) -> model.User | None:
+    return context.get("auth_user_obj") or (
+        model.User.get(context["user"]) if context.get("user") else None)
+
+
+@contextmanager
+def _writing(context: Context) -> Iterator[None]:
+    """Commit the change and its trace together; roll both back on any error."""
+    try:
+        yield
+    except Exception:
+        model.Session.rollback()
+        raise
+    if not context.get("defer_commit"):
+        model.Session.commit()
+
+
+def _paging(data_dict: DataDict, statuses: tuple[str, ...]) -> dict[str, Any]:
+    errors = params.Errors()
+    limit = errors.take(params.whole, data_dict.get("limit"), "limit", 100)
+    offset = errors.take(params.whole, data_dict.get("offset"), "offset", 0)
+    status = data_dict.get("status") or None
+    if status is not None and status not in statuses:
+        errors.add(PricingError("status", f"状态须为 {'、'.join(statuses)} 之一：{status!r}",
+                                f"status must be one of {', '.join(statuses)}: {status!r}"))
+    if errors:
+        raise tk.ValidationError(errors.by_field)
+    return {"limit": min(limit or 0, 1000), "offset": offset or 0, "status": status}
+
+
+@tk.side_effect_free
+def sanyi_order_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """An order with its refunds, payment events and trace (merchant owner, operator, bureau).
+
+    :param id: the order id
+    """
+    tk.check_access("sanyi_order_show", context, data_dict)
+    order = orders.order_dict(orders.get_row(data_dict.get("id")))
+    order["refunds"] = refunds.refunds_of_order(order["id"])
+    order["events"] = orders.events_of(order["id"])
+    order["trace"] = audit.list(object_types=["order", "payment"], object_id=order["id"],
+                                oldest_first=True, limit=audit.MAX_LIMIT)
+    return order
+
+
+@tk.side_effect_free
+def sanyi_order_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Orders, newest first: a merchant's own; operator and bureau staff see all.
+
+    :param status: awaiting_payment | paid | refunded | cancelled (optional)
+    :param application_id: only this application's orders (optional)
+    :param limit: at most 1000 (default 100); :param offset: default 0
+    """
+    tk.check_access("sanyi_order_list", context, data_dict)
+    page = _paging(data_dict, STATUSES)
+    return orders.list_orders(_user(context), application_id=data_dict.get("application_id"),
+                              **page)
+
+
+def sanyi_order_pay(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Start paying an order through Stripe (the merchant who owns it): creates the order's
+    PaymentIntent, or reuses the one still payable.
+
+    :param id: the order id
+    :returns: ``order_id``, ``payment_intent_id``, ``client_secret`` (for Stripe.js),
+        ``status`` (the intent's), ``amount_fen``, ``currency``, ``payment_method_types``,
+        ``publishable_key``, ``js_url``
+    """
+    tk.check_access("sanyi_order_pay", context, data_dict)
+    with _writing(context):
+        return orders.start_stripe_payment(str(data_dict.get("id")), _actor(context))
+
+
+def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Record a bank transfer (对公转账) received for an order: it becomes paid (operator).
+
+    :param id: the order id
+    :param reference: the bank receipt's reference (回单号)
+    :param amount_fen: the amount received in fen; must equal the order's amount
+    :param received_on: ISO date the money arrived (not in the future)
+    """
+    tk.check_access("sanyi_order_record_bank_transfer", context, data_dict)
+    with _writing(context):
+        return settle.record_bank_transfer(str(data_dict.get("id")), _actor(context), data_dict)
+
+
+@tk.side_effect_free
+def sanyi_refund_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Refunds, newest first: a merchant's own orders'; operator and bureau staff see all.
+
+    :param status: pending | done | failed (optional)
+    :param order_id: only this order's refunds (optional)
+    :param limit: at most 1000 (default 100); :param offset: default 0
+    """
+    tk.check_access("sanyi_refund_list", context, data_dict)
+    page = _paging(data_dict, REFUND_STATUSES)
+    return refunds.list_refunds(_user(context), order_id=data_dict.get("order_id"), **page)
+
+
+def sanyi_refund_complete(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The operator has returned a bank transfer: the pending refund becomes done (operator).
+
+    :param id: the refund id
+    :param reference: the bank's reference of the refund transfer
+    """
+    tk.check_access("sanyi_refund_complete", context, data_dict)
+    with _writing(context):
+        return refunds.complete_refund(str(data_dict.get("id")), _actor(context), data_dict)
