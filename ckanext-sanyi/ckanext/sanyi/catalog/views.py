@@ -5,8 +5,8 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from ..common import csrf, session
-from ..helpers import sanyi_t
 from ..common.i18n_text import bi
+from ..helpers import sanyi_t
 
 __all__ = ["sanyi"]
 
@@ -40,25 +40,3 @@ def mark_updated(id: str):
     if tk.request.form.get("return_to") == "overdue":  # only this fixed target: no open redirect
         return tk.redirect_to("sanyi.dashboard_overdue")
     return tk.redirect_to("dataset.read", id=id)
-
-
-
-# Pricing pages (issue 3) live in views_pricing.py.
-from ..pricing.views import pricing as pricing_bp  # noqa: E402
-
-__all__ += ["pricing_bp"]
-
-# Order and payment pages and the Stripe webhook (issue 4) live in views_payments.py.
-from ..payments.views import payments as payments_bp, stripe_webhooks as stripe_webhooks_bp  # noqa: E402
-
-__all__ += ["payments_bp", "stripe_webhooks_bp"]
-
-# Merchant, application, review and entitlement pages (issue 4) live in views_applications.py.
-from ..applications.views import applications as applications_bp  # noqa: E402
-
-__all__ += ["applications_bp"]
-
-# CKAN's JS translations at the URL its client asks for zh_Hans_CN (common/i18n_js.py).
-from ..common.i18n_js import i18n_js as i18n_js_bp  # noqa: E402
-
-__all__ += ["i18n_js_bp"]

@@ -8,6 +8,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ...common.i18n_text import bi
+from ...common.user import acting_user
 from .. import overdue
 
 __all__ = ["sanyi_mark_updated", "sanyi_overdue_list"]
@@ -38,7 +39,6 @@ def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, 
 
     :param today: ISO date to evaluate against (optional, default today)
     """
-    import ckan.model as model
     tk.check_access("sanyi_overdue_list", context, data_dict)
     today = None
     if data_dict.get("today"):
@@ -47,31 +47,9 @@ def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, 
         except ValueError:
             raise tk.ValidationError({"today": [bi(
                 f"日期格式无效“{data_dict['today']}”，应为 YYYY-MM-DD",
-                f"Invalid date '{data_dict['today']}', expected YYYY-MM-DD")]})
-    user = context.get("auth_user_obj") or (
-        model.User.get(context["user"]) if context.get("user") else None)
+                f"Invalid date '{data_dict['today']}', expected YYYY-MM-DD")]}) from None
+    user = acting_user(context)
     if user is None and not context.get("ignore_auth"):
         raise tk.NotAuthorized(bi("请先登录", "Log in first"))
     # a user sees their own organisations even when an internal caller skips auth
     return overdue.overdue_resources(user=user, today=today)
-
-
-# Pricing (issue 3): actions live in action_pricing.py.
-from ...pricing.logic.action import *  # noqa: E402,F401,F403
-from ...pricing.logic.action import __all__ as _pricing_actions  # noqa: E402
-
-__all__ += _pricing_actions
-
-
-# Orders and payments (issue 4): actions live in action_payments.py.
-from ...payments.logic.action import *  # noqa: E402,F401,F403
-from ...payments.logic.action import __all__ as _payment_actions  # noqa: E402
-
-__all__ += _payment_actions
-
-
-# Merchants, applications and entitlements (issue 4): actions live in action_applications.py.
-from ...applications.logic.action import *  # noqa: E402,F401,F403
-from ...applications.logic.action import __all__ as _application_actions  # noqa: E402
-
-__all__ += _application_actions

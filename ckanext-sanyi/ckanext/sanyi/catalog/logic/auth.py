@@ -11,8 +11,8 @@ from __future__ import annotations
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ...common.user import acting_user, login_required
 from ...common import roles
+from ...common.user import acting_user, login_required
 
 __all__ = ["sanyi_mark_updated", "sanyi_overdue_list", "package_show", "package_update"]
 
@@ -67,24 +67,3 @@ def package_update(next_auth: AuthFunction, context: Context,
     if not result.get("success") and _bureau_on_product(context, data_dict):
         return {"success": True}
     return result
-
-
-# Pricing (issue 3): auth functions live in auth_pricing.py.
-from ...pricing.logic.auth import *  # noqa: E402,F401,F403
-from ...pricing.logic.auth import __all__ as _pricing_auth  # noqa: E402
-
-__all__ += _pricing_auth
-
-
-# Orders and payments (issue 4): auth functions live in auth_payments.py.
-from ...payments.logic.auth import *  # noqa: E402,F401,F403
-from ...payments.logic.auth import __all__ as _payment_auth  # noqa: E402
-
-__all__ += _payment_auth
-
-
-# Merchants, applications and entitlements (issue 4): auth functions live in auth_applications.py.
-from ...applications.logic.auth import *  # noqa: E402,F401,F403
-from ...applications.logic.auth import __all__ as _application_auth  # noqa: E402
-
-__all__ += _application_auth
