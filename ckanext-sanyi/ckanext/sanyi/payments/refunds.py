@@ -21,11 +21,21 @@ import stripe
 from feeengine import PricingError
 
 from ..common import audit, roles
+from ..common.money import yuan
 from ..pricing import params
 from . import gateway
-from .orders import cancel_open_intent, invalid, iso, now, yuan
-from .model import (AWAITING, BANK_TRANSFER, CANCELLED, OPEN, PAID, REFUNDED, STRIPE,
-                     order_table, refund_table)
+from .model import (
+    AWAITING,
+    BANK_TRANSFER,
+    CANCELLED,
+    OPEN,
+    PAID,
+    REFUNDED,
+    STRIPE,
+    order_table,
+    refund_table,
+)
+from .orders import cancel_open_intent, invalid, iso, now
 
 __all__ = ["refund_for_application", "refund_paid_order", "surplus_refund", "complete_refund",
            "stripe_refund_row", "settle_decision", "settle", "refund_dict", "list_refunds",

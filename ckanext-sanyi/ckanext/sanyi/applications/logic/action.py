@@ -1,29 +1,28 @@
-"""Actions of merchants, applications and entitlements (issue 4; payments are elsewhere).
+"""Actions of merchants, applications and entitlements (orders and payments: ``payments``).
 
 Refusals map to HTTP through CKAN's API: a bad field or a transition not allowed from the
 current status raises ``tk.ValidationError`` (409; a status refusal names the field
 ``status``), an actor not allowed raises ``tk.NotAuthorized`` (403), an unknown id
 ``tk.ObjectNotFound`` (404). Messages are "中文 / English". A refused request changes
 nothing: the session is rolled back. The rules live in ``applications.service`` and
-``domain.approval``; authorization per role in ``auth_applications``.
+``domain.approval``; authorization per role in ``.auth``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from ...common.user import is_internal, require_user
-from .. import access, entitlements, intake, lifecycle, merchants, products, read, service
-from ..forms import Invalid, NotFound
-from ...common.ids import clean_id
-from ...domain.approval import RefusalKind, Status, TransitionRefused
-from ...domain.errors import DomainError
+from ...common.errors import refusals
 from ...common.i18n_text import bi
+from ...common.ids import clean_id
+from ...common.paging import limit_offset
+from ...common.user import is_internal, require_user
+from ...domain.approval import Status
+from .. import access, entitlements, intake, lifecycle, merchants, products, read, service
+from ..forms import NotFound
 
 __all__ = [
     "sanyi_merchant_register", "sanyi_merchant_verify", "sanyi_merchant_show",
@@ -33,36 +32,6 @@ __all__ = [
     "sanyi_entitlement_list", "sanyi_entitlement_suspend", "sanyi_entitlement_resume",
     "sanyi_entitlement_revoke",
 ]
-
-
-def _msg(err: DomainError) -> str:
-    return bi(err.zh, err.en)
-
-
-@contextmanager
-def _refusals(context: Context, write: bool = True) -> Iterator[None]:
-    """Domain refusals → CKAN exceptions; roll back on any error, commit a write otherwise."""
-    try:
-        yield
-    except Invalid as err:
-        model.Session.rollback()
-        raise tk.ValidationError({f: [_msg(e) for e in errs] for f, errs in err.errors.items()})
-    except TransitionRefused as err:
-        model.Session.rollback()
-        if err.kind is RefusalKind.STATE:
-            raise tk.ValidationError({"status": [_msg(err)]})
-        raise tk.NotAuthorized(_msg(err))
-    except NotFound as err:
-        model.Session.rollback()
-        raise tk.ObjectNotFound(_msg(err))
-    except DomainError as err:
-        model.Session.rollback()
-        raise tk.ValidationError({err.field: [_msg(err)]})
-    except Exception:
-        model.Session.rollback()
-        raise
-    if write and not context.get("defer_commit"):
-        model.Session.commit()
 
 
 def _viewer(context: Context) -> model.User | None:
@@ -77,22 +46,7 @@ def _id(data_dict: DataDict, key: str = "id") -> str:
 
 
 def _page(data_dict: DataDict) -> tuple[int, int]:
-    errors: dict[str, list[str]] = {}
-    out = []
-    for key, default, top in (("limit", 50, 100), ("offset", 0, 10**9)):
-        raw = data_dict.get(key, default)
-        try:
-            if isinstance(raw, (bool, float)):
-                raise ValueError
-            value = int(raw)
-            if value < 0:
-                raise ValueError
-            out.append(min(value, top))
-        except (TypeError, ValueError):
-            errors[key] = [bi(f"{key} 须为非负整数", f"{key} must be a non-negative integer")]
-    if errors:
-        raise tk.ValidationError(errors)
-    return out[0], out[1]
+    return limit_offset(data_dict, default_limit=50, max_limit=100)
 
 
 def _statuses(value: Any, allowed: Any) -> list[str] | None:
@@ -129,7 +83,7 @@ def sanyi_merchant_register(context: Context, data_dict: DataDict) -> dict[str, 
     :param enterprise_size: ``micro`` | ``small`` | ``medium`` | ``large``
     """
     tk.check_access("sanyi_merchant_register", context, data_dict)
-    with _refusals(context):
+    with refusals(context):
         row = merchants.register(require_user(context), data_dict)
     return merchants.as_dict(row)
 
@@ -138,7 +92,7 @@ def sanyi_merchant_verify(context: Context, data_dict: DataDict) -> dict[str, An
     """Verify (``decision=approve``) or reject (``reject``, ``comment`` required) a merchant
     (bureau). :param id: merchant id"""
     tk.check_access("sanyi_merchant_verify", context, data_dict)
-    with _refusals(context):
+    with refusals(context):
         row = merchants.verify(require_user(context), _id(data_dict), data_dict.get("decision"),
                                data_dict.get("comment") or "")
     return merchants.as_dict(row)
@@ -148,7 +102,7 @@ def sanyi_merchant_verify(context: Context, data_dict: DataDict) -> dict[str, An
 def sanyi_merchant_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """A merchant profile: ``id``, or without it the caller's own (404 if none)."""
     tk.check_access("sanyi_merchant_show", context, data_dict)
-    with _refusals(context, write=False):
+    with refusals(context, write=False):
         if data_dict.get("id"):
             row = merchants.get(_id(data_dict))
         else:
@@ -185,7 +139,7 @@ def sanyi_application_create(context: Context, data_dict: DataDict) -> dict[str,
     """
     tk.check_access("sanyi_application_create", context, data_dict)
     user = require_user(context)
-    with _refusals(context):
+    with refusals(context):
         app = service.create(user, data_dict)
     return read.application_dict(app, user, detail=True)
 
@@ -195,7 +149,7 @@ def sanyi_application_update(context: Context, data_dict: DataDict) -> dict[str,
     sent keep their values), plus ``remove_attachments`` (ids) and optional ``version``."""
     tk.check_access("sanyi_application_update", context, data_dict)
     user = require_user(context)
-    with _refusals(context):
+    with refusals(context):
         app = service.update(user, _id(data_dict), data_dict)
     return read.application_dict(app, user, detail=True)
 
@@ -204,7 +158,7 @@ def sanyi_application_submit(context: Context, data_dict: DataDict) -> dict[str,
     """Submit a draft or returned application for review (applicant; merchant verified)."""
     tk.check_access("sanyi_application_submit", context, data_dict)
     user = require_user(context)
-    with _refusals(context):
+    with refusals(context):
         app = service.submit(user, _id(data_dict))
     return read.application_dict(app, user, detail=True)
 
@@ -220,7 +174,7 @@ def sanyi_application_review(context: Context, data_dict: DataDict) -> dict[str,
     """
     tk.check_access("sanyi_application_review", context, data_dict)
     user = require_user(context)
-    with _refusals(context):
+    with refusals(context):
         app = service.review(user, _id(data_dict), data_dict.get("decision"),
                              data_dict.get("comment"), unit=data_dict.get("unit") or None,
                              version=data_dict.get("version"))
@@ -231,7 +185,7 @@ def sanyi_application_withdraw(context: Context, data_dict: DataDict) -> dict[st
     """Withdraw an application before a decision (applicant). :param reason: optional"""
     tk.check_access("sanyi_application_withdraw", context, data_dict)
     user = require_user(context)
-    with _refusals(context):
+    with refusals(context):
         app = service.withdraw(user, _id(data_dict), data_dict.get("reason"))
     return read.application_dict(app, user, detail=True)
 
@@ -241,7 +195,7 @@ def sanyi_application_show(context: Context, data_dict: DataDict) -> dict[str, A
     """An application with its data items, attachments, reviews, entitlement, trace and the
     events the caller may fire now (``allowed_events``)."""
     tk.check_access("sanyi_application_show", context, data_dict)
-    with _refusals(context, write=False):
+    with refusals(context, write=False):
         app = service.get(_id(data_dict))
     return read.application_dict(app, _viewer(context), detail=True)
 
@@ -272,7 +226,7 @@ def sanyi_application_data_items(context: Context, data_dict: DataDict) -> dict[
     """What an application for a product may request (public): the data items, the data
     units that review it and the maximum term. :param product: name or id"""
     tk.check_access("sanyi_application_data_items", context, data_dict)
-    with _refusals(context, write=False):
+    with refusals(context, write=False):
         pkg = products.load_listed(data_dict.get("product"), context)  # 404 unless visible
         options = products.item_options(pkg, context)
     return {"product": {"id": pkg["id"], "name": pkg["name"], "title": pkg.get("title"),
@@ -301,7 +255,7 @@ def _change(op: str, context: Context, data_dict: DataDict) -> dict[str, Any]:
     user = require_user(context)
     if not data_dict.get("id") and not (op == "revoke" and data_dict.get("application_id")):
         raise tk.ValidationError({"id": [bi("必填项", "Missing value")]})
-    with _refusals(context):
+    with refusals(context):
         out = lifecycle.change(user, op, entitlement_id=data_dict.get("id") or None,
                                application_id=data_dict.get("application_id") or None,
                                reason=data_dict.get("reason"))

@@ -1,26 +1,25 @@
-"""Order and payment actions (issue 4; the pages use them).
+"""Order and payment actions (the public API; the pages use them).
 
 Money is integer fen (``amount_fen``) with a display string ``amount_yuan``; floats are refused.
 Every bad input is a ``ValidationError`` naming the field, "中文 / English" (the API answers
-409). Every write is authorized by role (``auth_payments``) and traced in ``sanyi_audit`` in
+409). Every write is authorized by role (``.auth``) and traced in ``sanyi_audit`` in
 the same transaction. Orders are created by the applications module at approval
 (``ckanext.sanyi.payments.create_order``), not through an action.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from feeengine import PricingError
 
 from ...common import audit
-from .. import orders, refunds, settle
+from ...common.errors import refusals
+from ...common.user import acting_user
 from ...pricing import params
+from .. import orders, refunds, settle
 
 __all__ = ["sanyi_order_show", "sanyi_order_list", "sanyi_order_pay",
            "sanyi_order_record_bank_transfer", "sanyi_refund_list", "sanyi_refund_complete"]
@@ -31,23 +30,6 @@ REFUND_STATUSES = ("pending", "done", "failed")
 
 def _actor(context: Context) -> str:
     return context.get("user") or orders.site_actor()
-
-
-def _user(context: Context) -> model.User | None:
-    return context.get("auth_user_obj") or (
-        model.User.get(context["user"]) if context.get("user") else None)
-
-
-@contextmanager
-def _writing(context: Context) -> Iterator[None]:
-    """Commit the change and its trace together; roll both back on any error."""
-    try:
-        yield
-    except Exception:
-        model.Session.rollback()
-        raise
-    if not context.get("defer_commit"):
-        model.Session.commit()
 
 
 def _paging(data_dict: DataDict, statuses: tuple[str, ...]) -> dict[str, Any]:
@@ -88,7 +70,7 @@ def sanyi_order_list(context: Context, data_dict: DataDict) -> list[dict[str, An
     """
     tk.check_access("sanyi_order_list", context, data_dict)
     page = _paging(data_dict, STATUSES)
-    return orders.list_orders(_user(context), application_id=data_dict.get("application_id"),
+    return orders.list_orders(acting_user(context), application_id=data_dict.get("application_id"),
                               **page)
 
 
@@ -102,7 +84,7 @@ def sanyi_order_pay(context: Context, data_dict: DataDict) -> dict[str, Any]:
         ``publishable_key``, ``js_url``
     """
     tk.check_access("sanyi_order_pay", context, data_dict)
-    with _writing(context):
+    with refusals(context):
         return orders.start_stripe_payment(str(data_dict.get("id")), _actor(context))
 
 
@@ -115,7 +97,7 @@ def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> d
     :param received_on: ISO date the money arrived (not in the future)
     """
     tk.check_access("sanyi_order_record_bank_transfer", context, data_dict)
-    with _writing(context):
+    with refusals(context):
         return settle.record_bank_transfer(str(data_dict.get("id")), _actor(context), data_dict)
 
 
@@ -129,7 +111,7 @@ def sanyi_refund_list(context: Context, data_dict: DataDict) -> list[dict[str, A
     """
     tk.check_access("sanyi_refund_list", context, data_dict)
     page = _paging(data_dict, REFUND_STATUSES)
-    return refunds.list_refunds(_user(context), order_id=data_dict.get("order_id"), **page)
+    return refunds.list_refunds(acting_user(context), order_id=data_dict.get("order_id"), **page)
 
 
 def sanyi_refund_complete(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -139,5 +121,5 @@ def sanyi_refund_complete(context: Context, data_dict: DataDict) -> dict[str, An
     :param reference: the bank's reference of the refund transfer
     """
     tk.check_access("sanyi_refund_complete", context, data_dict)
-    with _writing(context):
+    with refusals(context):
         return refunds.complete_refund(str(data_dict.get("id")), _actor(context), data_dict)

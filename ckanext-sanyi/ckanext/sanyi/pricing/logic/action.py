@@ -1,16 +1,14 @@
-"""Pricing actions (the public API of issue 3; the pages use them).
+"""Pricing actions (the public API; the pages use them).
 
 Money: amounts are integer fen (``*_fen``), unit prices yuan strings ("0.50"); floats are
 refused. Every bad input is a ``ValidationError`` whose dict names the field, with a message
-"中文 / English". Every write is authorized by role (``auth_pricing``) and appends an audit
+"中文 / English". Every write is authorized by role (``.auth``) and appends an audit
 record (``sanyi_audit``) in the same transaction; nothing is ever updated in place.
-Rules for new versions (effective dates, ceiling check): see ``pricing_glue.service``.
+Rules for new versions (effective dates, ceiling check): see ``..service``.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import ckan.authz as authz
@@ -21,6 +19,7 @@ from ckan.types import Context, DataDict
 from feeengine import PricingError
 
 from ...common import audit
+from ...common.errors import refusals
 from .. import disclosure, params, service, settings, store
 
 __all__ = [
@@ -48,21 +47,6 @@ def _may_backdate(context: Context) -> bool:
     return bool(context.get("ignore_auth")) or authz.is_sysadmin(context.get("user"))
 
 
-@contextmanager
-def _writing(context: Context) -> Iterator[None]:
-    """Commit the change and its audit record together; refusals become ValidationErrors."""
-    try:
-        yield
-    except PricingError as err:
-        model.Session.rollback()
-        _invalid(err)
-    except Exception:
-        model.Session.rollback()
-        raise
-    if not context.get("defer_commit"):
-        model.Session.commit()
-
-
 def _visible_product(context: Context, ref: Any) -> model.Package:
     """The product, if the caller may see it (a private one is reported as not found)."""
     pkg = store.require_product(ref)
@@ -87,7 +71,7 @@ def _set_version(kind: str, context: Context, data_dict: DataDict) -> dict[str, 
         errors.add(PricingError("label", "版本名称须为文本", "label must be text"))
     if errors:
         _invalid(errors)
-    with _writing(context):
+    with refusals(context):
         row, warnings = service.set_version(kind, pkg, schedule, start, label.strip(),
                                             actor=_actor(context),
                                             may_backdate=_may_backdate(context))
@@ -130,7 +114,7 @@ def sanyi_product_pricing_policy_set(context: Context, data_dict: DataDict) -> d
                           "industrial_use_allowed", None)
     if errors:
         _invalid(errors)
-    with _writing(context):
+    with refusals(context):
         row = settings.set_policy(pkg, allowed, actor=_actor(context))
     return row.to_dict()
 
@@ -145,7 +129,7 @@ def sanyi_priority_discount_set(context: Context, data_dict: DataDict) -> dict[s
     pct = errors.take(params.pct, data_dict.get("pct"), "pct")
     if errors:
         _invalid(errors)
-    with _writing(context):
+    with refusals(context):
         row = settings.set_discount(pct, actor=_actor(context))
     return row.to_dict()
 
@@ -168,7 +152,7 @@ def sanyi_revenue_cap_set(context: Context, data_dict: DataDict) -> dict[str, An
                        settings.WARNING_PCT_DEFAULT)
     if errors:
         _invalid(errors)
-    with _writing(context):
+    with refusals(context):
         row = settings.set_revenue_cap(period, *amounts, warn, actor=_actor(context))
     return row.to_dict()
 
@@ -185,7 +169,7 @@ def sanyi_revenue_shares_set(context: Context, data_dict: DataDict) -> dict[str,
     merchants = errors.take(params.weight, data_dict.get("merchants_share"), "merchants_share")
     if errors:
         _invalid(errors)
-    with _writing(context):
+    with refusals(context):
         row = settings.set_shares(treasury, operator, merchants, actor=_actor(context))
     return row.to_dict()
 
@@ -202,7 +186,7 @@ def sanyi_revenue_billed_set(context: Context, data_dict: DataDict) -> dict[str,
     billed = errors.take(params.fen, data_dict.get("billed_fen"), "billed_fen")
     if errors:
         _invalid(errors)
-    with _writing(context):
+    with refusals(context):
         row = settings.set_revenue_billed(period, billed, actor=_actor(context))
     return row.to_dict()
 
