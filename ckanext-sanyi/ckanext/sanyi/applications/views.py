@@ -1,4 +1,4 @@
-"""Pages of merchants, data units and the bureau for applications (issue 4).
+"""Pages of merchants, data units and the bureau for applications.
 
 Merchant: ``/merchant/register``, ``/apply/<product>``, ``/merchant/applications``,
 ``/merchant/orders``, ``/merchant/entitlements``. Data units and bureau:
@@ -14,19 +14,17 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
-from . import attachments, notify
-from ..helpers import sanyi_t
 from ..common.i18n_text import bi
+from ..common.paging import page_number
+from ..common.user import page_context as _ctx
+from ..helpers import sanyi_t
+from . import attachments, notify
 
 __all__ = ["applications"]
 
 applications = Blueprint("sanyi_applications", __name__)
 _FORM_FIELDS = ("scenario", "use", "purpose", "period_start", "period_end", "expected_volume",
                 "billing_unit", "quantity")
-
-
-def _ctx() -> dict[str, Any]:
-    return {"user": tk.g.user}
 
 
 def _login() -> Any:
@@ -57,10 +55,7 @@ def _act(action: str, data: dict[str, Any]) -> Any:
 
 
 def _page_args() -> dict[str, Any]:
-    try:
-        page = max(1, int(tk.request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(tk.request.args.get("page"))
     return {"limit": 50, "offset": (page - 1) * 50, "page": page}
 
 

@@ -23,12 +23,8 @@ def operator_org() -> str:
     return tk.config.get("ckanext.sanyi.operator_org")
 
 
-def _user(user: Any) -> model.User | None:
-    return as_user(user)
-
-
 def is_member_of(user: Any, org_name: str, role: str = "editor") -> bool:
-    obj = _user(user)
+    obj = as_user(user)
     if obj is None:
         return False
     org = model.Group.get(org_name)
@@ -37,10 +33,10 @@ def is_member_of(user: Any, org_name: str, role: str = "editor") -> bool:
 
 
 def is_bureau_staff(user: Any) -> bool:
-    obj = _user(user)
-    return bool(obj) and (obj.sysadmin or is_member_of(obj, bureau_org()))
+    obj = as_user(user)
+    return obj is not None and (obj.sysadmin or is_member_of(obj, bureau_org()))
 
 
 def is_operator_staff(user: Any) -> bool:
-    obj = _user(user)
-    return bool(obj) and (obj.sysadmin or is_member_of(obj, operator_org()))
+    obj = as_user(user)
+    return obj is not None and (obj.sysadmin or is_member_of(obj, operator_org()))

@@ -21,8 +21,10 @@ from flask import Blueprint, Response, jsonify
 from feeengine import PricingError
 
 from ..common.i18n_text import bi
-from . import events, gateway, orders
+from ..common.money import yuan_grouped
+from ..common.user import page_context as _ctx
 from ..pricing import forms
+from . import events, gateway, orders
 
 __all__ = ["payments", "stripe_webhooks"]
 
@@ -32,18 +34,7 @@ stripe_webhooks = Blueprint("sanyi_stripe", __name__)
 csrf.exempt(stripe_webhooks)
 
 
-def _ctx() -> dict[str, Any]:
-    return {"user": tk.g.user}
-
-
-@payments.app_template_filter("sanyi_yuan")
-def sanyi_yuan(fen: Any) -> str:
-    """Integer fen → "6,500.00" (no float on the way)."""
-    if fen is None or fen == "":
-        return "—"
-    whole, _, cents = orders.yuan(int(fen)).partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}{int(whole.lstrip('-')):,}.{cents}"
+payments.add_app_template_filter(yuan_grouped, "sanyi_yuan")
 
 
 def _login() -> Response | None:

@@ -21,6 +21,7 @@ from feeengine import BillingUnit, PricingError
 
 from ..common import clock
 from ..common.i18n_text import bi
+from ..common.user import page_context as _ctx
 from . import forms
 from .service import unit_info
 from .store import all_products, effective, find_product, product_summary, version_rows
@@ -29,10 +30,6 @@ __all__ = ["pricing"]
 
 pricing = Blueprint("sanyi_pricing", __name__)
 UNITS = [unit_info(u) for u in BillingUnit]
-
-
-def _ctx() -> dict[str, Any]:
-    return {"user": tk.g.user}
 
 
 @pricing.app_template_global("sanyi_price_units")
