@@ -1,17 +1,18 @@
-"""SQLAlchemy Core tables of issue 4 (migration ``0004_applications``), on their own MetaData.
-
-Like :mod:`ckanext.sanyi.common.audit`, these are *not* on CKAN's metadata, so CKAN's reset helpers
-never touch them; the tests' ``clean_db`` truncates every ``sanyi_*`` table instead.
+"""SQLAlchemy Core tables of merchants, applications, reviews, attachments, entitlements and
+notifications (migration ``0004_applications``), on the extension's MetaData
+(:mod:`ckanext.sanyi.common.model`), not CKAN's: CKAN's reset helpers never touch them.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from ..common.model import metadata
+
 __all__ = ["merchant_table", "application_table", "review_table", "attachment_table",
            "entitlement_table", "notification_table"]
 
-_meta = sa.MetaData()
+_meta = metadata
 _ts = sa.DateTime(timezone=True)
 
 

@@ -19,9 +19,11 @@ import ckan.model as model
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from .model import metadata
+
 __all__ = ["record", "list", "count", "audit_table"]
 
-_meta = sa.MetaData()  # not CKAN's metadata: CKAN's reset helpers must never DELETE from it
+_meta = metadata  # not CKAN's metadata: CKAN's reset helpers must never DELETE from it
 audit_table = sa.Table(
     "sanyi_audit", _meta,
     sa.Column("id", sa.BigInteger, primary_key=True),

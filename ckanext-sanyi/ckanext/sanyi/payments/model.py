@@ -1,4 +1,4 @@
-"""The payment tables (migration ``0005_payments``), on their own MetaData like ``audit.py``.
+"""The payment tables (migration ``0005_payments``), on the extension's MetaData (``common/model.py``).
 
 Status values and the rules the database enforces (no deletes, a paid order is never unpaid,
 the locked amount never changes) are described in the migration.
@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from ..common.model import metadata
+
 __all__ = ["order_table", "event_table", "refund_table",
            "AWAITING", "PAID", "REFUNDED", "CANCELLED", "OPEN", "STRIPE", "BANK_TRANSFER"]
 
@@ -15,7 +17,7 @@ AWAITING, PAID, REFUNDED, CANCELLED = "awaiting_payment", "paid", "refunded", "c
 OPEN = (AWAITING, PAID)  # at most one open order per application
 STRIPE, BANK_TRANSFER = "stripe", "bank_transfer"
 
-_meta = sa.MetaData()  # not CKAN's metadata: CKAN's reset helpers must never DELETE from it
+_meta = metadata
 TS = sa.DateTime(timezone=True)
 
 order_table = sa.Table(

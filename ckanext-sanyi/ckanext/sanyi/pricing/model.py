@@ -1,7 +1,7 @@
 """The pricing tables (migration ``0002_pricing_audit``), as SQLAlchemy Core tables.
 
-They live on their own ``MetaData``, not CKAN's: CKAN's test reset DELETEs from every table of
-its metadata, and these tables are append-only (a trigger refuses UPDATE and DELETE).
+They live on the extension's ``MetaData`` (:mod:`..common.model`), not CKAN's; these tables
+are append-only (a trigger refuses UPDATE and DELETE).
 
 ``sanyi_price_version``: one row per schedule version (``kind`` 'price' = the operator's actual
 price, 'ceiling' = the bureau's 上限收费标准), per product and billing unit, with its
@@ -18,9 +18,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from ..common.model import metadata
+
 __all__ = ["price_version", "pricing_setting"]
 
-_meta = sa.MetaData()
+_meta = metadata
 
 price_version = sa.Table(
     "sanyi_price_version", _meta,
