@@ -11,18 +11,36 @@ from __future__ import annotations
 from .ceiling import CeilingViolation, check_ceiling, check_price_versions, find_ceiling_violation
 from .errors import CeilingExceeded, PricingError, UseNotAllowed
 from .money import (
-    CURRENCY, allocate_fen, fen_to_yuan, format_yuan, line_amount_fen, parse_pct, parse_quantity,
-    parse_yuan, round_half_up_fen,
+    CURRENCY,
+    allocate_fen,
+    fen_to_yuan,
+    format_yuan,
+    line_amount_fen,
+    parse_pct,
+    parse_quantity,
+    parse_yuan,
+    round_half_up_fen,
 )
 from .product import ProductPricing, Use
 from .quote import LineKind, Quote, QuoteLine, quote
 from .revenue import (
-    TREASURY_PCT_DEFAULT, AllowedRevenue, ProfitSplit, RevenueLevel, RevenuePeriod, RevenueStatus,
-    revenue_status, split_net_profit, track_revenue,
+    TREASURY_PCT_DEFAULT,
+    AllowedRevenue,
+    ProfitSplit,
+    RevenueLevel,
+    RevenuePeriod,
+    RevenueStatus,
+    revenue_status,
+    split_net_profit,
+    track_revenue,
 )
 from .schedule import Band, BandLine, BillingUnit, Schedule
 from .versions import (
-    ScheduleVersion, in_force_periods, parse_date, version_in_force, versions_in_force_during_year,
+    ScheduleVersion,
+    in_force_periods,
+    parse_date,
+    version_in_force,
+    versions_in_force_during_year,
 )
 
 __all__ = [

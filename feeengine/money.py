@@ -8,7 +8,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import (
-    ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, Overflow, Underflow,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Underflow,
 )
 from fractions import Fraction
 

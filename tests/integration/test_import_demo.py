@@ -9,8 +9,7 @@ from ckan import model
 from ckan.tests import helpers
 from sqlalchemy import text
 
-from ckanext.sanyi import demo
-from ckanext.sanyi.catalog import importer, units
+from ckanext.sanyi.catalog import demo, importer, units
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 
 from feeengine import (
-    AllowedRevenue, PricingError, RevenueLevel, RevenuePeriod, revenue_status, split_net_profit,
+    AllowedRevenue,
+    PricingError,
+    RevenueLevel,
+    RevenuePeriod,
+    revenue_status,
+    split_net_profit,
     track_revenue,
 )
 

@@ -45,7 +45,7 @@ def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
         for msgs in e.error_dict.values():
             for msg in msgs if isinstance(msgs, list) else [msgs]:
                 click.secho(str(msg), fg="red", err=False)
-        raise click.exceptions.Exit(2)
+        raise click.exceptions.Exit(2) from None
     click.echo(report.summary())
     for err in report.errors:
         click.secho(f"  第 {err.row} 行 / row {err.row}: {err.message}", fg="red")
@@ -84,16 +84,15 @@ def rebuild(batch_size: int) -> None:
 def expire_entitlements(today: str | None) -> None:
     """Expire entitlements past their end date (idempotent; run daily from cron:
     ``15 0 * * * ckan -c /etc/ckan/default/ckan.ini sanyi expire-entitlements``)."""
-    from dateutil.parser import isoparse
-
     import ckan.plugins.toolkit as tk
+    from dateutil.parser import isoparse
 
     from .applications.lifecycle import expire_due
     from .common import clock
     try:
         day = isoparse(today).date() if today else clock.today()
     except ValueError:
-        raise click.BadParameter(f"not an ISO date: {today}", param_hint="--today")
+        raise click.BadParameter(f"not an ISO date: {today}", param_hint="--today") from None
     actor = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     done = expire_due(day, actor)
     for ent_id in done:

@@ -12,8 +12,8 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ..domain.errors import DomainError
 from ..common import clock
+from ..domain.errors import DomainError
 from . import attachments, forms, products
 from .forms import Errors
 

@@ -48,7 +48,8 @@ import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 from ckan.lib.search import index_for
 from ckan.logic.schema import default_show_package_schema
-from sqlalchemy import exc as sa_exc, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, update
 
 from .. import search
 from ..common import clock

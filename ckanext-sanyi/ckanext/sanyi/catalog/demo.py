@@ -17,8 +17,7 @@ from typing import Callable
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ..common import roles
-from ..common import clock
+from ..common import clock, roles
 from . import importer, units
 
 DATA = os.path.join(os.path.dirname(__file__), "data")

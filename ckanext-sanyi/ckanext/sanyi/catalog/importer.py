@@ -132,7 +132,7 @@ def _data_rows(rows: Iterator[list[Any]], keys: list[str | None]
     for number, values in enumerate(rows, start=2):
         if not any(str(v or "").strip() for v in values):
             continue
-        yield number, {k: _cell(v) for k, v in zip(keys, values) if k}
+        yield number, {k: _cell(v) for k, v in zip(keys, values, strict=False) if k}
 
 
 def _cell(value: Any) -> str:
@@ -166,7 +166,7 @@ def _xlsx_rows(path: str) -> Iterator[list[Any]]:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # corrupt or not a workbook
         raise ImportFileError({"file": [bi(f"无法读取 XLSX 文件：{e}",
-                                           f"Cannot read the XLSX file: {e}")]})
+                                           f"Cannot read the XLSX file: {e}")]}) from e
     try:
         for row in wb.worksheets[0].iter_rows(values_only=True):
             yield list(row)

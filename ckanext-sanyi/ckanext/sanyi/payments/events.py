@@ -21,9 +21,9 @@ import sqlalchemy as sa
 
 from ..common import audit
 from . import refunds
+from .model import AWAITING, CANCELLED, PAID, REFUNDED, STRIPE, order_table
 from .orders import record_event
 from .settle import mark_paid
-from .model import AWAITING, CANCELLED, PAID, REFUNDED, STRIPE, order_table
 
 __all__ = ["handle"]
 

@@ -18,7 +18,13 @@ from feeengine import BillingUnit, in_force_periods
 
 from ..common import clock
 from .store import (
-    CEILING, PRICE, VersionRow, effective, industrial_allowed, latest_settings, product_summary,
+    CEILING,
+    PRICE,
+    VersionRow,
+    effective,
+    industrial_allowed,
+    latest_settings,
+    product_summary,
     version_rows,
 )
 

@@ -13,7 +13,15 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from feeengine import BillingUnit, PricingError, Schedule, Use, parse_date, parse_pct, parse_quantity
+from feeengine import (
+    BillingUnit,
+    PricingError,
+    Schedule,
+    Use,
+    parse_date,
+    parse_pct,
+    parse_quantity,
+)
 from feeengine.money import parse_weight
 
 __all__ = ["Errors", "required", "quantity", "whole", "boolean", "iso_date", "fen", "pct", "year",

@@ -22,17 +22,35 @@ from typing import Any
 import ckan.model as model
 
 from feeengine import (
-    BillingUnit, PricingError, Schedule, ScheduleVersion, Use, check_ceiling,
-    find_ceiling_violation, in_force_periods, quote, version_in_force,
+    BillingUnit,
+    PricingError,
+    Schedule,
+    ScheduleVersion,
+    Use,
+    check_ceiling,
+    find_ceiling_violation,
+    in_force_periods,
+    quote,
+    version_in_force,
 )
 
-from ..common import audit
-from ..common import clock
+from ..common import audit, clock
 from .settings import current_discount_pct
 from .store import (
-    CEILING, PRICE, VersionRow, append_version, effective, industrial_allowed, latest_setting,
-    latest_settings, listed_products, product_category, product_pricing, product_summary,
-    setting_history, version_rows,
+    CEILING,
+    PRICE,
+    VersionRow,
+    append_version,
+    effective,
+    industrial_allowed,
+    latest_setting,
+    latest_settings,
+    listed_products,
+    product_category,
+    product_pricing,
+    product_summary,
+    setting_history,
+    version_rows,
 )
 
 __all__ = ["set_version", "ceiling_conflicts", "quote_product", "price_list", "price_history",
@@ -193,7 +211,7 @@ def price_history(pkg: model.Package, on: dt.date, *, who: bool = False) -> dict
     rows = version_rows([pkg.id])
     periods: dict[int, tuple[dt.date, dt.date | None]] = {}
     for kind in (PRICE, CEILING):
-        for unit, unit_rows in _by_unit([r for r in effective(rows) if r.kind == kind]).items():
+        for _unit, unit_rows in _by_unit([r for r in effective(rows) if r.kind == kind]).items():
             for row, start, end in in_force_periods(unit_rows):
                 periods[row.id] = (start, end)
     versions = []

@@ -17,12 +17,16 @@ from typing import Any
 import ckan.model as model
 
 from feeengine import (
-    TREASURY_PCT_DEFAULT, AllowedRevenue, PricingError, RevenueLevel, fen_to_yuan, revenue_status,
+    TREASURY_PCT_DEFAULT,
+    AllowedRevenue,
+    PricingError,
+    RevenueLevel,
+    fen_to_yuan,
+    revenue_status,
     split_net_profit,
 )
 
-from ..common import audit
-from ..common import clock
+from ..common import audit, clock
 from .store import SettingRow, append_setting, latest_setting, latest_settings, setting_history
 
 __all__ = ["DISCOUNT", "SHARES", "CAP", "BILLED", "POLICY", "set_setting", "current_discount_pct",

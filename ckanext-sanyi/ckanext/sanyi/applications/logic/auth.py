@@ -13,14 +13,13 @@ actor may not do in this status (403) or what no one may do now (409).
 """
 from __future__ import annotations
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
+from ...common.i18n_text import bi
 from ...common.user import acting_user, login_required
 from .. import access, service
 from ..forms import NotFound
-from ...common.i18n_text import bi
 
 __all__ = [
     "sanyi_merchant_register", "sanyi_merchant_verify", "sanyi_merchant_show",

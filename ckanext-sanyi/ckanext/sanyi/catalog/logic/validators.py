@@ -8,15 +8,15 @@ import uuid
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+
 from ckanext.scheming.helpers import scheming_field_choices, scheming_language_text
 from ckanext.scheming.validation import scheming_validator
 
+from ...common import clock, roles
+from ...common.i18n_text import MISSING, bi
 from ...common.user import acting_user
-from ...common import clock
 from ...domain import cycles
 from ...domain.errors import DomainError
-from ...common.i18n_text import MISSING, bi
-from ...common import roles
 
 Invalid = tk.Invalid
 missing = tk.missing

@@ -15,8 +15,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
-from ...common.user import acting_user, login_required
 from ...common import roles
+from ...common.user import acting_user, login_required
 from .. import orders
 
 __all__ = ["sanyi_order_show", "sanyi_order_list", "sanyi_order_pay",
