@@ -17,7 +17,7 @@ _ts = sa.DateTime(timezone=True)
 
 
 def _now() -> sa.Column:
-    return sa.Column("created", _ts, server_default=sa.func.clock_timestamp())
+    return sa.Column("created", _ts, server_default=sa.func.clock_timestamp(), nullable=False)
 
 
 merchant_table = sa.Table(
@@ -35,7 +35,7 @@ merchant_table = sa.Table(
     sa.Column("verified_by", sa.UnicodeText),
     sa.Column("verified_at", _ts),
     _now(),
-    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp()),
+    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp(), nullable=False),
 )
 
 application_table = sa.Table(
@@ -63,7 +63,7 @@ application_table = sa.Table(
     sa.Column("payment_ref", sa.UnicodeText),
     sa.Column("version", sa.Integer, nullable=False, default=1),
     _now(),
-    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp()),
+    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp(), nullable=False),
     sa.Column("submitted", _ts),
     sa.Column("decided", _ts),
 )
@@ -111,7 +111,7 @@ entitlement_table = sa.Table(
     sa.Column("quota_unit", sa.UnicodeText, nullable=False),
     sa.Column("status", sa.UnicodeText, nullable=False),
     _now(),
-    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp()),
+    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp(), nullable=False),
     sa.Column("ended", _ts),
 )
 

@@ -20,7 +20,7 @@ import ckan.plugins.toolkit as tk
 from ..common import clock, roles
 from . import importer, units
 
-DATA = os.path.join(os.path.dirname(__file__), "data")
+DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")  # the package's data/
 
 # (user name, password, full name, organisation or None, role in it, sysadmin)
 ACCOUNTS = [

@@ -33,7 +33,7 @@ audit_table = sa.Table(
     sa.Column("object_id", sa.UnicodeText, nullable=False),
     sa.Column("before", JSONB),
     sa.Column("after", JSONB),
-    sa.Column("created", sa.DateTime(timezone=True)),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
 )
 MAX_LIMIT = 1000
 

@@ -33,9 +33,9 @@ order_table = sa.Table(
     sa.Column("stripe_payment_intent_id", sa.UnicodeText),
     sa.Column("payment_ref", sa.UnicodeText),
     sa.Column("paid_at", TS),
-    sa.Column("created", TS),
+    sa.Column("created", TS, nullable=False),
     sa.Column("created_by", sa.UnicodeText, nullable=False),
-    sa.Column("updated", TS),
+    sa.Column("updated", TS, nullable=False),
 )
 
 event_table = sa.Table(
@@ -47,7 +47,7 @@ event_table = sa.Table(
     sa.Column("order_id", sa.UnicodeText),
     sa.Column("outcome", sa.UnicodeText, nullable=False),
     sa.Column("payload", JSONB, nullable=False),
-    sa.Column("received", TS),
+    sa.Column("received", TS, nullable=False),
 )
 
 refund_table = sa.Table(
@@ -64,7 +64,7 @@ refund_table = sa.Table(
     sa.Column("status", sa.UnicodeText, nullable=False),
     sa.Column("stripe_refund_id", sa.UnicodeText),
     sa.Column("reference", sa.UnicodeText),
-    sa.Column("created", TS),
+    sa.Column("created", TS, nullable=False),
     sa.Column("created_by", sa.UnicodeText, nullable=False),
     sa.Column("completed_at", TS),
     sa.Column("completed_by", sa.UnicodeText),

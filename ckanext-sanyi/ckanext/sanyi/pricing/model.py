@@ -33,7 +33,7 @@ price_version = sa.Table(
     sa.Column("effective_from", sa.Date, nullable=False),
     sa.Column("label", sa.UnicodeText, nullable=False),
     sa.Column("schedule", JSONB, nullable=False),
-    sa.Column("created", sa.DateTime(timezone=True)),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.UnicodeText, nullable=False),
 )
 
@@ -43,6 +43,6 @@ pricing_setting = sa.Table(
     sa.Column("name", sa.UnicodeText, nullable=False),
     sa.Column("scope", sa.UnicodeText, nullable=False),
     sa.Column("value", JSONB, nullable=False),
-    sa.Column("created", sa.DateTime(timezone=True)),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.UnicodeText, nullable=False),
 )
