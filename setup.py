@@ -5,7 +5,7 @@ separate top-level folders; ``package_dir`` maps them onto importable names:
 
 * ``ckanext.sanyi``          <- ckanext-sanyi/ckanext/sanyi
 * ``ckanext.sanyi.schemas``  <- schemas/   (YAML files loaded by ckanext-scheming)
-* ``pricing``                <- pricing/   (pure Python, no CKAN import)
+* ``feeengine``              <- feeengine/ (the fee engine: pure Python, no CKAN import)
 """
 from setuptools import find_namespace_packages, setup
 
@@ -14,18 +14,18 @@ EXT_ROOT = "ckanext-sanyi"
 ext_packages = find_namespace_packages(EXT_ROOT, include=["ckanext.sanyi", "ckanext.sanyi.*"],
                                        exclude=["*.templates*", "*.i18n*", "*.public*", "*.assets*"])
 package_dir = {p: f"{EXT_ROOT}/{p.replace('.', '/')}" for p in ext_packages}
-package_dir.update({"ckanext.sanyi.schemas": "schemas", "pricing": "pricing"})
+package_dir.update({"ckanext.sanyi.schemas": "schemas", "feeengine": "feeengine"})
 
 setup(
     name="ckanext-sanyi",
     version="0.1.0",
     description="三医 public-data authorized operation portal (CKAN extension)",
     python_requires=">=3.11",
-    packages=ext_packages + ["ckanext.sanyi.schemas", "pricing"],
+    packages=ext_packages + ["ckanext.sanyi.schemas", "feeengine"],
     package_dir=package_dir,
     include_package_data=True,
     package_data={
-        "ckanext.sanyi": ["templates/**/*", "i18n/**/*", "public/**/*", "assets/**/*",
+        "ckanext.sanyi": ["templates/**/*", "*/templates/**/*", "i18n/**/*", "public/**/*", "assets/**/*",
                           "migration/sanyi/*", "migration/sanyi/versions/*",
                           "config_declaration.yaml", "data/*"],
         "ckanext.sanyi.schemas": ["*.yaml"],

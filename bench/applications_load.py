@@ -43,6 +43,7 @@ def credit_code(i: int) -> str:
 def prepare(src_ini: str, workdir: str, port: int, merchants: int) -> tuple[str, dict, list]:
     """Scratch database with demo data; merchants verified; returns ini, product, tokens."""
     import configparser
+
     from ckanext.sanyi import devtools
     cp = configparser.ConfigParser(interpolation=None)
     cp.read(src_ini)

@@ -80,15 +80,17 @@ def worker(ini: str, path: str, runs: int, workers: int | None) -> None:
     here = os.path.dirname(os.path.abspath(__file__))  # bench/*.py must not shadow packages
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     import logging
+
     from ckan.cli import load_config
     from ckan.config.middleware import make_app
     app = make_app(load_config(ini))
     logging.getLogger().setLevel(logging.WARNING)
     out = []
     with app._wsgi_app.test_request_context():
-        from ckanext.sanyi.logic.importer import import_file
         import ckan.model as model
         from sqlalchemy import text
+
+        from ckanext.sanyi.catalog.importer import import_file
         for _ in range(runs):
             t0, c0 = time.perf_counter(), _cpu()
             report = import_file(path, batch="bench", progress=False, workers=workers)

@@ -40,7 +40,8 @@ QUANTITIES = (1, 999, 9_999, 15_000, 99_999, 250_000, 1_000_000)
 
 
 def engine_figures(seconds: float) -> None:
-    from pricing_engine import CASES, QUANTITIES as ENGINE_QUANTITIES, rate
+    from pricing_engine import CASES, rate
+    from pricing_engine import QUANTITIES as ENGINE_QUANTITIES
     print(f"== engine alone (pricing.quote), Python {sys.version.split()[0]}, "
           f"quantities {', '.join(map(str, ENGINE_QUANTITIES))}")
     for name, prod in CASES.items():

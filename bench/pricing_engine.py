@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pricing import ProductPricing, Schedule, ScheduleVersion, Use, quote  # noqa: E402
+from feeengine import ProductPricing, Schedule, ScheduleVersion, Use, quote  # noqa: E402
 
 DAY = date(2025, 6, 1)
 QUANTITIES = (1, 999, 9_999, 15_000, 99_999, 250_000, 1_000_000)

@@ -204,6 +204,7 @@ def load(n: int, seed: int, site_id: str) -> dict[str, Any]:
     import ckan.model as model
     from ckan.logic import get_action
     from sqlalchemy import text
+
     from ckanext.sanyi import search
 
     units = ensure_units(model, get_action)
@@ -285,6 +286,7 @@ def run_queries(reps: int, ilike_reps: int) -> dict[str, Any]:
     import ckan.model as model
     from ckan.logic import get_action
     from sqlalchemy import text
+
     from ckanext.sanyi import search
 
     backend = search.get_backend()

@@ -4,19 +4,28 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+_migrated = {"done": False}
+
 
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
-    """CKAN's clean_db, then the sanyi migrations, with the sanyi tables emptied."""
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("sanyi")
+    """An empty database with CKAN's and the sanyi tables. The first use in a session resets
+    it as CKAN does and applies the migrations; later uses empty every table of CKAN's
+    metadata and of the extension's (``MetaData.sorted_tables``) with one TRUNCATE."""
     from ckan import model
-    tables = [r[0] for r in model.Session.execute(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-        "AND tablename LIKE 'sanyi\\_%' AND tablename <> 'sanyi_alembic_version'"))]
-    if tables:
-        model.Session.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+    from sqlalchemy.orm import close_all_sessions
+
+    from ckanext.sanyi.tables import all_tables
+    if not _migrated["done"]:
+        reset_db()
+        migrate_db_for("activity")
+        migrate_db_for("sanyi")
+        _migrated["done"] = True
+    close_all_sessions()
+    model.Session.remove()
+    names = [t.name for t in model.repo.metadata.sorted_tables if t.name != "alembic_version"]
+    names += [t.name for t in all_tables()]
+    model.Session.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
     model.Session.commit()
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
 from ckanext.sanyi import devtools
 
 CHROMIUM = os.environ.get("SANYI_CHROMIUM", "/usr/bin/chromium")

@@ -1,4 +1,4 @@
-"""Issue 4's two application journeys in a real browser (Chromium, headless).
+"""The two application journeys in a real browser (Chromium, headless).
 
 * Free: a merchant registers a company profile, the bureau verifies it, the merchant applies
   for 个人健康画像与风险预警 for public-interest use from the product page, 市卫健委 approves in
@@ -42,11 +42,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from conftest import CHROMIUM, chromium, prepare_portal, start_portal, stop
 
 from ckanext.sanyi import devtools
 from ckanext.sanyi.common import clock
-
-from conftest import CHROMIUM, chromium, prepare_portal, start_portal, stop
 
 pytestmark = pytest.mark.browser
 

@@ -113,11 +113,9 @@ def _reset_database(reset_db: Any, migrate_db_for: Any) -> None:
 def fuzz_world(reset_db, migrate_db_for, localstripe) -> dict[str, Any]:
     """The world every fuzz request runs against (see the module docstring)."""
     import ckan.plugins
-    from ckan import model
-    from ckan.plugins import toolkit as tk
-    from ckan.tests import factories
-
     import test_applications_support as sup
+    from ckan import model
+    from ckan.tests import factories
 
     saved = _stripe_config(localstripe)
     # the applications' dates are checked against today in Asia/Shanghai, not the host's today
@@ -190,9 +188,8 @@ def fuzz_world(reset_db, migrate_db_for, localstripe) -> dict[str, Any]:
 
 def _stripe_config(localstripe: str) -> dict[str, Any]:
     """Point the extension at localstripe; the previous values, for ``_restore_config``."""
-    from ckan.plugins import toolkit as tk
-
     import test_payments_support as pay
+    from ckan.plugins import toolkit as tk
     saved = {k: tk.config.get(k) for k in list(tk.config) if k.startswith("ckanext.sanyi.stripe.")}
     for key, value in {"secret_key": pay.SECRET_KEY, "publishable_key": pay.PUBLISHABLE_KEY,
                        "api_base": localstripe, "js_url": f"{localstripe}/js.stripe.com/v3/",
@@ -224,8 +221,8 @@ def fuzz_module_app(fuzz_world):
 def fuzz_app(fuzz_module_app, fuzz_world, monkeypatch):
     """The module's app, with Stripe pointed at localstripe for this test (CKAN's test
     plugin puts the configuration back after every test)."""
-    from ckan.plugins import toolkit as tk
     import test_payments_support as pay
+    from ckan.plugins import toolkit as tk
     for key, value in {"secret_key": pay.SECRET_KEY, "publishable_key": pay.PUBLISHABLE_KEY,
                        "api_base": fuzz_world["localstripe"],
                        "js_url": f"{fuzz_world['localstripe']}/js.stripe.com/v3/",

@@ -7,13 +7,19 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import helpers
 from sqlalchemy import text
-
-from ckanext.sanyi import audit
-from ckanext.sanyi.applications import service
-
 from test_applications_support import (  # noqa: F401  (world is a fixture)
-    HAS_PAYMENTS, ITEMS_CHRONIC, TODAY, call_as, free_data, pay, to_status, world,
+    HAS_PAYMENTS,
+    ITEMS_CHRONIC,
+    TODAY,
+    call_as,
+    free_data,
+    pay,
+    to_status,
+    world,
 )
+
+from ckanext.sanyi.applications import service
+from ckanext.sanyi.common import audit
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
@@ -173,7 +179,8 @@ def test_trace_is_append_only(world):
 def test_bureau_cannot_approve_charged_use_the_pricing_refuses(world):
     """Industrial use of a public-interest product needs the bureau's permission and a price:
     approval is refused (409, the pricing field named) and nothing changes until then."""
-    from test_applications_support import call_as as call, snapshot, system
+    from test_applications_support import call_as as call
+    from test_applications_support import snapshot, system
     app = call("merchant_user", "sanyi_application_create",
                **free_data(use="industrial", billing_unit="year"))
     call("merchant_user", "sanyi_application_submit", id=app["id"])

@@ -6,9 +6,15 @@ from __future__ import annotations
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-
 from test_applications_support import (  # noqa: F401  (world is a fixture)
-    ROLES, app_data, call_as, credit_code, free_data, snapshot, to_status, world,
+    ROLES,
+    app_data,
+    call_as,
+    credit_code,
+    free_data,
+    snapshot,
+    to_status,
+    world,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

@@ -12,11 +12,10 @@ import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
 from sqlalchemy import text
-
-from ckanext.sanyi import audit
-from ckanext.sanyi.applications import service
-
 from test_applications_support import call_as, to_status, world  # noqa: F401
+
+from ckanext.sanyi.applications import service
+from ckanext.sanyi.common import audit
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -9,11 +9,17 @@ import os
 import pytest
 from ckan.plugins import toolkit as tk
 from dateutil.relativedelta import relativedelta
-from werkzeug.datastructures import FileStorage
-
 from test_applications_support import (  # noqa: F401  (world is a fixture)
-    TODAY, app_data, bilingual, call_as, create, snapshot, to_status, world,
+    TODAY,
+    app_data,
+    bilingual,
+    call_as,
+    create,
+    snapshot,
+    to_status,
+    world,
 )
+from werkzeug.datastructures import FileStorage
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 START = TODAY + dt.timedelta(days=10)
@@ -154,8 +160,8 @@ def test_bad_attachment_writes_nothing(world, storage):
 
 
 def test_rollback_after_a_file_was_written_removes_it(world, storage, monkeypatch):
-    from ckanext.sanyi import audit
     from ckanext.sanyi.applications import service
+    from ckanext.sanyi.common import audit
 
     def boom(*args, **kwargs):
         raise RuntimeError("audit down")
@@ -168,8 +174,8 @@ def test_rollback_after_a_file_was_written_removes_it(world, storage, monkeypatc
 
 
 def test_unverified_merchant_drafts_but_cannot_submit(world):
-    from test_applications_support import register_merchant
     from ckan.tests import factories
+    from test_applications_support import register_merchant
     factories.User(name="merchant_new")
     merchant = register_merchant("merchant_new", 3, verify=False)
     app = call_as("merchant_new", "sanyi_application_create", **app_data())

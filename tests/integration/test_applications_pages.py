@@ -10,12 +10,14 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from sqlalchemy import text
+from test_applications_support import (  # noqa: F401  (world is a fixture)
+    app_data,
+    call_as,
+    to_status,
+    world,
+)
 
 from ckanext.sanyi.applications import notify, service
-
-from test_applications_support import (  # noqa: F401  (world is a fixture)
-    app_data, call_as, to_status, world,
-)
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 ERROR_MARKERS = ("Internal server error", "UndefinedError", "Traceback", "jinja2.exceptions")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-
 from test_applications_support import (  # noqa: F401  (world is a fixture)
-    call_as, snapshot, to_status, world,
+    call_as,
+    snapshot,
+    to_status,
+    world,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

@@ -8,11 +8,14 @@ import pytest
 import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
-
-from ckanext.sanyi import audit
 from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
-    TODAY, call_as, flat, pricing_world,
+    TODAY,
+    call_as,
+    flat,
+    pricing_world,
 )
+
+from ckanext.sanyi.common import audit
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 SOON = (TODAY + dt.timedelta(days=7)).isoformat()

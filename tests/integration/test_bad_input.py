@@ -10,7 +10,6 @@ import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
 from sqlalchemy import text
-
 from test_payments_support import localstripe, sign  # noqa: F401  (a fixture of fuzz_world)
 
 HAN = re.compile(r"[\u4e00-\u9fff]")

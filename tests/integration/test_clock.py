@@ -11,16 +11,18 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories, helpers
-
-from ckanext.sanyi import audit
-from ckanext.sanyi.applications.model import application_table, review_table
-from ckanext.sanyi.common import clock
-from ckanext.sanyi.payments.tables import order_table
-
-from test_payments_support import (  # noqa: F401  (fixtures)
-    localstripe, new_order, order_row, pay_world, stripe_config,
-)
 from test_applications_support import to_status, world  # noqa: F401  (fixtures)
+from test_payments_support import (  # noqa: F401  (fixtures)
+    localstripe,
+    new_order,
+    order_row,
+    pay_world,
+    stripe_config,
+)
+
+from ckanext.sanyi.applications.model import application_table, review_table
+from ckanext.sanyi.common import audit, clock
+from ckanext.sanyi.payments.model import order_table
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -9,13 +9,18 @@ from ckan import model
 from ckan.cli.cli import ckan as ckan_cli
 from ckan.plugins import toolkit as tk
 from sqlalchemy import text
-
-from ckanext.sanyi import audit
-from ckanext.sanyi.applications import notify, service
-
 from test_applications_support import (  # noqa: F401  (world is a fixture)
-    HAS_PAYMENTS, TODAY, call_as, free_data, snapshot, to_status, world,
+    HAS_PAYMENTS,
+    TODAY,
+    call_as,
+    free_data,
+    snapshot,
+    to_status,
+    world,
 )
+
+from ckanext.sanyi.applications import notify, service
+from ckanext.sanyi.common import audit
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

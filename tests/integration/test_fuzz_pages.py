@@ -15,8 +15,6 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-import pytest
-
 from test_payments_support import localstripe  # noqa: F401  (a fixture of fuzz_world)
 
 ROLES = ("anonymous", "no_role", "sysadmin", "bureau_user", "operator_user", "wj_editor",
@@ -72,7 +70,7 @@ def argument_values(rule: Any, world: dict[str, Any]) -> list[dict[str, str]]:
     width = max(len(v) for v in per_arg)
     chosen = [tuple(vals[i % len(vals)] for vals in per_arg) for i in range(width)]
     chosen += combos[:: max(1, len(combos) // 4)]
-    return [dict(zip(sorted(rule.arguments), c)) for c in dict.fromkeys(chosen)]
+    return [dict(zip(sorted(rule.arguments), c, strict=True)) for c in dict.fromkeys(chosen)]
 
 
 def _headers(world: dict[str, Any], role: str) -> dict[str, str]:

@@ -16,10 +16,11 @@ import pytest
 from ckan import model
 from ckan.tests import helpers
 from click.testing import CliRunner
-from sqlalchemy import exc as sa_exc, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 
+from ckanext.sanyi.catalog import bulk, importer, units
 from ckanext.sanyi.common import clock
-from ckanext.sanyi.logic import bulk, importer, units
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -1,4 +1,4 @@
-"""``ckan sanyi load-demo`` (ckanext.sanyi.demo.load) is idempotent and complete."""
+"""``ckan sanyi load-demo`` (ckanext.sanyi.catalog.demo.load) is idempotent and complete."""
 from __future__ import annotations
 
 import csv
@@ -9,8 +9,7 @@ from ckan import model
 from ckan.tests import helpers
 from sqlalchemy import text
 
-from ckanext.sanyi import demo
-from ckanext.sanyi.logic import importer, units
+from ckanext.sanyi.catalog import demo, importer, units
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

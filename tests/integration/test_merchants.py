@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-
-from ckanext.sanyi import audit
-from ckanext.sanyi.applications import notify
-
 from test_applications_support import (  # noqa: F401  (world is a fixture)
-    bilingual, call_as, credit_code, snapshot, world,
+    bilingual,
+    call_as,
+    credit_code,
+    snapshot,
+    world,
 )
+
+from ckanext.sanyi.applications import notify
+from ckanext.sanyi.common import audit
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from ckan.tests import helpers
 
+from ckanext.sanyi.catalog import overdue
 from ckanext.sanyi.common import clock
-from ckanext.sanyi.logic import overdue
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -10,16 +10,29 @@ import sqlalchemy as sa
 import stripe
 from ckan import model
 from ckan.plugins import toolkit as tk
-
-from ckanext.sanyi import audit
-from ckanext.sanyi.payments import create_order, orders
-from ckanext.sanyi.payments.tables import event_table, order_table
-
 from test_payments_support import (  # noqa: F401  (fixtures)
-    AMOUNT, CARD_DECLINED, QUOTE, call_as, captured_webhooks, client, confirm_card, event,
-    intent_event, localstripe, new_order, order_row, pay_world, post_event, sign, stripe_config,
+    AMOUNT,
+    CARD_DECLINED,
+    QUOTE,
+    call_as,
+    captured_webhooks,
+    client,
+    confirm_card,
+    event,
+    intent_event,
+    localstripe,
+    new_order,
+    order_row,
+    pay_world,
+    post_event,
+    sign,
+    stripe_config,
     wait_for_delivery,
 )
+
+from ckanext.sanyi.common import audit
+from ckanext.sanyi.payments import create_order, orders
+from ckanext.sanyi.payments.model import event_table, order_table
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -8,7 +8,13 @@ pytest.importorskip("ckanext.sanyi.applications.service")
 
 from test_applications_support import to_status, world  # noqa: E402,F401  (fixture)
 from test_payments_support import (  # noqa: E402,F401  (fixtures)
-    call_as, client, confirm_card, intent_event, localstripe, order_row, post_event,
+    call_as,
+    client,
+    confirm_card,
+    intent_event,
+    localstripe,
+    order_row,
+    post_event,
     stripe_config,
 )
 
@@ -29,7 +35,7 @@ def test_approval_locks_the_quote_into_the_merchants_order(world, stripe_config)
     assert order["application_id"] == application["id"] and order["merchant"] == "merchant_user"
     assert order["amount_fen"] == application["quote"]["amount_fen"] == FEE
     assert order["quote"]["lines"] == application["quote"]["lines"]
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017  (any error: the point is the rollback)
         call_as("merchant_two", "sanyi_order_show", id=application["order_id"])
 
 

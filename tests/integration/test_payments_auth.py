@@ -5,12 +5,18 @@ from __future__ import annotations
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-
-from ckanext.sanyi import audit
-
 from test_payments_support import (  # noqa: F401  (fixtures)
-    AMOUNT, ROLES, call_as, localstripe, new_order, order_row, pay_world, stripe_config,
+    AMOUNT,
+    ROLES,
+    call_as,
+    localstripe,
+    new_order,
+    order_row,
+    pay_world,
+    stripe_config,
 )
+
+from ckanext.sanyi.common import audit
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
@@ -68,8 +74,9 @@ def test_bank_transfer_refused_changes_nothing(order, role):
 
 @pytest.mark.parametrize("role", sorted(set(ROLES) - ALLOWED["sanyi_refund_complete"]))
 def test_refund_complete_refused(order, role):
-    from ckanext.sanyi.payments import refund_for_application
     from ckan import model
+
+    from ckanext.sanyi.payments import refund_for_application
     call_as("operator_user", "sanyi_order_record_bank_transfer", id=order["id"], reference="HX",
             amount_fen=AMOUNT, received_on="2026-01-01")
     refund = refund_for_application("app-1", "bureau_user", "违规使用")

@@ -6,9 +6,14 @@ import re
 
 import pytest
 from ckan.tests import factories
-
 from test_payments_support import (  # noqa: F401  (fixtures)
-    AMOUNT, call_as, localstripe, new_order, order_row, pay_world, stripe_config,
+    AMOUNT,
+    call_as,
+    localstripe,
+    new_order,
+    order_row,
+    pay_world,
+    stripe_config,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -101,6 +106,7 @@ def test_bank_transfer_form_refused_to_the_merchant(app, pages):
 
 def test_refund_complete_form(app, pages):
     from ckan import model
+
     from ckanext.sanyi.payments import refund_for_application
     order_id = pages["order"]["id"]
     call_as("operator_user", "sanyi_order_record_bank_transfer", id=order_id, reference="HX",

@@ -12,20 +12,28 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-
-from ckanext.sanyi import audit
-from ckanext.sanyi.common import clock
-from ckanext.sanyi.payments import gateway, orders, refund_for_application
-from ckanext.sanyi.payments.tables import refund_table
-
 from test_payments_support import (  # noqa: F401  (fixtures)
-    AMOUNT, call_as, client, confirm_card, event, intent_event, localstripe, new_order,
-    order_row, pay_world, post_event, stripe_config,
+    AMOUNT,
+    call_as,
+    client,
+    confirm_card,
+    event,
+    intent_event,
+    localstripe,
+    new_order,
+    order_row,
+    pay_world,
+    post_event,
+    stripe_config,
 )
+
+from ckanext.sanyi.applications import subscriptions
+from ckanext.sanyi.common import audit, clock, signals
+from ckanext.sanyi.payments import gateway, refund_for_application
+from ckanext.sanyi.payments.model import refund_table
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 TODAY = dt.date.today().isoformat()
-REAL_APPLICATIONS_SERVICE = orders.applications_service
 
 
 def bank(order_id: str, role: str = "operator_user", **overrides):
@@ -286,24 +294,14 @@ def test_an_application_that_no_longer_awaits_payment_gets_its_money_back(pay_wo
     assert "sanyi_application_refused_payment" in actions
 
 
-def test_without_the_applications_module_the_order_is_just_marked_paid(pay_world, monkeypatch):
-    def missing(name, package=None):
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-    monkeypatch.setattr(orders, "applications_service", REAL_APPLICATIONS_SERVICE)
-    monkeypatch.setattr(orders, "importlib", SimpleNamespace(import_module=missing))
-    assert orders.applications_service() is None
-    order = new_order()
-    assert bank(order["id"])["status"] == "paid"
-
-
-def test_a_broken_applications_module_is_not_mistaken_for_a_missing_one(monkeypatch):
-    def broken(name, package=None):
-        raise ModuleNotFoundError("No module named 'somelib'", name="somelib")
-
-    monkeypatch.setattr(orders, "importlib", SimpleNamespace(import_module=broken))
-    with pytest.raises(ModuleNotFoundError):
-        orders.applications_service()
+def test_without_a_listener_the_order_is_just_marked_paid(pay_world):
+    signals.order_paid.disconnect(subscriptions.order_paid)
+    try:
+        assert not signals.order_paid.receivers
+        order = new_order()
+        assert bank(order["id"])["status"] == "paid"
+    finally:
+        signals.order_paid.connect(subscriptions.order_paid)
 
 
 def test_lists_are_filtered_by_role(pay_world):

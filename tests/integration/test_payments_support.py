@@ -26,12 +26,13 @@ import stripe
 from ckan import model
 from ckan.tests import factories, helpers
 
+from ckanext.sanyi.applications import subscriptions
 from ckanext.sanyi.payments import create_order, orders
 
 SECRET_KEY = "sk_test_sanyi"
 PUBLISHABLE_KEY = "pk_test_sanyi"
 WEBHOOK_SECRET = "whsec_test_sanyi"
-AMOUNT = 650000  # ¥6,500.00: the golden tier example of issue 3
+AMOUNT = 650000  # ¥6,500.00: the golden tier example of the fee engine's tests
 QUOTE = {"amount_fen": AMOUNT, "amount_yuan": "6500.00", "currency": "CNY", "free": False,
          "lines": [{"kind": "band", "quantity": 10000, "unit_price": "0.50", "amount_fen": 500000,
                     "label_zh": "第 1 档", "label_en": "Band 1"},
@@ -95,7 +96,8 @@ def stripe_config(ckan_config, monkeypatch, localstripe):
 
 
 class FakeApplications:
-    """Stands in for ckanext.sanyi.applications.service: records mark_paid calls."""
+    """Stands in for the applications service behind the ``order_paid`` subscription: records
+    mark_paid calls."""
 
     def __init__(self) -> None:
         self.paid: list[tuple[str, str, str]] = []
@@ -118,7 +120,7 @@ def pay_world(sanyi_orgs, stripe_config, monkeypatch):
     factories.Sysadmin(name="sysadmin")
     factories.User(name="merchant_two")
     fake = FakeApplications()
-    monkeypatch.setattr(orders, "applications_service", lambda: fake)
+    monkeypatch.setattr(subscriptions, "service", fake)
     return {"applications": fake, "stripe_base": stripe_config, **sanyi_orgs}
 
 

@@ -10,11 +10,15 @@ import datetime as dt
 
 import pytest
 from ckan.plugins import toolkit as tk
-
-from ckanext.sanyi import audit
 from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
-    ROLES, TODAY, call_as, flat, pricing_world,
+    ROLES,
+    TODAY,
+    call_as,
+    flat,
+    pricing_world,
 )
+
+from ckanext.sanyi.common import audit
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 SOON = (TODAY + dt.timedelta(days=3)).isoformat()

@@ -6,9 +6,14 @@ import io
 
 import pytest
 from ckan.plugins import toolkit as tk
-
 from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
-    TODAY, assert_bilingual_field_error, call_as, flat, make_product, pricing_world, system,
+    TODAY,
+    assert_bilingual_field_error,
+    call_as,
+    flat,
+    make_product,
+    pricing_world,
+    system,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

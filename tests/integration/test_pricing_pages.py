@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 from ckan.tests import factories
-
-from ckanext.sanyi import audit
-from ckanext.sanyi.pricing_glue import load_demo_prices
-from ckanext.sanyi.pricing_glue.demo import DEMO_SCHEDULES, demo_product_name
 from test_pricing_support import TODAY, ZHIHE, call_as, make_product
+
+from ckanext.sanyi.common import audit
+from ckanext.sanyi.pricing import load_demo_prices
+from ckanext.sanyi.pricing.demo import DEMO_SCHEDULES, demo_product_name
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 HEALTH = "个人健康画像与风险预警"

@@ -6,9 +6,13 @@ import datetime as dt
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import helpers
-
 from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
-    TODAY, assert_bilingual_field_error, call_as, flat, pricing_world, system,
+    TODAY,
+    assert_bilingual_field_error,
+    call_as,
+    flat,
+    pricing_world,
+    system,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 from ckan.plugins import toolkit as tk
-
 from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
-    TODAY, assert_bilingual_field_error, call_as, pricing_world,
+    TODAY,
+    assert_bilingual_field_error,
+    call_as,
+    pricing_world,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

@@ -9,7 +9,7 @@ import pytest
 from ckan.tests import factories, helpers
 
 from ckanext.sanyi.common import clock
-from ckanext.sanyi.pricing_glue.demo import demo_product_name
+from ckanext.sanyi.pricing.demo import demo_product_name
 
 TIERED_PRICE = {"unit": "call", "bands": [{"upto": 10000, "price": "0.50"},
                                           {"upto": 100000, "price": "0.30"},

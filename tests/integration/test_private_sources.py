@@ -15,9 +15,10 @@ import pytest
 from ckan import model
 from ckan.tests import factories, helpers
 from sqlalchemy import text
-
 from test_applications_support import (  # noqa: F401  (world is a fixture)
-    HAN, app_data, world,
+    HAN,
+    app_data,
+    world,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

@@ -3,6 +3,7 @@ to the sanyi validators."""
 from __future__ import annotations
 
 import pytest
+
 from ckanext.scheming.helpers import scheming_get_dataset_schema
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

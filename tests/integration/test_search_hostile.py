@@ -11,7 +11,8 @@ import time
 
 import pytest
 from ckan.tests import factories
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db")
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import text
-
 from ckan import model
 from ckan.tests import factories, helpers
+from sqlalchemy import text
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "no_solr")
 
@@ -87,7 +86,7 @@ def test_dataset_create_patch_delete_purge_are_reflected(sanyi_orgs):
 def test_failed_create_leaves_no_index_row(sanyi_orgs):
     """Index rows are written in CKAN's transaction: a failed create leaves nothing."""
     wj = sanyi_orgs["orgs"]["wj"]
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017  (any error: the point is the rollback)
         dataset(wj, name="bad", title="坏数据", grade_level="L9")
     model.Session.rollback()
     assert search(q="坏数据")["count"] == 0
@@ -116,7 +115,7 @@ def test_organization_create_patch_delete_purge(sanyi_orgs):
     assert [i["display_name"] for i in items] == ["市疾病预防控制中心"]
 
     # CKAN refuses to delete an organisation that still has datasets; emptied, it goes
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017  (any error: the point is the rollback)
         helpers.call_action("organization_delete", context={"user": admin}, id=org["id"])
     model.Session.rollback()
     for name in ("jk-1", "jk-2"):
@@ -364,6 +363,7 @@ def test_relevance_in_chinese(sanyi_orgs):
 
 def test_search_index_cli(cli, catalog):
     from ckan.cli.cli import ckan
+
     from ckanext.sanyi.search import rebuild
 
     model.Session.execute(text("DELETE FROM sanyi_search_doc WHERE name = 'gxy'"))
@@ -478,8 +478,8 @@ def test_cache_never_serves_results_from_before_a_write(sanyi_orgs):
     assert names(search(q="检验")) == []
     # a write that is rolled back: the transaction that wrote bypasses the cache, and
     # afterwards nothing of it can be served
-    from ckanext.sanyi.search.connection import SolrCompatConnection
     from ckanext.sanyi.search.backend import DEFAULT_FACET_FIELDS
+    from ckanext.sanyi.search.connection import SolrCompatConnection
     conn = SolrCompatConnection(backend, DEFAULT_FACET_FIELDS)
     doc = sanyi_search.make_connection().search('name:"cached"', fl="*").docs[0]
     doc = dict(doc, title="检验临时数据")

@@ -1,5 +1,5 @@
 import pytest
-from ckan.tests import factories, helpers
+from ckan.tests import helpers
 
 
 @pytest.mark.usefixtures("with_plugins")

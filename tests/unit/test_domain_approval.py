@@ -4,12 +4,26 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ckanext.sanyi.domain.approval import (
-    PASS_THROUGH, REASON_REQUIRED, TERMINAL, TRANSITIONS, Actor, ApplicationState, Event,
-    RefusalKind, Role, Status, Transition, TransitionRefused, UnitDecision, allowed_events,
-    approve, transition,
+    PASS_THROUGH,
+    REASON_REQUIRED,
+    TERMINAL,
+    TRANSITIONS,
+    Actor,
+    ApplicationState,
+    Event,
+    RefusalKind,
+    Role,
+    Status,
+    Transition,
+    TransitionRefused,
+    UnitDecision,
+    allowed_events,
+    approve,
+    transition,
 )
 from ckanext.sanyi.domain.errors import DomainError
 

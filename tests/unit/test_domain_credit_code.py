@@ -4,10 +4,15 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ckanext.sanyi.domain.credit_code import (
-    CHARSET, WEIGHTS, compute_check_char, is_valid_credit_code, registration_authority,
+    CHARSET,
+    WEIGHTS,
+    compute_check_char,
+    is_valid_credit_code,
+    registration_authority,
     validate_credit_code,
 )
 from ckanext.sanyi.domain.errors import DomainError

@@ -4,10 +4,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ckanext.sanyi.domain.cycles import (
-    LEGACY_ALIASES, UpdateCycle, days_overdue, interval, is_overdue, next_due, parse_cycle,
+    LEGACY_ALIASES,
+    UpdateCycle,
+    days_overdue,
+    interval,
+    is_overdue,
+    next_due,
+    parse_cycle,
     validate_last_updated,
 )
 from ckanext.sanyi.domain.errors import DomainError

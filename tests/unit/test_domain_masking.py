@@ -6,10 +6,16 @@ from math import ceil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ckanext.sanyi.domain.masking import (
-    MASK, FieldKind, classify_field, classify_fields, mask_row, mask_value,
+    MASK,
+    FieldKind,
+    classify_field,
+    classify_fields,
+    mask_row,
+    mask_value,
 )
 
 K = FieldKind
@@ -121,7 +127,7 @@ def test_character_masks_change_value_and_keep_length(kind, value):
     out = mask_value(value, kind)
     assert isinstance(out, str) and out != value and len(out) == len(value)
     assert out.count(MASK) >= ceil(len(value) / 3)
-    assert all(o == v or o == MASK for o, v in zip(out, value))
+    assert all(o == v or o == MASK for o, v in zip(out, value, strict=False))
     assert mask_value(value, kind) == out
 
 

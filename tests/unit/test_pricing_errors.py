@@ -7,9 +7,19 @@ from typing import Any
 
 import pytest
 
-from pricing import (
-    CeilingExceeded, PricingError, ProductPricing, Schedule, ScheduleVersion, Use, UseNotAllowed,
-    check_price_versions, parse_yuan, quote, split_net_profit, versions_in_force_during_year,
+from feeengine import (
+    CeilingExceeded,
+    PricingError,
+    ProductPricing,
+    Schedule,
+    ScheduleVersion,
+    Use,
+    UseNotAllowed,
+    check_price_versions,
+    parse_yuan,
+    quote,
+    split_net_profit,
+    versions_in_force_during_year,
 )
 
 FLAT = Schedule.flat("call", "0.50")

@@ -8,9 +8,21 @@ from typing import Any
 
 import pytest
 
-from pricing import (
-    BillingUnit, LineKind, ProductPricing, Schedule, ScheduleVersion, Use, check_ceiling,
-    find_ceiling_violation, in_force_periods, line_amount_fen, parse_yuan, Quote, quote, version_in_force,
+from feeengine import (
+    BillingUnit,
+    LineKind,
+    ProductPricing,
+    Quote,
+    Schedule,
+    ScheduleVersion,
+    Use,
+    check_ceiling,
+    find_ceiling_violation,
+    in_force_periods,
+    line_amount_fen,
+    parse_yuan,
+    quote,
+    version_in_force,
     versions_in_force_during_year,
 )
 

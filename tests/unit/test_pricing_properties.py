@@ -5,11 +5,22 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pricing import (
-    BillingUnit, ProductPricing, Schedule, ScheduleVersion, Use, allocate_fen, find_ceiling_violation,
-    line_amount_fen, quote, split_net_profit, version_in_force, versions_in_force_during_year,
+from feeengine import (
+    BillingUnit,
+    ProductPricing,
+    Schedule,
+    ScheduleVersion,
+    Use,
+    allocate_fen,
+    find_ceiling_violation,
+    line_amount_fen,
+    quote,
+    split_net_profit,
+    version_in_force,
+    versions_in_force_during_year,
 )
 
 FAST = settings(max_examples=60, deadline=None, database=None,

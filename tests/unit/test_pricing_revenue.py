@@ -6,8 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from pricing import (
-    AllowedRevenue, PricingError, RevenueLevel, RevenuePeriod, revenue_status, split_net_profit,
+from feeengine import (
+    AllowedRevenue,
+    PricingError,
+    RevenueLevel,
+    RevenuePeriod,
+    revenue_status,
+    split_net_profit,
     track_revenue,
 )
 

@@ -2,8 +2,20 @@
 exact strings CKAN 2.12 itself builds, and errors for malformed input."""
 import pytest
 
-from ckanext.sanyi.search.syntax import (And, MatchAll, Not, Or, Prefix, QuerySyntaxError,
-                                         Range, Term, Text, conjoin, parse, text_values)
+from ckanext.sanyi.search.syntax import (
+    And,
+    MatchAll,
+    Not,
+    Or,
+    Prefix,
+    QuerySyntaxError,
+    Range,
+    Term,
+    Text,
+    conjoin,
+    parse,
+    text_values,
+)
 
 
 @pytest.mark.parametrize("q", [None, "", "   ", '""', "''", "*:*", "*"])
@@ -132,6 +144,7 @@ def test_conjoin_and_text_values():
 def test_bad_syntax_becomes_ckans_search_query_error():
     """CKAN maps SearchQueryError to HTTP 400 (API and dataset page), not 500."""
     from ckan.lib.search.common import SearchQueryError
+
     from ckanext.sanyi.search.connection import SolrCompatConnection
 
     class NeverCalled:

@@ -16,7 +16,7 @@ def sanyi() -> None:
 @sanyi.command("load-demo")
 def load_demo() -> None:
     """Load the first-batch catalog and products, organisations and demo accounts."""
-    from .demo import load
+    from .catalog.demo import load
     load(echo=click.echo)
 
 
@@ -37,7 +37,7 @@ def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
     the other rows are imported) and the command exits 1; a file that can't be read or
     lacks required columns imports nothing and exits 2.
     """
-    from .logic.importer import ImportFileError, import_file
+    from .catalog.importer import ImportFileError, import_file
     try:
         report = import_file(path, batch=batch, create_units=create_units, progress=True,
                              user=user, batch_size=batch_size)
@@ -45,7 +45,7 @@ def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
         for msgs in e.error_dict.values():
             for msg in msgs if isinstance(msgs, list) else [msgs]:
                 click.secho(str(msg), fg="red", err=False)
-        raise click.exceptions.Exit(2)
+        raise click.exceptions.Exit(2) from None
     click.echo(report.summary())
     for err in report.errors:
         click.secho(f"  第 {err.row} 行 / row {err.row}: {err.message}", fg="red")
@@ -57,7 +57,7 @@ def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
 @click.option("--today", default=None, help="evaluate as of this ISO date")
 def overdue_cmd(today: str | None) -> None:
     """List catalog resources past their next update due date."""
-    from .logic.overdue import overdue_resources
+    from .catalog.overdue import overdue_resources
     day = dt.date.fromisoformat(today) if today else None
     rows = overdue_resources(today=day)
     for r in rows:
@@ -84,16 +84,15 @@ def rebuild(batch_size: int) -> None:
 def expire_entitlements(today: str | None) -> None:
     """Expire entitlements past their end date (idempotent; run daily from cron:
     ``15 0 * * * ckan -c /etc/ckan/default/ckan.ini sanyi expire-entitlements``)."""
-    from dateutil.parser import isoparse
-
     import ckan.plugins.toolkit as tk
+    from dateutil.parser import isoparse
 
     from .applications.lifecycle import expire_due
     from .common import clock
     try:
         day = isoparse(today).date() if today else clock.today()
     except ValueError:
-        raise click.BadParameter(f"not an ISO date: {today}", param_hint="--today")
+        raise click.BadParameter(f"not an ISO date: {today}", param_hint="--today") from None
     actor = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     done = expire_due(day, actor)
     for ent_id in done:

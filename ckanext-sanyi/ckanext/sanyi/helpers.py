@@ -7,11 +7,11 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+
 from ckanext.scheming.helpers import scheming_get_dataset_schema, scheming_language_text
 
+from .common import clock, roles
 from .common.user import acting_user
-from . import roles
-from .common import clock
 from .domain import cycles
 
 __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_choice_label", "sanyi_choice_labels",
@@ -141,7 +141,7 @@ def _can(action: str, data: dict) -> bool:
 
 def sanyi_overdue_for_user(limit: int = 50) -> list[dict[str, Any]]:
     """Overdue resources of the organisations the current user can edit."""
-    from .logic import overdue
+    from .catalog import overdue
     user = tk.g.get("userobj")
     if not user:
         return []
@@ -243,10 +243,3 @@ def render_datetime(next_helper: Any, datetime_: Any, date_format: str | None = 
         value = clock.to_local(value) or datetime_
     return next_helper(value, date_format=date_format, with_hours=with_hours,
                        with_seconds=with_seconds)
-
-
-# Applications, merchants and entitlements (issue 4): helpers live in applications/helpers.py.
-from .applications.helpers import *  # noqa: E402,F401,F403
-from .applications.helpers import __all__ as _application_helpers  # noqa: E402
-
-__all__ += _application_helpers

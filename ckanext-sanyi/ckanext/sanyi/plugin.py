@@ -1,16 +1,72 @@
-"""Plugin glue for ckanext-sanyi: configuration, search engine, indexing hooks, facets."""
+"""Plugin glue for ckanext-sanyi: each feature package (catalog, pricing, applications, payments)
+registers its actions, auth functions, helpers, validators, blueprints and templates here;
+the search engine, indexing hooks, permission labels and facets are wired too."""
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from types import ModuleType
 from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultPermissionLabels
+from flask import Blueprint
 
-from . import roles, search
+from . import helpers, search
+from .applications import helpers as applications_helpers
+from .applications import subscriptions as applications_subscriptions
+from .applications import views as applications_views
+from .applications.logic import action as applications_action
+from .applications.logic import auth as applications_auth
+from .catalog import views as catalog_views
+from .catalog.logic import action as catalog_action
+from .catalog.logic import auth as catalog_auth
+from .catalog.logic import validators as catalog_validators
+from .common import i18n_js, roles
 from .helpers import sanyi_choice_label, sanyi_is_zh
+from .payments import subscriptions as payments_subscriptions
+from .payments import views as payments_views
+from .payments.logic import action as payments_action
+from .payments.logic import auth as payments_auth
+from .pricing import views as pricing_views
+from .pricing.logic import action as pricing_action
+from .pricing.logic import auth as pricing_auth
+
+FEATURES = ("catalog", "pricing", "applications", "payments")
+
+
+def _exported(*modules: ModuleType) -> dict[str, Any]:
+    """The names in each module's ``__all__``; a name exported twice is an error."""
+    found: dict[str, Any] = {}
+    for module in modules:
+        for name in module.__all__:
+            if name in found:
+                raise RuntimeError(f"{name} is exported by two modules ({module.__name__})")
+            found[name] = getattr(module, name)
+    return found
+
+
+def _actions() -> dict[str, Any]:
+    return _exported(catalog_action, pricing_action, payments_action, applications_action)
+
+
+def _auth_functions() -> dict[str, Any]:
+    return _exported(catalog_auth, pricing_auth, payments_auth, applications_auth)
+
+
+def _helpers() -> dict[str, Any]:
+    return _exported(helpers, applications_helpers)
+
+
+def _validators() -> dict[str, Any]:
+    return _exported(catalog_validators)
+
+
+def _blueprints() -> list[Any]:
+    found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js)
+    return [bp for bp in found.values() if isinstance(bp, Blueprint)]
+
 
 BUREAU_LABEL = "sanyi-bureau-review"
 LIST_FIELDS = ("delivery_methods", "product_forms", "supplying_units", "source_resources")
@@ -31,11 +87,11 @@ FACETS = {
 }
 
 
-@tk.blanket.actions
-@tk.blanket.auth_functions
-@tk.blanket.validators
-@tk.blanket.helpers
-@tk.blanket.blueprints
+@tk.blanket.actions(_actions)
+@tk.blanket.auth_functions(_auth_functions)
+@tk.blanket.validators(_validators)
+@tk.blanket.helpers(_helpers)
+@tk.blanket.blueprints(_blueprints)
 @tk.blanket.cli
 @tk.blanket.config_declarations
 class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
@@ -44,17 +100,27 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.ISignal)
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
+        for feature in FEATURES:
+            tk.add_template_directory(config, f"{feature}/templates")
         tk.add_public_directory(config, "public")
         search.install(config)
 
+    # ISignal: applications and payments react to each other (common/signals.py)
+    def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
+        subscriptions: dict[Any, list[Any]] = {}
+        for feature in (applications_subscriptions, payments_subscriptions):
+            for signal, receivers in feature.get_subscriptions().items():
+                subscriptions.setdefault(signal, []).extend(receivers)
+        return subscriptions
+
     # IMiddleware
     def make_middleware(self, app: Any, config: Any) -> Any:
-        from .common import session
-        from . import request_limit
+        from .common import request_limit, session
         session.install(app)
         request_limit.install(app)  # MAX_CONTENT_LENGTH, 413 answered in both languages
         return app
@@ -97,7 +163,7 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
                     item["display_name"] = sanyi_choice_label(key, item["name"], dtype)
             elif key == "supplying_units":
                 titles = dict(zip(facet_names := [i["name"] for i in facet.get("items", [])],
-                                  _unit_titles(facet_names)))
+                                  _unit_titles(facet_names), strict=False))
                 for item in facet.get("items", []):
                     item["display_name"] = titles.get(item["name"], item["name"])
         return search_results

@@ -1,4 +1,4 @@
-"""Merchant data-use applications (issue 4, without payments): the CKAN glue around
+"""Merchant data-use applications: the CKAN glue around
 :mod:`ckanext.sanyi.domain.approval`.
 
 * :mod:`.model` tables, :mod:`.access` who is who, :mod:`.forms` pure input parsing,
@@ -8,6 +8,7 @@
   :mod:`.notify` portal notifications and e-mail, :mod:`.read` dicts for the API and pages,
   :mod:`.helpers` template helpers.
 
-The payments engineer calls :func:`.service.mark_paid`; this package calls
-``ckanext.sanyi.payments.create_order`` / ``refund_for_application`` when that module exists.
+Payments are another feature: this package sends ``application_charged`` and
+``application_revoked`` and answers ``order_paid`` (:mod:`ckanext.sanyi.common.signals`,
+:mod:`.subscriptions`); ``logic`` holds the actions and auth functions, ``views`` the pages.
 """

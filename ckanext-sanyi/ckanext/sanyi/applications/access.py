@@ -13,7 +13,7 @@ from typing import Any
 import ckan.model as model
 import sqlalchemy as sa
 
-from .. import roles
+from ..common import roles
 from ..common.user import as_user
 from ..domain.approval import Actor, Role
 from .model import merchant_table

@@ -14,7 +14,7 @@ from typing import Any
 import ckan.model as model
 import sqlalchemy as sa
 
-from .. import audit
+from ..common import audit
 from ..common.ids import id_problem
 from .model import entitlement_table as t
 

@@ -24,13 +24,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from dateutil.relativedelta import relativedelta
 
 from ..domain.credit_code import validate_credit_code
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Errors, Invalid, NotFound
 
 __all__ = ["Errors", "Invalid", "NotFound", "USES", "SIZES", "UNITS", "text", "positive_int", "iso_date", "period",
            "string_list", "data_items", "billing_unit", "default_quantity", "merchant_profile",
@@ -47,46 +47,6 @@ UNITS = {"call": ("按服务次数", "per call"), "record": ("按数据调用量
 DECISIONS = ("approve", "reject", "return")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
-
-
-class Invalid(Exception):
-    """Several fields are bad: ``errors`` maps field → DomainErrors (HTTP 409)."""
-
-    def __init__(self, errors: "Errors | dict[str, list[DomainError]]") -> None:
-        self.errors = errors.items if isinstance(errors, Errors) else errors
-        super().__init__(sorted(self.errors))
-
-
-class NotFound(DomainError):
-    """The application, merchant or entitlement does not exist (HTTP 404)."""
-
-
-class Errors:
-    """Field → messages, gathered so that every bad field is reported at once."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, list[DomainError]] = {}
-
-    def add(self, err: DomainError) -> None:
-        self.items.setdefault(err.field, []).append(err)
-
-    def take(self, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        try:
-            return parse(*args, **kwargs)
-        except DomainError as err:
-            self.add(err)
-            return None
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def __contains__(self, field: str) -> bool:
-        return field in self.items
-
-    def check(self) -> None:
-        """Raise :class:`Invalid` when anything was collected."""
-        if self.items:
-            raise Invalid(self)
 
 
 def _missing(field: str, zh: str, en: str) -> DomainError:

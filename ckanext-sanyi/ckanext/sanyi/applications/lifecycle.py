@@ -21,9 +21,9 @@ from typing import Any
 import ckan.model as model
 import sqlalchemy as sa
 
-from .. import audit
+from ..common import audit, signals
 from ..domain.approval import Actor, Event, RefusalKind, Role, TransitionRefused
-from . import access, bridge, entitlements, notify, service
+from . import access, entitlements, notify, service
 from .forms import NotFound
 from .model import entitlement_table as et
 
@@ -70,7 +70,8 @@ def change(user: model.User, op: str, *, entitlement_id: str | None = None,
     ent = _update_entitlement(ent, status, user.name, tr.reason)
     refund = None
     if op == "revoke" and (app["payment_ref"] or app["order_id"]):
-        refund = bridge.refund_for_application(app["id"], user.name, tr.reason or "")
+        refund = signals.answer(signals.application_revoked, app["id"], actor=user.name,
+                                reason=tr.reason or "")
         audit.record(user.name, "sanyi_refund_requested", "application", app["id"],
                      before=None, after={"refund": refund, "payment_ref": app["payment_ref"],
                                          "order_id": app["order_id"]})

@@ -20,7 +20,7 @@ import ckan.model as model
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from ..common import audit
 from ..domain.approval import RefusalKind, TransitionRefused
 from ..domain.errors import DomainError
 from . import access, forms, notify

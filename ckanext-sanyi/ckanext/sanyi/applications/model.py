@@ -1,22 +1,23 @@
-"""SQLAlchemy Core tables of issue 4 (migration ``0004_applications``), on their own MetaData.
-
-Like :mod:`ckanext.sanyi.audit`, these are *not* on CKAN's metadata, so CKAN's reset helpers
-never touch them; the tests' ``clean_db`` truncates every ``sanyi_*`` table instead.
+"""SQLAlchemy Core tables of merchants, applications, reviews, attachments, entitlements and
+notifications (migration ``0004_applications``), on the extension's MetaData
+(:mod:`ckanext.sanyi.common.model`), not CKAN's: CKAN's reset helpers never touch them.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from ..common.model import metadata
+
 __all__ = ["merchant_table", "application_table", "review_table", "attachment_table",
            "entitlement_table", "notification_table"]
 
-_meta = sa.MetaData()
+_meta = metadata
 _ts = sa.DateTime(timezone=True)
 
 
 def _now() -> sa.Column:
-    return sa.Column("created", _ts, server_default=sa.func.clock_timestamp())
+    return sa.Column("created", _ts, server_default=sa.func.clock_timestamp(), nullable=False)
 
 
 merchant_table = sa.Table(
@@ -34,7 +35,7 @@ merchant_table = sa.Table(
     sa.Column("verified_by", sa.UnicodeText),
     sa.Column("verified_at", _ts),
     _now(),
-    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp()),
+    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp(), nullable=False),
 )
 
 application_table = sa.Table(
@@ -62,7 +63,7 @@ application_table = sa.Table(
     sa.Column("payment_ref", sa.UnicodeText),
     sa.Column("version", sa.Integer, nullable=False, default=1),
     _now(),
-    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp()),
+    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp(), nullable=False),
     sa.Column("submitted", _ts),
     sa.Column("decided", _ts),
 )
@@ -110,7 +111,7 @@ entitlement_table = sa.Table(
     sa.Column("quota_unit", sa.UnicodeText, nullable=False),
     sa.Column("status", sa.UnicodeText, nullable=False),
     _now(),
-    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp()),
+    sa.Column("modified", _ts, server_default=sa.func.clock_timestamp(), nullable=False),
     sa.Column("ended", _ts),
 )
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from .. import roles
+from ..common import roles
 from ..common.ids import id_problem
 from ..domain.errors import DomainError
 from . import forms

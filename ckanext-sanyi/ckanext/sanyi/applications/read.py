@@ -14,7 +14,7 @@ import ckan.model as model
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from .. import audit
+from ..common import audit
 from ..domain.approval import Status, allowed_events
 from . import access, attachments, entitlements, forms, merchants, products
 from .model import application_table as t

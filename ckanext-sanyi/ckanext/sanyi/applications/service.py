@@ -26,14 +26,21 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
+from ..common import audit, signals
 from ..common.ids import id_problem
-from .. import audit
 from ..domain.approval import (
-    Actor, ApplicationState, Event, RefusalKind, Role, Status, Transition, TransitionRefused,
+    Actor,
+    ApplicationState,
+    Event,
+    RefusalKind,
+    Role,
+    Status,
+    Transition,
+    TransitionRefused,
     transition,
 )
 from ..domain.errors import DomainError
-from . import access, attachments, bridge, entitlements, forms, intake, notify, products
+from . import access, attachments, entitlements, forms, intake, notify, products
 from .forms import Invalid, NotFound
 from .model import application_table as t
 from .model import review_table
@@ -234,7 +241,10 @@ def review(user: model.User, application_id: str, decision: str, comment: str | 
     _audit(user.name, "sanyi_application_review", app, after, tr, decision=decision,
            comment=(comment or "").strip(), quote_amount_fen=(quote or {}).get("amount_fen"))
     if tr.after.status is Status.AWAITING_PAYMENT:
-        order = bridge.create_order(app["id"], quote or {}, user.name, app["applicant_id"])
+        order = signals.answer(signals.application_charged, app["id"], quote=quote or {},
+                               actor=user.name, merchant=app["applicant_id"])
+        if order is None:
+            log.warning("no order for application %s: it waits for payment without one", app["id"])
         if order:
             after = _persist(after, None, order_id=str(order.get("id") or ""))
             _audit(user.name, "sanyi_order_created", after, after, order_id=after["order_id"],

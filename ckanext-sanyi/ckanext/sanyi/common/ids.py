@@ -12,7 +12,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ..i18n_text import bi
+from .i18n_text import bi
 
 __all__ = ["MAX_ID_LENGTH", "clean_id", "id_problem"]
 

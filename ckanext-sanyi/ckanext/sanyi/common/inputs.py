@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from flask import jsonify, request
 
-from ..i18n_text import bi
+from .i18n_text import bi
 
 MAX_DEPTH = 64  # nesting of JSON bodies; no action takes anything near this deep
 

@@ -13,7 +13,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ..i18n_text import bi
+from .i18n_text import bi
 
 LOGIN_FIRST = bi("请先登录", "Log in first")
 
@@ -46,7 +46,7 @@ def acting_user(context: Any = None) -> model.User | None:
     if context is None:
         try:
             current = tk.current_user
-            return as_user(current._get_current_object()  # type: ignore[attr-defined]
+            return as_user(current._get_current_object()
                            if hasattr(current, "_get_current_object") else current)
         except RuntimeError:  # outside a request
             return None
@@ -87,3 +87,8 @@ def login_required(auth_function: Any) -> Any:
 
     wrapper.auth_allow_anonymous_access = False  # type: ignore[attr-defined]
     return wrapper
+
+
+def page_context() -> dict[str, Any]:
+    """The action context of a page: the request's user (CKAN resolves the rest)."""
+    return {"user": tk.g.user}

@@ -20,8 +20,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from .approval_model import (
-    PASS_THROUGH, Actor, ApplicationState, Event, RefusalKind, Role, Rule, Status,
-    TERMINAL, TRANSITIONS, TransitionRefused, UnitDecision,
+    PASS_THROUGH,
+    TERMINAL,
+    TRANSITIONS,
+    Actor,
+    ApplicationState,
+    Event,
+    RefusalKind,
+    Role,
+    Rule,
+    Status,
+    TransitionRefused,
+    UnitDecision,
 )
 from .errors import DomainError
 

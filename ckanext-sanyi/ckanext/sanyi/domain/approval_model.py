@@ -48,7 +48,7 @@ class Status(Enum):
 
 _STATUS_ZH = dict(zip(Status, (
     "草稿", "已提交", "数源单位审核中", "数据局审批中", "审批通过", "待缴费", "已缴费",
-    "使用中", "已驳回", "已撤回", "已退回修改", "已到期", "已暂停", "已撤销")))
+    "使用中", "已驳回", "已撤回", "已退回修改", "已到期", "已暂停", "已撤销"), strict=False))
 
 
 class Role(Enum):
@@ -65,7 +65,7 @@ class Role(Enum):
         return _ROLE_ZH[self]
 
 
-_ROLE_ZH = dict(zip(Role, ("数商", "数源单位", "数据局", "运营机构", "系统")))
+_ROLE_ZH = dict(zip(Role, ("数商", "数源单位", "数据局", "运营机构", "系统"), strict=False))
 
 
 class Event(Enum):
@@ -93,7 +93,7 @@ class Event(Enum):
 _EVENT_ZH = dict(zip(Event, (
     "提交申请", "数源单位审核通过", "数源单位驳回", "退回修改", "数据局审批通过",
     "数据局驳回", "撤回申请", "确认缴费", "开通使用", "授权到期", "暂停使用",
-    "恢复使用", "撤销授权")))
+    "恢复使用", "撤销授权"), strict=False))
 
 
 class UnitDecision(Enum):

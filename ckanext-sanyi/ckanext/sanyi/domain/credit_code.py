@@ -77,7 +77,7 @@ def compute_check_char(first17: str) -> str:
             f"Computing the check character needs 17 characters, got {len(body)}",
         )
     _bad_char(body)
-    total = sum(_VALUE[c] * w for c, w in zip(body, WEIGHTS))
+    total = sum(_VALUE[c] * w for c, w in zip(body, WEIGHTS, strict=False))
     return CHARSET[(31 - total % 31) % 31]
 
 

@@ -19,11 +19,11 @@ from typing import Any
 import ckan.model as model
 import sqlalchemy as sa
 
-from .. import audit
+from ..common import audit
 from . import refunds
+from .model import AWAITING, CANCELLED, PAID, REFUNDED, STRIPE, order_table
 from .orders import record_event
 from .settle import mark_paid
-from .tables import AWAITING, CANCELLED, PAID, REFUNDED, STRIPE, order_table
 
 __all__ = ["handle", "MalformedEvent", "check_shape"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 import stripe
 
-from ..i18n_text import bi
+from ..common.i18n_text import bi
 
 __all__ = ["NotConfigured", "InvalidWebhook", "client", "payment_method_types", "create_intent",
            "retrieve_intent", "cancel_intent", "create_refund", "verify_webhook", "error_text"]

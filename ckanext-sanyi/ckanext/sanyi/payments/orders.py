@@ -8,7 +8,6 @@ applications code that called :func:`create_order`. An order becomes paid only t
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import uuid
 from collections.abc import Mapping
@@ -20,18 +19,17 @@ import sqlalchemy as sa
 import stripe
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from .. import audit, roles
-from ..common import clock
-from ..i18n_text import bi
+from ..common import audit, clock, roles
+from ..common.i18n_text import bi
+from ..common.money import yuan
 from . import gateway
-from .tables import AWAITING, OPEN, event_table, order_table
+from .model import AWAITING, OPEN, event_table, order_table
 
 __all__ = ["invalid", "yuan", "iso", "now", "create_order", "get_row", "order_dict",
            "list_orders", "events_of", "start_stripe_payment", "record_event", "cancel_open_intent",
-           "site_actor", "applications_service"]
+           "site_actor"]
 
 CURRENCY = "CNY"
-APPLICATIONS_SERVICE = "ckanext.sanyi.applications.service"
 _OPEN_PREDICATE = sa.text("status IN ('awaiting_payment', 'paid')")  # the partial unique index
 
 
@@ -41,13 +39,6 @@ def invalid(field: str, zh: str, en: str) -> NoReturn:
 
 def now() -> dt.datetime:
     return clock.now_utc()
-
-
-def yuan(fen: int) -> str:
-    """650000 → "6500.00" (integer arithmetic, never float)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole}.{cents:02d}"
 
 
 def site_actor() -> str:
@@ -85,25 +76,14 @@ def _locked_amount(quote: Any) -> int:
     return amount
 
 
-def applications_service() -> Any:
-    """``ckanext.sanyi.applications.service``, or None while that module does not exist."""
-    try:
-        return importlib.import_module(APPLICATIONS_SERVICE)
-    except ModuleNotFoundError as err:
-        if err.name in (APPLICATIONS_SERVICE, APPLICATIONS_SERVICE.rpartition(".")[0]):
-            return None
-        raise
-
-
 def _application_merchant(application_id: str) -> Any:
-    """The applicant (merchant user id) of an application, from the applications module."""
-    service = applications_service()
-    if service is None:
-        return None
+    """The applicant (merchant user id) of an application, through its action."""
     try:
-        return service.get(application_id).get("applicant_id")
-    except Exception:  # not found: reported below as an unknown merchant
-        return None
+        app = tk.get_action("sanyi_application_show")({"ignore_auth": True},
+                                                       {"id": application_id})
+    except (KeyError, tk.ObjectNotFound, tk.ValidationError):
+        return None  # no such application (or no applications feature): an unknown merchant
+    return app.get("applicant_id")
 
 
 def _merchant_user(application_id: str, merchant: Any) -> model.User:

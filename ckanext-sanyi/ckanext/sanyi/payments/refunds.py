@@ -18,14 +18,24 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 import stripe
 
-from pricing import PricingError
+from feeengine import PricingError
 
-from .. import audit, roles
-from ..pricing_glue import params
+from ..common import audit, roles
+from ..common.money import yuan
+from ..pricing import params
 from . import gateway
-from .orders import cancel_open_intent, invalid, iso, now, yuan
-from .tables import (AWAITING, BANK_TRANSFER, CANCELLED, OPEN, PAID, REFUNDED, STRIPE,
-                     order_table, refund_table)
+from .model import (
+    AWAITING,
+    BANK_TRANSFER,
+    CANCELLED,
+    OPEN,
+    PAID,
+    REFUNDED,
+    STRIPE,
+    order_table,
+    refund_table,
+)
+from .orders import cancel_open_intent, invalid, iso, now
 
 __all__ = ["refund_for_application", "refund_paid_order", "surplus_refund", "complete_refund",
            "stripe_refund_row", "settle_decision", "settle", "refund_dict", "list_refunds",

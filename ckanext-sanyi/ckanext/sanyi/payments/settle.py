@@ -16,25 +16,19 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from pricing import PricingError
+from feeengine import PricingError
 
-from .. import audit
-from ..common import clock
-from ..pricing_glue import params
-from . import orders, refunds
-from .orders import cancel_open_intent, get_row, invalid, now, order_dict, record_event, yuan
-from .tables import AWAITING, BANK_TRANSFER, PAID, order_table
+from ..common import audit, clock, signals
+from ..common.money import yuan
+from ..pricing import params
+from . import refunds
+from .model import AWAITING, BANK_TRANSFER, PAID, order_table
+from .orders import cancel_open_intent, get_row, invalid, now, order_dict, record_event
 
 __all__ = ["mark_paid", "record_bank_transfer", "PAID_OUTCOME", "REFUSED_OUTCOME"]
 
 PAID_OUTCOME, REFUSED_OUTCOME = "paid", "paid_then_refunded"
 MAX_REFERENCE = 200
-
-
-def _refused_by_state(err: Exception) -> bool:
-    """The applications module's TransitionRefused of kind ``state`` (checked by shape, so
-    this package does not depend on that module)."""
-    return getattr(err, "kind", None) == "state"
 
 
 def mark_paid(row: Any, method: str, payment_ref: str, actor: str) -> str:
@@ -53,16 +47,11 @@ def mark_paid(row: Any, method: str, payment_ref: str, actor: str) -> str:
                  before={"status": AWAITING},
                  after={"status": PAID, "method": method, "payment_ref": payment_ref,
                         "amount_fen": int(row["amount_fen"]), "currency": row["currency"]})
-    service = orders.applications_service()  # looked up here so that tests can replace it
-    if service is None:
-        return PAID_OUTCOME
-    try:
-        service.mark_paid(row["application_id"], actor, payment_ref)
-    except Exception as err:
-        if not _refused_by_state(err):
-            raise
+    answer = signals.answer(signals.order_paid, row["application_id"], actor=actor,
+                            payment_ref=payment_ref) or {}
+    if answer.get("outcome") == signals.REFUSED:
         audit.record(actor, "sanyi_application_refused_payment", "order", row["id"],
-                     after={"application_id": row["application_id"], "error": str(err)})
+                     after={"application_id": row["application_id"], "error": answer["reason"]})
         refunds.refund_paid_order(
             get_row(row["id"]), refunds.SURPLUS,
             "申请已不再等待付款 / the application no longer awaits payment", actor)

@@ -28,6 +28,7 @@ _facet_fields: tuple[str, ...] = DEFAULT_FACET_FIELDS
 def make_backend(name: str, config: Any) -> SearchBackend:
     if name == "postgres":
         from ckan import model
+
         from .postgres import PostgresBackend
         # result cache: entries per process (0: off) and their time limit in seconds
         size, ttl = (config.get(f"ckanext.sanyi.search.cache_{k}") for k in ("size", "ttl"))

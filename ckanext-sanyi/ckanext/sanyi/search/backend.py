@@ -151,7 +151,7 @@ def prepare(doc: dict[str, Any], facet_fields: Iterable[str] = DEFAULT_FACET_FIE
         metadata_modified=doc.get("metadata_modified"),
         doc=json.loads(json.dumps(stored, default=str)),
         blobs={k: doc.get(k) for k in BLOB_FIELDS},
-        columns={**{k: (_values(doc.get(k)) or [None])[0] for k in COLUMN_FIELDS},
+        columns={**{k: next(iter(_values(doc.get(k))), None) for k in COLUMN_FIELDS},
                  LABELS_FIELD: sorted(set(_values(doc.get(LABELS_FIELD))))},
         terms=sorted(set(terms)),
         facets=[ALL_DOCS] + sorted(set(facets)),

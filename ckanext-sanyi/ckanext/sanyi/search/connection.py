@@ -8,8 +8,8 @@ permission labels and result handling all keep working unchanged.
 from __future__ import annotations
 
 import contextvars
-import re
 import logging
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator

@@ -24,8 +24,17 @@ import re
 from typing import Any
 
 from . import syntax as s
-from .backend import (ALL_DOCS, COLUMN_FIELDS, FIELD_WEIGHTS, LABELS_FIELD, PreparedDoc,
-                      SearchRequest, SearchResult, query_words, term)
+from .backend import (
+    ALL_DOCS,
+    COLUMN_FIELDS,
+    FIELD_WEIGHTS,
+    LABELS_FIELD,
+    PreparedDoc,
+    SearchRequest,
+    SearchResult,
+    query_words,
+    term,
+)
 
 # query-time boosts of the weighted text fields (PostgreSQL ts_rank weights 1.0/0.4/0.2/0.1)
 TEXT_FIELDS = {"A": "text_a", "B": "text_b", "C": "text_c", "D": "text_d"}

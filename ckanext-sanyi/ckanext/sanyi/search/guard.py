@@ -12,7 +12,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ..i18n_text import bi
+from ..common.i18n_text import bi
 
 TEXT_PARAMS = ("q", "fq", "sort", "fl", "df", "defType", "q.op", "mm", "qf", "bf", "boost")
 WHOLE_PARAMS = ("rows", "start", "facet.limit", "facet.mincount")

@@ -21,7 +21,6 @@ A search is one SQL statement; see ``PostgresBackend.compile``.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import threading
@@ -32,9 +31,17 @@ from typing import Any, Callable
 from sqlalchemy import text
 
 from . import syntax as s
+from .backend import (
+    ALL_DOCS,
+    COLUMN_FIELDS,
+    LABELS_FIELD,
+    PreparedDoc,
+    SearchRequest,
+    SearchResult,
+    term,
+    tsquery_text,
+)
 from .syntax import solr_date
-from .backend import (ALL_DOCS, COLUMN_FIELDS, LABELS_FIELD, PreparedDoc, SearchRequest,
-                      SearchResult, term, tsquery_text)
 
 TABLE = "sanyi_search_doc"
 _SORT_COLUMNS = {
@@ -518,7 +525,7 @@ class PostgresBackend:
             doc = dict(doc)
             doc.setdefault("index_id", index_id)
             doc.setdefault("id", doc_id)
-            for name, value in zip(blobs, item[4:]):
+            for name, value in zip(blobs, item[4:], strict=False):
                 doc[name] = value
             doc["score"] = score
             if "*" not in req.fields:

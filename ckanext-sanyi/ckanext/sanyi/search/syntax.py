@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 from dateutil.relativedelta import relativedelta
 
@@ -199,8 +199,9 @@ class _Parser:
         if not self.toks:
             return MatchAll()
         node = self.or_expr()
-        if self.peek() is not None:
-            raise QuerySyntaxError(f"unexpected {self.peek()[1]!r}")
+        extra = self.peek()
+        if extra is not None:
+            raise QuerySyntaxError(f"unexpected {extra[1]!r}")
         return node
 
     def or_expr(self, field: str | None = None) -> Node:
@@ -240,7 +241,7 @@ class _Parser:
                 raise QuerySyntaxError("missing )")
             self.depth -= 1
             return node
-        if kind == "word" and field is None and self.peek() and self.peek()[0] == "colon":
+        if kind == "word" and field is None and (nxt := self.peek()) and nxt[0] == "colon":
             self.pos += 1
             return self.field_value(text)
         if kind == "word" and text in ("AND", "OR", "&&", "||"):
@@ -339,7 +340,7 @@ _DATE_STEP = re.compile(r"([+-])(\d{1,9})([A-Z]+)|/([A-Z]+)")
 _STEP_UNITS = {"YEAR": "years", "MONTH": "months", "DAY": "days", "DATE": "days",
                "HOUR": "hours", "MINUTE": "minutes", "SECOND": "seconds",
                "MILLI": "microseconds", "MILLISECOND": "microseconds", "WEEK": "weeks"}
-_ROUND = {"YEAR": dict(month=1, day=1, hour=0, minute=0, second=0, microsecond=0),
+_ROUND: dict[str, dict[str, Any]] = {"YEAR": dict(month=1, day=1, hour=0, minute=0, second=0, microsecond=0),
           "MONTH": dict(day=1, hour=0, minute=0, second=0, microsecond=0),
           "DAY": dict(hour=0, minute=0, second=0, microsecond=0),
           "DATE": dict(hour=0, minute=0, second=0, microsecond=0),

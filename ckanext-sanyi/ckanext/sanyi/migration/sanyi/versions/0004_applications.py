@@ -1,5 +1,5 @@
 """Merchants, applications (graded approval), review comments, attachments, entitlements and
-portal notifications (issue 4, without payments).
+portal notifications (payments have their own tables).
 
 * ``sanyi_application.version`` is bumped on every change; the service also locks the row
   (``SELECT ... FOR UPDATE``) so two reviewers acting at once cannot both win.

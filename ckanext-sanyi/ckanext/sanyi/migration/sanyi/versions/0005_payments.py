@@ -1,4 +1,4 @@
-"""Orders and payments (issue 4): sanyi_order, sanyi_payment_event, sanyi_refund.
+"""Orders and payments: sanyi_order, sanyi_payment_event, sanyi_refund.
 
 * ``sanyi_order``: the fee of an approved charged application, locked at approval (amount in
   integer 分 and the quote it came from). At most one open (awaiting_payment or paid) order per

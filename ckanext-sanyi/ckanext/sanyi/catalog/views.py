@@ -1,0 +1,43 @@
+"""Pages of ckanext-sanyi: the overdue list on the dashboard, one-step "mark updated"."""
+from __future__ import annotations
+
+import ckan.plugins.toolkit as tk
+from flask import Blueprint
+
+from ..common import csrf, inputs, session
+from ..common.i18n_text import bi
+from ..helpers import sanyi_t
+
+__all__ = ["sanyi"]
+
+sanyi = Blueprint("sanyi", __name__)
+# for every request of the app, not only this blueprint's
+sanyi.before_app_request(csrf.guard)
+sanyi.before_app_request(inputs.guard)
+sanyi.teardown_app_request(session.teardown)
+
+
+@sanyi.route("/dashboard/overdue")
+def dashboard_overdue():
+    if not tk.g.user:
+        return tk.redirect_to("user.login")
+    rows = tk.get_action("sanyi_overdue_list")({"user": tk.g.user}, {})
+    user_dict = {"name": tk.g.userobj.name, "display_name": tk.g.userobj.display_name}
+    return tk.render("sanyi/dashboard_overdue.html", {"rows": rows, "user_dict": user_dict})
+
+
+@sanyi.route("/dataset/<id>/mark-updated", methods=["POST"])
+def mark_updated(id: str):
+    try:
+        tk.get_action("sanyi_mark_updated")({"user": tk.g.user}, {"id": id})
+        tk.h.flash_success(sanyi_t("已标记为今日更新", "Marked as updated today"))
+    except tk.NotAuthorized:
+        return tk.abort(403, bi("只有该资源的数源单位可以标记更新",
+                                "Only the resource's data unit can mark it updated"))
+    except tk.ObjectNotFound:
+        return tk.abort(404)
+    except tk.ValidationError as e:
+        tk.h.flash_error(str(e.error_summary))
+    if tk.request.form.get("return_to") == "overdue":  # only this fixed target: no open redirect
+        return tk.redirect_to("sanyi.dashboard_overdue")
+    return tk.redirect_to("dataset.read", id=id)

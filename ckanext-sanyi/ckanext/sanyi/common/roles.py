@@ -1,0 +1,42 @@
+"""Who is who on the platform: bureau staff, operator staff, data-unit editors.
+
+The bureau (数据局) and the operator (运营机构) are CKAN organisations named in config
+(``ckanext.sanyi.bureau_org``, ``ckanext.sanyi.operator_org``); a data unit is any other
+organisation. Sysadmins count as bureau staff.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.authz as authz
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from .user import as_user
+
+
+def bureau_org() -> str:
+    return tk.config.get("ckanext.sanyi.bureau_org")
+
+
+def operator_org() -> str:
+    return tk.config.get("ckanext.sanyi.operator_org")
+
+
+def is_member_of(user: Any, org_name: str, role: str = "editor") -> bool:
+    obj = as_user(user)
+    if obj is None:
+        return False
+    org = model.Group.get(org_name)
+    return bool(org) and authz.has_user_permission_for_group_or_org(
+        org.id, obj.name, "update_dataset" if role == "editor" else "read")
+
+
+def is_bureau_staff(user: Any) -> bool:
+    obj = as_user(user)
+    return obj is not None and (obj.sysadmin or is_member_of(obj, bureau_org()))
+
+
+def is_operator_staff(user: Any) -> bool:
+    obj = as_user(user)
+    return obj is not None and (obj.sysadmin or is_member_of(obj, operator_org()))

@@ -1,0 +1,143 @@
+"""Order and payment actions (the public API; the pages use them).
+
+Money is integer fen (``amount_fen``) with a display string ``amount_yuan``; floats are refused.
+Every bad input is a ``ValidationError`` naming the field, "中文 / English" (the API answers
+409). Every write is authorized by role (``.auth``) and traced in ``sanyi_audit`` in
+the same transaction. Orders are created by the applications module at approval
+(``ckanext.sanyi.payments.create_order``), not through an action.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from feeengine import PricingError
+
+from ...common import audit
+from ...common.errors import refusals
+from ...common.ids import clean_id
+from ...common.user import acting_user
+from ...pricing import params
+from .. import orders, refunds, settle
+
+__all__ = ["sanyi_order_show", "sanyi_order_list", "sanyi_order_pay",
+           "sanyi_order_record_bank_transfer", "sanyi_refund_list", "sanyi_refund_complete"]
+
+STATUSES = ("awaiting_payment", "paid", "refunded", "cancelled")
+REFUND_STATUSES = ("pending", "done", "failed")
+
+
+def _actor(context: Context) -> str:
+    return context.get("user") or orders.site_actor()
+
+
+def _ids(data_dict: DataDict, *required: str, optional: tuple[str, ...] = ()) -> DataDict:
+    """``data_dict`` with its id fields checked (``clean_id``) before auth and SQL see them."""
+    data = dict(data_dict)
+    for key in required:
+        data[key] = clean_id(data_dict.get(key), key)
+    for key in optional:
+        if data_dict.get(key) not in (None, ""):
+            data[key] = clean_id(data_dict.get(key), key)
+    return data
+
+
+def _paging(data_dict: DataDict, statuses: tuple[str, ...]) -> dict[str, Any]:
+    errors = params.Errors()
+    limit = errors.take(params.limit, data_dict.get("limit"), 100, 1000)
+    offset = errors.take(params.offset, data_dict.get("offset"))
+    status = data_dict.get("status") or None
+    if status is not None and (not isinstance(status, str) or status not in statuses):
+        errors.add(PricingError("status", f"状态须为 {'、'.join(statuses)} 之一：{status!r}",
+                                f"status must be one of {', '.join(statuses)}: {status!r}"))
+    if errors:
+        raise tk.ValidationError(errors.by_field)
+    return {"limit": limit or 0, "offset": offset or 0, "status": status}
+
+
+@tk.side_effect_free
+def sanyi_order_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """An order with its refunds, payment events and trace (merchant owner, operator, bureau).
+
+    :param id: the order id
+    """
+    data_dict = _ids(data_dict, "id")
+    tk.check_access("sanyi_order_show", context, data_dict)
+    order = orders.order_dict(orders.get_row(data_dict.get("id")))
+    order["refunds"] = refunds.refunds_of_order(order["id"])
+    order["events"] = orders.events_of(order["id"])
+    order["trace"] = audit.list(object_types=["order", "payment"], object_id=order["id"],
+                                oldest_first=True, limit=audit.MAX_LIMIT)
+    return order
+
+
+@tk.side_effect_free
+def sanyi_order_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Orders, newest first: a merchant's own; operator and bureau staff see all.
+
+    :param status: awaiting_payment | paid | refunded | cancelled (optional)
+    :param application_id: only this application's orders (optional)
+    :param limit: at most 1000 (default 100); :param offset: default 0
+    """
+    data_dict = _ids(data_dict, optional=("application_id",))
+    tk.check_access("sanyi_order_list", context, data_dict)
+    page = _paging(data_dict, STATUSES)
+    return orders.list_orders(acting_user(context), application_id=data_dict.get("application_id"),
+                              **page)
+
+
+def sanyi_order_pay(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Start paying an order through Stripe (the merchant who owns it): creates the order's
+    PaymentIntent, or reuses the one still payable.
+
+    :param id: the order id
+    :returns: ``order_id``, ``payment_intent_id``, ``client_secret`` (for Stripe.js),
+        ``status`` (the intent's), ``amount_fen``, ``currency``, ``payment_method_types``,
+        ``publishable_key``, ``js_url``
+    """
+    data_dict = _ids(data_dict, "id")
+    tk.check_access("sanyi_order_pay", context, data_dict)
+    with refusals(context):
+        return orders.start_stripe_payment(str(data_dict.get("id")), _actor(context))
+
+
+def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Record a bank transfer (对公转账) received for an order: it becomes paid (operator).
+
+    :param id: the order id
+    :param reference: the bank receipt's reference (回单号)
+    :param amount_fen: the amount received in fen; must equal the order's amount
+    :param received_on: ISO date the money arrived (not in the future)
+    """
+    data_dict = _ids(data_dict, "id")
+    tk.check_access("sanyi_order_record_bank_transfer", context, data_dict)
+    with refusals(context):
+        return settle.record_bank_transfer(str(data_dict.get("id")), _actor(context), data_dict)
+
+
+@tk.side_effect_free
+def sanyi_refund_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Refunds, newest first: a merchant's own orders'; operator and bureau staff see all.
+
+    :param status: pending | done | failed (optional)
+    :param order_id: only this order's refunds (optional)
+    :param limit: at most 1000 (default 100); :param offset: default 0
+    """
+    data_dict = _ids(data_dict, optional=("order_id",))
+    tk.check_access("sanyi_refund_list", context, data_dict)
+    page = _paging(data_dict, REFUND_STATUSES)
+    return refunds.list_refunds(acting_user(context), order_id=data_dict.get("order_id"), **page)
+
+
+def sanyi_refund_complete(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The operator has returned a bank transfer: the pending refund becomes done (operator).
+
+    :param id: the refund id
+    :param reference: the bank's reference of the refund transfer
+    """
+    data_dict = _ids(data_dict, "id")
+    tk.check_access("sanyi_refund_complete", context, data_dict)
+    with refusals(context):
+        return refunds.complete_refund(str(data_dict.get("id")), _actor(context), data_dict)

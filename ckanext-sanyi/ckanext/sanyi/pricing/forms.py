@@ -1,0 +1,68 @@
+"""Form text → action parameters for the pricing pages (bands typed one per line, yuan → fen)."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from feeengine import PricingError
+
+__all__ = ["parse_bands", "yuan_to_fen", "bands_text", "error_lines"]
+
+_OPEN = {"", "*", "-", "—", "以上", "null", "none", "∞"}
+_SPLIT = re.compile(r"[\s,，;；:：]+")
+_YUAN = re.compile(r"^\d+(\.\d{1,2})?$")
+
+
+def parse_bands(text: str, field: str = "bands") -> list[dict[str, Any]]:
+    """One band per line: ``上限数量 单价`` (``10000 0.50``); the last line is the price alone
+    or ``* 0.10`` (open-ended). Prices stay strings (never floats)."""
+    bands: list[dict[str, Any]] = []
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    if not lines:
+        raise PricingError(field, "请至少填写一档单价", "enter at least one band")
+    for i, line in enumerate(lines):
+        parts = [p for p in _SPLIT.split(line) if p != ""]
+        if len(parts) == 1:
+            upto, price = None, parts[0]
+        elif len(parts) == 2:
+            upto = None if parts[0].lower() in _OPEN else parts[0].replace("_", "")
+            price = parts[1]
+        else:
+            raise PricingError(f"{field}[{i}]", f"第 {i + 1} 行应为“上限数量 单价”：{line}",
+                               f"line {i + 1} should be 'limit price': {line}")
+        if upto is not None:
+            if not upto.isdigit():
+                raise PricingError(f"{field}[{i}].upto", f"第 {i + 1} 行的上限数量须为整数：{upto}",
+                                   f"line {i + 1}: the limit must be a whole number: {upto}")
+            upto = int(upto)
+        bands.append({"upto": upto, "price": price.replace("元", "")})
+    return bands
+
+
+def yuan_to_fen(text: Any, field: str) -> int:
+    """"1200000.50" 元 → 120000050 分 (at most 2 decimal places, not negative)."""
+    value = str(text or "").replace(",", "").replace("，", "").strip()
+    if not _YUAN.match(value):
+        raise PricingError(field, f"金额须为非负数、最多两位小数（元）：{text!r}",
+                           "amount must be a non-negative number of yuan with at most 2 "
+                           f"decimals: {text!r}")
+    try:
+        return int(Decimal(value).scaleb(2))
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
+        raise PricingError(field, "金额格式不正确", "invalid amount") from None
+
+
+def bands_text(schedule: dict[str, Any]) -> str:
+    """The inverse of :func:`parse_bands`, to prefill a form."""
+    return "\n".join(f"{b['upto'] if b['upto'] is not None else '*'} {b['price']}"
+                     for b in schedule.get("bands", []))
+
+
+def error_lines(error_dict: dict[str, Any]) -> list[str]:
+    """A ValidationError's dict as "field: message" lines."""
+    out = []
+    for field, messages in error_dict.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            out.append(f"{field}: {message}")
+    return out

@@ -1,0 +1,45 @@
+"""The PostgreSQL search index tables (migrations ``0001_search_index`` and
+``0003_search_index_split``) on the extension's MetaData.
+
+The backend (:mod:`.postgres`) writes and reads them with its own SQL (upserts, tsvector
+ranking, array operators); these definitions say what the migrations create, so that the
+schema test can compare the two and ``clean_db`` can empty every table of the extension.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+
+from ..common.model import TIMESTAMP, metadata
+
+__all__ = ["search_doc", "facet_value"]
+
+search_doc = sa.Table(
+    "sanyi_search_doc", metadata,
+    sa.Column("index_id", sa.UnicodeText, primary_key=True),
+    sa.Column("id", sa.UnicodeText, nullable=False),
+    sa.Column("site_id", sa.UnicodeText, nullable=False),
+    sa.Column("name", sa.UnicodeText),
+    sa.Column("title", sa.UnicodeText),
+    sa.Column("title_sort", sa.UnicodeText),
+    sa.Column("metadata_created", TIMESTAMP),
+    sa.Column("metadata_modified", TIMESTAMP),
+    sa.Column("doc", JSONB, nullable=False),
+    sa.Column("data_dict", sa.UnicodeText),
+    sa.Column("validated_data_dict", sa.UnicodeText),
+    sa.Column("terms", ARRAY(sa.UnicodeText), nullable=False),
+    sa.Column("tsv", TSVECTOR, nullable=False),
+    sa.Column("state", sa.UnicodeText),
+    sa.Column("capacity", sa.UnicodeText),
+    sa.Column("dataset_type", sa.UnicodeText),
+    sa.Column("entity_type", sa.UnicodeText),
+    sa.Column("labels", ARRAY(sa.UnicodeText), nullable=False),
+    sa.Column("facet_ids", ARRAY(sa.Integer), nullable=False),
+    sa.Column("rank_tsv", TSVECTOR, nullable=False),
+)
+
+facet_value = sa.Table(
+    "sanyi_search_facet_value", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("term", sa.UnicodeText, nullable=False, unique=True),
+)
