@@ -3,9 +3,11 @@ import datetime as dt
 
 from ckanext.sanyi.search import backend as b
 from ckanext.sanyi.search import segment
+from ckanext.sanyi.search.cache import ResultCache
+from ckanext.sanyi.search.compiler import Compiler
 from ckanext.sanyi.search.connection import build_request, parse_sort
-from ckanext.sanyi.search.postgres import Compiler, ResultCache, facet_counts, solr_date
-from ckanext.sanyi.search.syntax import parse
+from ckanext.sanyi.search.postgres import facet_counts
+from ckanext.sanyi.search.syntax import parse, solr_date
 
 
 def sql(q):
