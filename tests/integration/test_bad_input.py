@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
-from sqlalchemy import text
 from test_payments_support import localstripe, sign  # noqa: F401  (a fixture of fuzz_world)
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -37,7 +37,7 @@ def field_error(res, field: str, *contains: str) -> str:
 
 def _count(table: str) -> int:
     model.Session.remove()
-    return model.Session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+    return model.Session.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar()
 
 
 # -- clean_id -----------------------------------------------------------------------------------

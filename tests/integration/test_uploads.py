@@ -15,6 +15,7 @@ import json
 import os
 
 import pytest
+import sqlalchemy as sa
 from ckan import model
 from ckan.tests import factories
 from sqlalchemy import text
@@ -47,7 +48,7 @@ def _files(root) -> list[str]:
 
 def counts():
     model.Session.rollback()
-    return tuple(model.Session.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+    return tuple(model.Session.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar()
                  for t in ("sanyi_application", "sanyi_application_attachment", "sanyi_audit"))
 
 
