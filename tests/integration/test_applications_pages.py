@@ -9,6 +9,7 @@ import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
+from pagecheck import checked_body, page_text
 from sqlalchemy import text
 from test_applications_support import (  # noqa: F401  (world is a fixture)
     app_data,
@@ -20,7 +21,6 @@ from test_applications_support import (  # noqa: F401  (world is a fixture)
 from ckanext.sanyi.applications import notify, service
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
-ERROR_MARKERS = ("Internal server error", "UndefinedError", "Traceback", "jinja2.exceptions")
 USERS = ("merchant_user", "merchant_two", "wj_editor", "yb_editor", "yj_editor",
          "operator_user", "bureau_user")
 
@@ -32,16 +32,9 @@ def tokens(world):
 
 def _get(app, url, token=None, status=200) -> str:
     res = app.get(url, headers={"Authorization": token} if token else {}, follow_redirects=False)
-    body = res.get_data(as_text=True)
-    assert res.status_code == status, f"{url}: {res.status_code}\n{body[:1500]}"
-    for marker in ERROR_MARKERS:
-        assert marker not in body, f"{url}: {marker}"
-    return body
+    return checked_body(res, url, status)
 
 
-def _text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 PAGES = {
@@ -64,10 +57,10 @@ def test_pages_render_for_each_role(app, world, tokens, prefix):
                              if user != "operator_user"]:
             body = _get(app, prefix + page, tokens[user])
             if prefix:
-                assert "申请使用" not in _text(body) or page.startswith("/apply")
-    merchant = _text(_get(app, prefix + "/merchant/applications", tokens["merchant_user"]))
+                assert "申请使用" not in page_text(body) or page.startswith("/apply")
+    merchant = page_text(_get(app, prefix + "/merchant/applications", tokens["merchant_user"]))
     assert ("个人健康画像与风险预警" in merchant) and ("慢病线上开处方" in merchant)
-    read = _text(_get(app, prefix + f"/application/{active['id']}", tokens["merchant_user"]))
+    read = page_text(_get(app, prefix + f"/application/{active['id']}", tokens["merchant_user"]))
     assert "sanyi_entitlement_create" in read and "sanyi_application_submit" in read
     assert ("全程留痕" if not prefix else "Full trace") in read
     fee = _get(app, prefix + f"/application/{charged['id']}", tokens["merchant_user"])

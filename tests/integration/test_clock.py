@@ -4,13 +4,13 @@ Beijing time, over HTTP through the test app (same process, so ``clock.freeze`` 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories, helpers
+from pagecheck import checked_body, page_text
 from test_applications_support import to_status, world  # noqa: F401  (fixtures)
 from test_payments_support import (  # noqa: F401  (fixtures)
     localstripe,
@@ -29,7 +29,6 @@ pytestmark = pytest.mark.usefixtures("with_plugins")
 BEIJING_MORNING = "2026-12-01T18:30:00+00:00"   # 2026-12-02 02:30 in Beijing
 STORED = dt.datetime(2026, 12, 1, 18, 25, tzinfo=dt.timezone.utc)
 SHOWN = "2026-12-02 02:25"
-ERROR_MARKERS = ("Internal server error", "UndefinedError", "Traceback", "jinja2.exceptions")
 
 
 @pytest.fixture
@@ -44,16 +43,9 @@ def _token(user: str) -> dict[str, str]:
 
 def _get(app, url: str, headers: dict[str, str] | None = None, status: int = 200) -> str:
     res = app.get(url, headers=headers or {})
-    body = res.get_data(as_text=True)
-    assert res.status_code == status, f"{url}: {res.status_code}\n{body[:1500]}"
-    for marker in ERROR_MARKERS:
-        assert marker not in body, f"{url}: {marker}"
-    return body
+    return checked_body(res, url, status)
 
 
-def _text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def _catalog_resource(name: str, last_updated: str) -> dict:
@@ -74,8 +66,8 @@ def test_mark_updated_over_http_sets_the_beijing_date(app, sanyi_orgs, beijing_m
     _catalog_resource("tz-monthly", "2026-10-31")           # due 2026-11-30
     editor = _token("wj_editor")
     # the banner counts days from the Beijing date: 2 days overdue, not 1
-    assert "已逾期 2 天" in _text(_get(app, "/dataset/tz-monthly"))
-    assert "2 days overdue" in _text(_get(app, "/en/dataset/tz-monthly"))
+    assert "已逾期 2 天" in page_text(_get(app, "/dataset/tz-monthly"))
+    assert "2 days overdue" in page_text(_get(app, "/en/dataset/tz-monthly"))
     res = app.post("/dataset/tz-monthly/mark-updated", headers=editor)
     assert res.status_code == 200
     pkg = helpers.call_action("package_show", id="tz-monthly", context={"use_cache": False})
@@ -115,7 +107,7 @@ def test_bank_transfer_received_today_in_beijing_is_accepted(app, pay_world, bei
     assert row["status"] == "paid"
     assert row["paid_at"] == dt.datetime(2026, 12, 1, 18, 30, tzinfo=dt.timezone.utc)
     # the paid time, taken from the clock, is shown in Beijing time
-    page = _text(_get(app, f"/order/{order['id']}", _token("merchant_user")))
+    page = page_text(_get(app, f"/order/{order['id']}", _token("merchant_user")))
     assert "2026-12-02 02:30" in page and "18:30" not in page
 
 
@@ -144,7 +136,7 @@ def test_order_pages_show_stored_times_in_beijing_time(app, pay_world, prefix):
     for url, user in ((f"/order/{order_id}", "merchant_user"),
                       (f"/order/{order_id}", "operator_user"),
                       ("/orders", "operator_user"), ("/orders", "merchant_user")):
-        page = _text(_get(app, prefix + url, _token(user)))
+        page = page_text(_get(app, prefix + url, _token(user)))
         assert SHOWN in page, (url, user)
         assert "18:25" not in page, (url, user)
     # the trace row (the order's audit record) too, in the same format
@@ -168,8 +160,8 @@ def test_application_trace_and_reviews_show_stored_times_in_beijing_time(app, wo
     read = _get(app, f"{prefix}/application/{aid}", merchant)
     assert f'<td class="text-nowrap">{SHOWN}</td>' in read           # the trace
     assert f"<li>{SHOWN} · " in read                                 # the reviews
-    assert "18:25" not in _text(read)
-    listing = _text(_get(app, f"{prefix}/merchant/applications", merchant))
+    assert "18:25" not in page_text(read)
+    listing = page_text(_get(app, f"{prefix}/merchant/applications", merchant))
     assert SHOWN in listing and "18:25" not in listing
 
 

@@ -6,11 +6,11 @@ import re
 
 import pytest
 from ckan.tests import factories, helpers
+from pagecheck import checked_body, page_text
 
 from ckanext.sanyi.common import clock
 
 TODAY = clock.today()
-ERROR_MARKERS = ("Internal server error", "UndefinedError", "Traceback", "jinja2.exceptions")
 
 
 def _days_ago(n: int) -> str:
@@ -57,17 +57,9 @@ def portal(sanyi_orgs):
 def _get(app, url: str, token: str | None = None, status: int = 200) -> str:
     headers = {"Authorization": token} if token else {}
     res = app.get(url, headers=headers)
-    body = res.get_data(as_text=True)
-    assert res.status_code == status, f"{url}: {res.status_code}\n{body[:2000]}"
-    for marker in ERROR_MARKERS:
-        assert marker not in body, f"{url}: {marker}"
-    return body
+    return checked_body(res, url, status)
 
 
-def _text(html: str) -> str:
-    """Visible text, whitespace collapsed (for assertions on sentences)."""
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 PAGES = ["/", "/dataset/", "/dataset/hypertension", "/dataset/outpatient", "/product/",
@@ -93,7 +85,7 @@ def test_dashboard_overdue_renders_in_both_languages(app, portal, prefix):
 @pytest.mark.usefixtures("with_plugins")
 def test_home_shows_catalog_shape_search_and_products(app, portal):
     body = _get(app, "/")
-    text = _text(body)
+    text = page_text(body)
     # header navigation and the language switch
     for label, href in (("资源目录", "/dataset/"), ("产品清单", "/product/"),
                         ("数源单位", "/organization/")):
@@ -119,7 +111,7 @@ def test_home_shows_catalog_shape_search_and_products(app, portal):
 
 @pytest.mark.usefixtures("with_plugins")
 def test_home_in_english(app, portal):
-    text = _text(_get(app, "/en/"))
+    text = page_text(_get(app, "/en/"))
     for words in ("Catalog", "Products", "Data units", "By data unit", "By domain",
                   "Health care", "Industrial / industry development", "Search"):
         assert words in text, words
@@ -128,7 +120,7 @@ def test_home_in_english(app, portal):
 @pytest.mark.usefixtures("with_plugins")
 def test_resource_page_shows_catalog_facts(app, portal):
     body = _get(app, "/dataset/hypertension")
-    text = _text(body)
+    text = page_text(body)
     for words in ("数源单位", "市卫健委", "提供方式", "接口", "库表", "文件", "更新周期", "每月",
                   "领域", "卫健", "分类分级", "三级（重要数据）", "开放属性", "授权运营",
                   "最近更新日期", _days_ago(75), "下次应更新日期",
@@ -142,7 +134,7 @@ def test_resource_page_shows_catalog_facts(app, portal):
 
 @pytest.mark.usefixtures("with_plugins")
 def test_resource_page_in_english(app, portal):
-    text = _text(_get(app, "/en/dataset/hypertension"))
+    text = page_text(_get(app, "/en/dataset/hypertension"))
     for words in ("Delivery method", "API", "Database table", "File", "Update cycle", "Monthly",
                   "Classification level", "Level 3 (important)", "Fields", "days overdue"):
         assert words in text, words
@@ -154,12 +146,12 @@ def test_overdue_banner_only_for_overdue_resource(app, portal):
     assert days > 0
     overdue = _get(app, "/dataset/hypertension")
     assert "sanyi-overdue-banner" in overdue
-    assert f"已逾期 {days} 天" in _text(overdue)
-    assert f"{days} days overdue" in _text(_get(app, "/en/dataset/hypertension"))
+    assert f"已逾期 {days} 天" in page_text(overdue)
+    assert f"{days} days overdue" in page_text(_get(app, "/en/dataset/hypertension"))
     current = _get(app, "/dataset/outpatient")
     assert "sanyi-overdue-banner" not in current
-    assert "已逾期" not in _text(current)
-    assert "按期更新" in _text(current)
+    assert "已逾期" not in page_text(current)
+    assert "按期更新" in page_text(current)
 
 
 @pytest.mark.usefixtures("with_plugins")
@@ -217,18 +209,18 @@ def test_search_results_show_unit_method_and_cycle_badges(app, portal):
     start = body.index('href="/dataset/hypertension"')
     end = body.find('class="dataset-item', start)
     item = body[start:end if end > 0 else start + 4000]
-    text = _text(item)
+    text = page_text(item)
     for words in ("市卫健委", "接口", "库表", "文件", "每月", "已逾期"):
         assert words in text, words
     assert "sanyi-badge-cycle" in item and "sanyi-badge-method" in item
-    text_en = _text(_get(app, "/en/dataset/?q=高血压"))
+    text_en = page_text(_get(app, "/en/dataset/?q=高血压"))
     assert "Monthly" in text_en and "Database table" in text_en
 
 
 @pytest.mark.usefixtures("with_plugins")
 def test_product_page_links_units_and_source_resources(app, portal):
     body = _get(app, "/product/chronic-refill")
-    text = _text(body)
+    text = page_text(body)
     for words in ("类别", "产业发展/行业发展", "应用场景", "慢病线上开处方", "产品形态", "数据集",
                   "API接口", "数据主要供给单位", "来源数据资源"):
         assert words in text, words
@@ -236,13 +228,13 @@ def test_product_page_links_units_and_source_resources(app, portal):
     assert re.search(r'<a href="/organization/shi-yi-bao-ju">\s*市医保局\s*</a>', body)
     assert re.search(r'<a href="/dataset/hypertension">\s*高血压患者健康管理数据\s*</a>', body)
     assert re.search(r'<a href="/dataset/insured">\s*医保参保人员\s*</a>', body)
-    en = _text(_get(app, "/en/product/chronic-refill"))
+    en = page_text(_get(app, "/en/product/chronic-refill"))
     assert "Supplying units" in en and "Source resources" in en
 
 
 @pytest.mark.usefixtures("with_plugins")
 def test_product_list_cards(app, portal):
-    text = _text(_get(app, "/product/"))
+    text = page_text(_get(app, "/product/"))
     assert "慢病线上开处方" in text and "产业发展/行业发展" in text and "市医保局" in text
 
 
@@ -257,7 +249,7 @@ def test_product_list_facets_show_labels_not_codes(app, portal):
 def test_dashboard_tab_lists_only_own_units_overdue(app, portal):
     body = _get(app, "/dashboard/overdue", portal["tokens"]["wj_editor"])
     assert re.search(r'<a href="/dashboard/overdue"[^>]*>.*?数据更新提醒', body, flags=re.S)
-    text = _text(body)
+    text = page_text(body)
     assert "高血压患者健康管理数据" in text and "门诊就诊记录数据" not in text
     days = (TODAY - dt.date.fromisoformat(portal["overdue"]["next_due"])).days
     assert f"{days} 天" in text and "每月" in text and _days_ago(75) in text
@@ -266,8 +258,8 @@ def test_dashboard_tab_lists_only_own_units_overdue(app, portal):
     # the account bar reminds the editor too
     assert "sanyi-overdue-notice" in body
     other = _get(app, "/dashboard/overdue", portal["tokens"]["yb_editor"])
-    assert "高血压患者健康管理数据" not in other and "没有逾期的资源" in _text(other)
-    en = _text(_get(app, "/en/dashboard/overdue", portal["tokens"]["wj_editor"]))
+    assert "高血压患者健康管理数据" not in other and "没有逾期的资源" in page_text(other)
+    en = page_text(_get(app, "/en/dashboard/overdue", portal["tokens"]["wj_editor"]))
     assert "Overdue" in en and "Days overdue" in en and f"{days} day" in en
 
 
