@@ -79,22 +79,42 @@ step "CKAN configuration (deploy/ckan.ini, test.ini)"
   "sqlalchemy.url=postgresql://$DB_USER:$DB_PASS@127.0.0.1/$DB_NAME" \
   "ckan.storage_path=$ROOT/deploy/storage" "ckan.redis.url=redis://127.0.0.1:6379/0" >/dev/null
 mkdir -p "$ROOT/deploy/storage"
-"$VENV/bin/python" - "$ROOT" "postgresql://$DB_USER:$DB_PASS@127.0.0.1/$TEST_DB" <<'PY'
+
+step "data domain databases (own role; CKAN's role may not connect)"
+DOMAIN_URLS=$("$VENV/bin/python" - "$DB_NAME" "$TEST_DB" "$MODE" <<'PY'
 import sys
 from ckanext.sanyi import devtools
-root, url = sys.argv[1:3]
-devtools.write_ini(f"{root}/test.ini", f"{root}/deploy/ckan.ini", {
+db, test_db, mode = sys.argv[1:4]
+print(devtools.create_domain_database(f"{db}_domain"))
+print(devtools.create_domain_database(f"{test_db}_domain") if mode == "test" else "")
+if mode == "test":  # a data unit's own database, for the postgres_fdw tests
+    devtools.ensure_role("sanyi_unit", "sanyi_unit")
+    devtools.create_database("ckan_sanyi_unit_test", "sanyi_unit")
+PY
+)
+DOMAIN_URL=$(sed -n 1p <<<"$DOMAIN_URLS"); TEST_DOMAIN_URL=$(sed -n 2p <<<"$DOMAIN_URLS")
+"$CKAN" config-tool "$INI" "ckanext.sanyi.domain.url=$DOMAIN_URL" >/dev/null
+"$VENV/bin/python" - "$ROOT" "postgresql://$DB_USER:$DB_PASS@127.0.0.1/$TEST_DB" "$TEST_DOMAIN_URL" <<'PY'
+import sys
+from ckanext.sanyi import devtools
+root, url, domain_url = sys.argv[1:4]
+settings = {
     "sqlalchemy.url": url, "ckan.redis.url": "redis://127.0.0.1:6379/1",
     "ckan.site_url": "http://127.0.0.1:5000", "ckan.storage_path": f"{root}/deploy/storage-test",
-    "ckanext.sanyi.demo_passwords": "false"})
+    "ckanext.sanyi.demo_passwords": "false"}
+if domain_url:
+    settings["ckanext.sanyi.domain.url"] = domain_url
+devtools.write_ini(f"{root}/test.ini", f"{root}/deploy/ckan.ini", settings)
 PY
 
 step "database schema and migrations"
 "$CKAN" -c "$INI" db init >/dev/null
 "$CKAN" -c "$INI" db pending-migrations --apply >/dev/null
+"$CKAN" -c "$INI" sanyi domain init >/dev/null
 if [ "$MODE" = test ]; then
   "$CKAN" -c "$ROOT/test.ini" db init >/dev/null
   "$CKAN" -c "$ROOT/test.ini" db pending-migrations --apply >/dev/null
+  "$CKAN" -c "$ROOT/test.ini" sanyi domain init >/dev/null
 fi
 
 if [ "$MODE" = run ]; then

@@ -99,3 +99,11 @@ def expire_entitlements(today: str | None) -> None:
         click.echo(f"expired / 已到期 {ent_id}")
     click.echo(f"{len(done)} entitlement(s) expired as of {day.isoformat()} / "
                f"截至 {day.isoformat()} 共 {len(done)} 项授权到期")
+
+
+def _add_feature_commands() -> None:
+    from .delivery.cli import domain
+    sanyi.add_command(domain)
+
+
+_add_feature_commands()

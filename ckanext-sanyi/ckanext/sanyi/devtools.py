@@ -53,6 +53,35 @@ def create_database(db: str, owner: str, recreate: bool = False) -> None:
     psql_admin("CREATE EXTENSION IF NOT EXISTS pg_trgm", db=db)
 
 
+DOMAIN_ROLE = "sanyi_domain"
+
+
+def ensure_role(role: str, password: str) -> None:
+    """A login role (created when missing; the password is set either way)."""
+    if psql_admin(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'") != "1":
+        psql_admin(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+    else:
+        psql_admin(f"ALTER ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+
+
+def create_domain_database(db: str, role: str = DOMAIN_ROLE, password: str = DOMAIN_ROLE,
+                           recreate: bool = False) -> str:
+    """The data domain's database ``db``, owned by ``role``, which alone may connect to it
+    (CONNECT revoked from PUBLIC, so CKAN's role cannot), with postgres_fdw usable by ``role``
+    for data units' own databases. Returns its SQLAlchemy URL."""
+    ensure_role(role, password)
+    if recreate:
+        psql_admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    if psql_admin(f"SELECT 1 FROM pg_database WHERE datname = '{db}'") != "1":
+        psql_admin(f"CREATE DATABASE \"{db}\" OWNER \"{role}\" ENCODING 'UTF8' "
+                   "TEMPLATE template0")
+    psql_admin(f'REVOKE ALL ON DATABASE "{db}" FROM PUBLIC')
+    psql_admin(f'GRANT CONNECT, TEMPORARY ON DATABASE "{db}" TO "{role}"')
+    psql_admin("CREATE EXTENSION IF NOT EXISTS postgres_fdw", db=db)
+    psql_admin(f'GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO "{role}"', db=db)
+    return f"postgresql://{role}:{password}@127.0.0.1/{db}"
+
+
 def write_ini(path: str, base_ini: str, settings: dict[str, object]) -> str:
     """A config that takes everything from ``base_ini`` but ``settings``; returns ``path``."""
     lines = [f"use = config:{os.path.abspath(base_ini)}"]
