@@ -39,6 +39,7 @@ setup(
         "stripe>=10",
         "oauthlib>=3",
         "openpyxl>=3.1",
+        "jsonschema==4.26.0",
     ],
     entry_points={
         "ckan.plugins": ["sanyi = ckanext.sanyi.plugin:SanyiPlugin"],
