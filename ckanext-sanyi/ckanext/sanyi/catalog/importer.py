@@ -19,10 +19,8 @@ Columns (Chinese headers; English aliases accepted): 序号, 数源单位, 数�
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ from typing import Any, Callable, Iterator
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ..common import clock
+from ..common import clock, tabular
 from ..common.i18n_text import MISSING, bi
 from . import units
 
@@ -98,15 +96,11 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
 
     Raises ``ImportFileError`` (before the first row) for a file that can't be imported.
     """
-    ext = os.path.splitext(path)[1].lower()
-    if ext in (".xlsx", ".xlsm"):
-        rows = _xlsx_rows(path)
-    elif ext in (".csv", ".txt"):
-        rows = _csv_rows(path)
-    else:
-        raise ImportFileError({"file": [bi(f"不支持的文件类型“{ext}”，请使用 CSV 或 XLSX",
-                                           f"Unsupported file type '{ext}': use CSV or XLSX")]})
-    header = next(rows, None)
+    try:
+        rows = tabular.rows(path)
+        header = next(rows, None)
+    except tabular.UnreadableFile as e:
+        raise ImportFileError({"file": [bi(e.zh, e.en)]}) from None
     if not header or not any(str(h or "").strip() for h in header):
         raise ImportFileError({"file": [bi("文件为空（第 1 行应为表头）",
                                            "The file is empty (row 1 must be the header)")]})
@@ -129,10 +123,13 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
 
 def _data_rows(rows: Iterator[list[Any]], keys: list[str | None]
                ) -> Iterator[tuple[int, dict[str, str]]]:
-    for number, values in enumerate(rows, start=2):
-        if not any(str(v or "").strip() for v in values):
-            continue
-        yield number, {k: _cell(v) for k, v in zip(keys, values, strict=False) if k}
+    try:
+        for number, values in enumerate(rows, start=2):
+            if not any(str(v or "").strip() for v in values):
+                continue
+            yield number, {k: _cell(v) for k, v in zip(keys, values, strict=False) if k}
+    except tabular.UnreadableFile as e:
+        raise ImportFileError({"file": [bi(e.zh, e.en)]}) from None
 
 
 def _cell(value: Any) -> str:
@@ -143,35 +140,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return "" if value is None else str(value).strip()
-
-
-def _csv_rows(path: str) -> Iterator[list[str]]:
-    with open(path, "rb") as f:
-        raw = f.read()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError({"file": [bi("无法识别文件编码（应为 UTF-8 或 GB18030）",
-                                           "Unknown text encoding (use UTF-8 or GB18030)")]})
-    yield from csv.reader(io.StringIO(text))
-
-
-def _xlsx_rows(path: str) -> Iterator[list[Any]]:
-    import openpyxl
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # corrupt or not a workbook
-        raise ImportFileError({"file": [bi(f"无法读取 XLSX 文件：{e}",
-                                           f"Cannot read the XLSX file: {e}")]}) from e
-    try:
-        for row in wb.worksheets[0].iter_rows(values_only=True):
-            yield list(row)
-    finally:
-        wb.close()
 
 
 # ---------------------------------------------------------------------------------------
