@@ -5,7 +5,8 @@ for CSV (UTF-8 with or without BOM, or GB18030 as Excel on Chinese Windows saves
 values openpyxl reads for XLSX (``str``, ``int``, ``float``, ``datetime``, ``None``) from the
 first worksheet. A file that cannot be read raises :class:`UnreadableFile` (carrying the
 reason in Chinese and English) when the first row is asked for, before any row is yielded.
-:func:`sha256` is the digest of the file's bytes.
+:func:`sha256` is the digest of the file's bytes; :func:`length_hint` about how many data rows
+it has (for a progress bar).
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["UnreadableFile", "rows", "csv_rows", "xlsx_rows", "sha256", "EXTENSIONS"]
+__all__ = ["UnreadableFile", "rows", "csv_rows", "xlsx_rows", "sha256", "length_hint",
+           "EXTENSIONS"]
 
 EXTENSIONS = (".csv", ".txt", ".xlsx", ".xlsm")
 
@@ -63,7 +65,7 @@ def csv_rows(path: str) -> Iterator[list[str]]:
 
 
 def xlsx_rows(path: str) -> Iterator[list[Any]]:
-    import openpyxl
+    import openpyxl  # type: ignore[import-untyped]
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # corrupt or not a workbook
@@ -81,3 +83,23 @@ def sha256(path: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def length_hint(path: str) -> int | None:
+    """About how many rows follow the header (lines of a CSV, the sheet's extent of an XLSX);
+    ``None`` when it cannot tell."""
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext in (".xlsx", ".xlsm"):
+            import openpyxl
+            wb = openpyxl.load_workbook(path, read_only=True)
+            try:
+                rows = wb.worksheets[0].max_row
+            finally:
+                wb.close()
+            return max(rows - 1, 0) if rows else None
+        with open(path, "rb") as f:
+            lines = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+        return max(lines - 1, 0)
+    except Exception:  # only a hint: reading the rows will say what is wrong
+        return None

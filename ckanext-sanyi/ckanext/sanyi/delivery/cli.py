@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from .datadomain.loader import LoadReport
 
 __all__ = ["domain"]
 
@@ -49,3 +54,80 @@ def generate(persons: int, seed: int, today: dt.datetime | None) -> None:
         click.echo(f"  {name:<{width}} {n:>12,}")
     click.echo(f"{report.total:,} rows in {report.seconds:.1f} s "
                f"({report.rows_per_second:,.0f} rows/s); {report.origin}")
+
+def _report(report: LoadReport) -> None:
+    zh_unit, en_unit = report.unit
+    for err in report.errors:
+        click.secho(f"  第 {err.row} {zh_unit} / {en_unit} {err.row}: {err.message()}", fg="red")
+    click.echo(report.summary())
+    if report.errors:
+        raise click.exceptions.Exit(1)
+
+
+@domain.command("load")
+@click.argument("resource")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--mode", type=click.Choice(["replace", "upsert"]), default="replace",
+              show_default=True, help="replace: the file becomes the table; upsert: merge by key")
+@click.option("--user", default=None, help="account the load is recorded under (default: site user)")
+def load(resource: str, path: str, mode: str, user: str | None) -> None:
+    """Load a data unit's CSV or XLSX extract into the table behind catalog RESOURCE (its
+    name, id or title). Headers are the field list's Chinese names (or the SQL column names).
+
+    Every bad row is listed with its row number and reason and nothing is written (exit 1); a
+    file that can't be read, has wrong columns, or a resource without a domain table: exit 2.
+    Loading the same content again changes nothing.
+    """
+    from .datadomain.loader import LoadRefused, load_file
+    try:
+        report = load_file(resource, path, mode=mode, user=user, progress=True)
+    except LoadRefused as e:
+        click.secho(str(e), fg="red", err=True)
+        raise click.exceptions.Exit(2) from None
+    _report(report)
+
+
+@domain.command("attach")
+@click.argument("resource")
+@click.option("--host", required=True, help="the unit's database host")
+@click.option("--port", default=5432, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--dbname", required=True, help="the unit's database")
+@click.option("--user", required=True, help="the read-only account the unit granted")
+@click.option("--password-file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="file holding that account's password (first line)")
+@click.option("--table", required=True, help="the unit's table")
+@click.option("--schema", default="public", show_default=True, help="the unit table's schema")
+def attach(resource: str, host: str, port: int, dbname: str, user: str, password_file: str,
+           table: str, schema: str) -> None:
+    """Point catalog RESOURCE's domain table at a data unit's own database (postgres_fdw):
+    a foreign server per unit, a user mapping, a foreign table in schema sanyi_foreign."""
+    from .datadomain.fdw import attach as do_attach
+    from .datadomain.loader import LoadRefused
+    with open(password_file, encoding="utf-8") as f:
+        password = f.readline().rstrip("\r\n")
+    try:
+        report = do_attach(resource, host=host, port=port, dbname=dbname, user=user,
+                           password=password, table=table, schema=schema)
+    except LoadRefused as e:
+        click.secho(str(e), fg="red", err=True)
+        raise click.exceptions.Exit(2) from None
+    click.echo(report.summary())
+
+
+@domain.command("refresh")
+@click.argument("resource")
+@click.option("--mode", type=click.Choice(["replace", "upsert"]), default="replace",
+              show_default=True)
+@click.option("--user", default=None, help="account the load is recorded under (default: site user)")
+def refresh(resource: str, mode: str, user: str | None) -> None:
+    """Pull an attached unit table into catalog RESOURCE's domain table, with the checks of
+    `load` (bad rows: nothing written, exit 1; not attached or unreachable: exit 2)."""
+    from .datadomain.fdw import refresh as do_refresh
+    from .datadomain.loader import LoadRefused
+    try:
+        report = do_refresh(resource, mode=mode, user=user, progress=True)
+    except LoadRefused as e:
+        click.secho(str(e), fg="red", err=True)
+        raise click.exceptions.Exit(2) from None
+    _report(report)
+
