@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 from typing import TYPE_CHECKING
 
 import click
@@ -130,4 +129,3 @@ def refresh(resource: str, mode: str, user: str | None) -> None:
         click.secho(str(e), fg="red", err=True)
         raise click.exceptions.Exit(2) from None
     _report(report)
-
