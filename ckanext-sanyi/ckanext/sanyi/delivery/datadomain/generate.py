@@ -3,8 +3,9 @@
 :func:`generate` empties every source table and loads, in one transaction, the market drugs,
 the fixed test persons (:mod:`.fixed`) and ``persons - 3`` random persons with their history
 (:mod:`.synth`). Rows go in with ``COPY`` chunk by chunk (a writer thread sends one chunk while
-the next is generated, so memory stays bounded whatever the size); the indexes and primary keys
-are dropped before and rebuilt after, which is much faster than maintaining them row by row.
+the next is generated, so memory stays bounded whatever the size); for a large population the
+indexes and primary keys are dropped before and rebuilt after, much faster than maintaining
+them row by row.
 Each table's load is recorded in ``loads`` with the origin
 ``generate:persons=N,seed=S,today=YYYY-MM-DD`` and the SHA-256 of its rows as loaded.
 
@@ -31,6 +32,7 @@ from .tables import loads, table
 __all__ = ["generate", "stream", "origin", "current_origin", "Report", "CHUNK"]
 
 CHUNK = 5000  # random persons per chunk (part of the seeding: changing it changes the rows)
+REBUILD_KEYS_FROM = 100_000  # persons: from there, drop the keys and indexes and rebuild them
 
 Progress = Callable[[int, int], None]
 
@@ -43,6 +45,7 @@ class Report:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     sha256: dict[str, str] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: rows, keys
 
     @property
     def total(self) -> int:
@@ -92,13 +95,16 @@ def _drop_keys(conn: sa.engine.Connection) -> None:
                              f'DROP CONSTRAINT IF EXISTS "{s.table}_pkey"'))
 
 
-def _build_keys(conn: sa.engine.Connection) -> None:
+def _build_keys(conn: sa.engine.Connection, rebuild: bool) -> None:
+    """Rebuild what :func:`_drop_keys` dropped (when ``rebuild``) and refresh the planner's
+    statistics."""
     conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
     for s in SOURCES:
-        conn.execute(sa.text(f'ALTER TABLE {SCHEMA}."{s.table}" '
-                             f'ADD CONSTRAINT "{s.table}_pkey" PRIMARY KEY ("{s.key}")'))
-        for ix in table(s.table).indexes:
-            conn.execute(sa.schema.CreateIndex(ix))
+        if rebuild:
+            conn.execute(sa.text(f'ALTER TABLE {SCHEMA}."{s.table}" '
+                                 f'ADD CONSTRAINT "{s.table}_pkey" PRIMARY KEY ("{s.key}")'))
+            for ix in table(s.table).indexes:
+                conn.execute(sa.schema.CreateIndex(ix))
         conn.execute(sa.text(f'ANALYZE {SCHEMA}."{s.table}"'))
 
 
@@ -112,7 +118,7 @@ class _Writer(threading.Thread):
         self.error: BaseException | None = None
         self.digests = {s.table: hashlib.sha256() for s in SOURCES}
         self.statements = {s.table: f'COPY {SCHEMA}."{s.table}" ({", ".join(s.columns)}) '
-                                    "FROM STDIN" for s in SOURCES}
+                                    "FROM STDIN WITH (FREEZE)" for s in SOURCES}
 
     def run(self) -> None:
         cur = self.dbapi_conn.cursor()  # type: ignore[attr-defined]
@@ -152,7 +158,9 @@ def generate(conn: sa.engine.Connection, *, persons: int, seed: int, today: dt.d
     report = Report(persons, seed, today)
     names = ", ".join(f'{SCHEMA}."{s.table}"' for s in SOURCES)
     conn.execute(sa.text(f"TRUNCATE {names}"))
-    _drop_keys(conn)
+    rebuild = persons >= REBUILD_KEYS_FROM
+    if rebuild:
+        _drop_keys(conn)
     writer = _Writer(conn.connection.dbapi_connection)
     writer.start()
     counts = {s.table: 0 for s in SOURCES}
@@ -165,7 +173,9 @@ def generate(conn: sa.engine.Connection, *, persons: int, seed: int, today: dt.d
                 progress(done, persons)
     finally:
         writer.finish()
-    _build_keys(conn)
+    report.phases["rows"] = time.perf_counter() - started
+    _build_keys(conn, rebuild)
+    report.phases["keys"] = time.perf_counter() - started - report.phases["rows"]
     report.rows = counts
     report.sha256 = {t: d.hexdigest() for t, d in writer.digests.items()}
     conn.execute(loads.delete())
