@@ -1,12 +1,13 @@
-"""Fixtures and helpers of the extract-loading tests (test_domain_load*.py).
+"""Fixtures and helpers of the tests of loading extracts (test_domain_load.py,
+test_domain_fdw.py, test_domain_unreadable.py).
 
 ``load_domain``: the configured data domain becomes a scratch database of its own
 (``<domain database>_load``, created once per session by devtools as deploy/setup.sh creates
 the domain, owned by the domain role), emptied before each test, so that replacing a table
 here never touches rows another fixture generated in the configured domain.
 ``load_catalog``: the catalog resources the tests load into (医保参保人员 of 市医保局 with a
-field list leaving out 联系电话, 门诊就诊记录数据 of 市卫健委 with the full list) and one
-resource with no domain table (住房公积金缴存数据 of 市公积金中心).
+field list leaving out 联系电话; 门诊就诊记录数据 and 高血压患者健康管理数据 of 市卫健委 with the
+full list) and one resource with no domain table (住房公积金缴存数据 of 市公积金中心).
 """
 from __future__ import annotations
 
@@ -81,6 +82,9 @@ def load_catalog(clean_db, load_domain) -> dict[str, Any]:
         "persons": _resource("shi-yi-bao-ju", "yb-persons", "医保参保人员", "insurance", listed),
         "visits": _resource("shi-wei-jian-wei", "wj-visits", "门诊就诊记录数据", "health",
                             catalog_link.field_list(sources.by_table("outpatient_visits"))),
+        "chronic": _resource("shi-wei-jian-wei", "wj-hypertension", "高血压患者健康管理数据",
+                             "health", catalog_link.field_list(
+                                 sources.by_table("chronic_registrations"))),
         "other": _resource("gong-ji-jin", "gjj-deposits", "住房公积金缴存数据", "fund", None),
     }
 

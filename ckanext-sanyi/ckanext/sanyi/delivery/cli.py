@@ -55,9 +55,9 @@ def generate(persons: int, seed: int, today: dt.datetime | None) -> None:
                f"({report.rows_per_second:,.0f} rows/s); {report.origin}")
 
 def _report(report: LoadReport) -> None:
-    zh_unit, en_unit = report.unit
+    zh, en = report.where
     for err in report.errors:
-        click.secho(f"  第 {err.row} {zh_unit} / {en_unit} {err.row}: {err.message()}", fg="red")
+        click.secho(f"  {zh.format(err.row)} / {en.format(err.row)}: {err.message()}", fg="red")
     click.echo(report.summary())
     if report.errors:
         raise click.exceptions.Exit(1)

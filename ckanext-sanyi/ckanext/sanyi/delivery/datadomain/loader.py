@@ -81,7 +81,7 @@ class LoadReport:
     same_as: dict[str, Any] | None = None   # an earlier load of the same digest
     load_id: int | None = None
     errors: list[RowError] = field(default_factory=list)
-    unit: tuple[str, str] = ("行", "row")   # what a row number counts
+    where: tuple[str, str] = ("第 {} 行", "row {}")   # how a bad row's number is shown
 
     def summary(self) -> str:
         if self.errors:
