@@ -24,6 +24,10 @@ from .catalog.logic import action as catalog_action
 from .catalog.logic import auth as catalog_auth
 from .catalog.logic import validators as catalog_validators
 from .common import i18n_js, roles
+from .delivery import sample_helpers as delivery_sample_helpers
+from .delivery import sample_views as delivery_sample_views
+from .delivery.logic import action as delivery_action
+from .delivery.logic import auth as delivery_auth
 from .helpers import sanyi_choice_label, sanyi_is_zh
 from .payments import subscriptions as payments_subscriptions
 from .payments import views as payments_views
@@ -33,7 +37,7 @@ from .pricing import views as pricing_views
 from .pricing.logic import action as pricing_action
 from .pricing.logic import auth as pricing_auth
 
-FEATURES = ("catalog", "pricing", "applications", "payments")
+FEATURES = ("catalog", "pricing", "applications", "payments", "delivery")
 
 
 def _exported(*modules: ModuleType) -> dict[str, Any]:
@@ -48,15 +52,18 @@ def _exported(*modules: ModuleType) -> dict[str, Any]:
 
 
 def _actions() -> dict[str, Any]:
-    return _exported(catalog_action, pricing_action, payments_action, applications_action)
+    return _exported(catalog_action, pricing_action, payments_action, applications_action,
+                     delivery_action)
 
 
 def _auth_functions() -> dict[str, Any]:
-    return _exported(catalog_auth, pricing_auth, payments_auth, applications_auth)
+    return _exported(catalog_auth, pricing_auth, payments_auth, applications_auth,
+                     delivery_auth)
 
 
 def _helpers() -> dict[str, Any]:
-    return _exported(helpers, applications_helpers)
+    return _exported(helpers, applications_helpers,
+                     delivery_sample_helpers)
 
 
 def _validators() -> dict[str, Any]:
@@ -64,7 +71,8 @@ def _validators() -> dict[str, Any]:
 
 
 def _blueprints() -> list[Any]:
-    found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js)
+    found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js,
+                       delivery_sample_views)
     return [bp for bp in found.values() if isinstance(bp, Blueprint)]
 
 

@@ -129,3 +129,26 @@ def refresh(resource: str, mode: str, user: str | None) -> None:
         click.secho(str(e), fg="red", err=True)
         raise click.exceptions.Exit(2) from None
     _report(report)
+
+
+@domain.command("trace-sample")
+@click.argument("marker")
+def trace_sample(marker: str) -> None:
+    """Who viewed which resource's desensitized sample when, under MARKER (the 水印 of a
+    sample, e.g. found in a leaked copy). Exit 1 when no view carries it, 2 when MARKER is not
+    a marker."""
+    from ..domain.errors import DomainError
+    from .samples import trace
+    try:
+        found = trace(marker)
+    except DomainError as e:
+        click.secho(f"{e.zh} / {e.en}", fg="red", err=True)
+        raise click.exceptions.Exit(2) from None
+    if not found["found"]:
+        click.echo(f"{found['marker']}: 无查看记录 / no view recorded")
+        raise click.exceptions.Exit(1)
+    for v in found["views"]:
+        check = "水印有效 / genuine" if v["verified"] else "水印不符 / does not match"
+        click.echo(f"{found['marker']}  {v['viewed_at_display']}  {v['user_name']} "
+                   f"({v['user_fullname']})  {v['package_name']} {v['package_title']}  "
+                   f"{v['row_count']} rows  {check}")
