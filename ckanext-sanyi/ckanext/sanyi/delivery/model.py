@@ -1,0 +1,50 @@
+"""Tables of the delivery gateway in CKAN's database, on the extension's MetaData.
+
+API clients and their tokens (migration ``0007_delivery_api_clients``):
+
+* ``sanyi_api_client``: an OAuth 2.0 client of one entitlement. ``client_id`` is public
+  (``sanyi_`` + 24 URL-safe characters, or a fixed demo id); the secret is kept only as a slow
+  hash (``secret_hash``, passlib). ``scope``: the scopes the client may ask for, space
+  separated. Status ``active`` → ``revoked`` (final); ``rotated``: when the secret was last
+  replaced. At most one active client of a name per entitlement.
+* ``sanyi_api_token``: an access token issued to a client, stored as the SHA-256 of the token
+  (never the token), with the entitlement and scope it was issued for, when it was issued,
+  when it expires and when it was revoked (RFC 7009, rotation, revocation of the client).
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..common.model import TIMESTAMP, metadata
+
+__all__ = ["client_table", "token_table", "CLIENT_STATUSES"]
+
+CLIENT_STATUSES = ("active", "revoked")
+
+client_table = sa.Table(
+    "sanyi_api_client", metadata,
+    sa.Column("id", sa.UnicodeText, primary_key=True),
+    sa.Column("client_id", sa.UnicodeText, nullable=False, unique=True),
+    sa.Column("secret_hash", sa.UnicodeText, nullable=False),
+    sa.Column("entitlement_id", sa.UnicodeText, nullable=False),
+    sa.Column("merchant_id", sa.UnicodeText, nullable=False),
+    sa.Column("name", sa.UnicodeText, nullable=False),
+    sa.Column("scope", sa.UnicodeText, nullable=False),
+    sa.Column("status", sa.UnicodeText, nullable=False),
+    sa.Column("created_by", sa.UnicodeText, nullable=False),
+    sa.Column("created", TIMESTAMP, server_default=sa.func.clock_timestamp(), nullable=False),
+    sa.Column("rotated", TIMESTAMP),
+    sa.Column("revoked_at", TIMESTAMP),
+)
+
+token_table = sa.Table(
+    "sanyi_api_token", metadata,
+    sa.Column("token_hash", sa.UnicodeText, primary_key=True),
+    sa.Column("api_client_id", sa.UnicodeText, sa.ForeignKey("sanyi_api_client.id"),
+              nullable=False),
+    sa.Column("entitlement_id", sa.UnicodeText, nullable=False),
+    sa.Column("scope", sa.UnicodeText, nullable=False),
+    sa.Column("issued_at", TIMESTAMP, nullable=False),
+    sa.Column("expires_at", TIMESTAMP, nullable=False),
+    sa.Column("revoked_at", TIMESTAMP),
+)
