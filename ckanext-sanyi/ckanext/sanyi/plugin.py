@@ -24,10 +24,14 @@ from .catalog.logic import action as catalog_action
 from .catalog.logic import auth as catalog_auth
 from .catalog.logic import validators as catalog_validators
 from .common import i18n_js, roles
+from .delivery import oauth as delivery_oauth
 from .delivery import sample_helpers as delivery_sample_helpers
 from .delivery import sample_views as delivery_sample_views
+from .delivery import views as delivery_views
 from .delivery.logic import action as delivery_action
 from .delivery.logic import auth as delivery_auth
+from .delivery.logic import client_action as delivery_client_action
+from .delivery.logic import client_auth as delivery_client_auth
 from .helpers import sanyi_choice_label, sanyi_is_zh
 from .payments import subscriptions as payments_subscriptions
 from .payments import views as payments_views
@@ -53,12 +57,12 @@ def _exported(*modules: ModuleType) -> dict[str, Any]:
 
 def _actions() -> dict[str, Any]:
     return _exported(catalog_action, pricing_action, payments_action, applications_action,
-                     delivery_action)
+                     delivery_action, delivery_client_action)
 
 
 def _auth_functions() -> dict[str, Any]:
     return _exported(catalog_auth, pricing_auth, payments_auth, applications_auth,
-                     delivery_auth)
+                     delivery_auth, delivery_client_auth)
 
 
 def _helpers() -> dict[str, Any]:
@@ -72,7 +76,7 @@ def _validators() -> dict[str, Any]:
 
 def _blueprints() -> list[Any]:
     found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js,
-                       delivery_sample_views)
+                       delivery_sample_views, delivery_views)
     return [bp for bp in found.values() if isinstance(bp, Blueprint)]
 
 
@@ -109,6 +113,7 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.ISignal)
+    p.implements(p.IApiToken, inherit=True)
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
@@ -125,6 +130,10 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
             for signal, receivers in feature.get_subscriptions().items():
                 subscriptions.setdefault(signal, []).extend(receivers)
         return subscriptions
+
+    # IApiToken: a Basic or Bearer Authorization header (the delivery API's) is no CKAN token
+    def decode_api_token(self, encoded: str, **kwargs: Any) -> dict[str, Any] | None:
+        return delivery_oauth.quiet_token_decode(encoded)
 
     # IMiddleware
     def make_middleware(self, app: Any, config: Any) -> Any:
