@@ -101,7 +101,7 @@ root, url, domain_url = sys.argv[1:4]
 settings = {
     "sqlalchemy.url": url, "ckan.redis.url": "redis://127.0.0.1:6379/1",
     "ckan.site_url": "http://127.0.0.1:5000", "ckan.storage_path": f"{root}/deploy/storage-test",
-    "ckanext.sanyi.demo_passwords": "false"}
+    "ckanext.sanyi.demo_passwords": "false", "ckanext.sanyi.demo.domain_persons": "0"}
 if domain_url:
     settings["ckanext.sanyi.domain.url"] = domain_url
 devtools.write_ini(f"{root}/test.ini", f"{root}/deploy/ckan.ini", settings)

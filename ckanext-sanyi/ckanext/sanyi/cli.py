@@ -15,9 +15,12 @@ def sanyi() -> None:
 
 @sanyi.command("load-demo")
 def load_demo() -> None:
-    """Load the first-batch catalog and products, organisations and demo accounts."""
+    """Load the first-batch catalog and products, organisations and demo accounts, and
+    generate the data domain (ckanext.sanyi.demo.domain_persons persons, once a day)."""
     from .catalog.demo import load
+    from .delivery.demo import ensure_domain
     load(echo=click.echo)
+    ensure_domain(echo=click.echo)
 
 
 @sanyi.command("import-catalog")

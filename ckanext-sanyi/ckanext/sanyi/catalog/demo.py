@@ -18,6 +18,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ..common import clock, roles
+from ..delivery import demo as domain_demo
 from . import importer, units
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")  # the package's data/
@@ -90,6 +91,7 @@ def load(echo: Callable[[str], None] = print, today: dt.date | None = None) -> N
     echo("目录 / catalog: " + report.summary())
     for e in report.errors:
         echo(f"  row {e.row}: {e.message}")
+    domain_demo.catalog_resources(site, today, echo)
     for name, password, fullname, org, role, sysadmin in ACCOUNTS:
         _ensure_user(name, password, fullname, sysadmin)
         if org:
@@ -150,6 +152,9 @@ def _load_products(site: str) -> int:
                 tk.get_action("package_create")(context, data)
             elif not _same_product(data):
                 tk.get_action("package_patch")(context, dict(data, id=data["name"]))
+                if not _same_product(data):  # new sources sent the listed product to review
+                    tk.get_action("package_patch")(context, {"id": data["name"],
+                                                             "status": data["status"]})
             n += 1
     return n
 
