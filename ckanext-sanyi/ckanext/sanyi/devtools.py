@@ -57,11 +57,22 @@ DOMAIN_ROLE = "sanyi_domain"
 
 
 def ensure_role(role: str, password: str) -> None:
-    """A login role (created when missing; the password is set either way)."""
+    """A login role (created when missing; its password set unless it already logs in with
+    it: setting a password again, even the same, can fail logins of that role under way)."""
     if psql_admin(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'") != "1":
         psql_admin(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
-    else:
+    elif not _logs_in(role, password):
         psql_admin(f"ALTER ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+
+
+def _logs_in(role: str, password: str) -> bool:
+    import psycopg2
+    try:
+        psycopg2.connect(host="127.0.0.1", dbname="postgres", user=role, password=password,
+                         connect_timeout=5).close()
+    except psycopg2.Error:
+        return False
+    return True
 
 
 def create_domain_database(db: str, role: str = DOMAIN_ROLE, password: str = DOMAIN_ROLE,
