@@ -42,9 +42,18 @@ def iso(ordinal: int) -> str:
     return s
 
 
+_FEN: dict[int, str] = {}
+
+
 def fen(amount: int) -> str:
-    """Integer fen as a decimal yuan string (``12345`` -> ``"123.45"``)."""
-    return f"{amount // 100}.{amount % 100:02d}"
+    """Integer fen as a decimal yuan string (``12345`` -> ``"123.45"``); amounts under 1,000
+    yuan, most of them, are cached."""
+    s = _FEN.get(amount)
+    if s is None:
+        s = "%d.%02d" % divmod(amount, 100)
+        if 0 <= amount < 100_000:
+            _FEN[amount] = s
+    return s
 
 
 class Person:
