@@ -29,6 +29,12 @@ VISITS_HEADER = ["医保就诊ID", "个人编码", "身份证号", "医疗机构
 
 
 @pytest.fixture(scope="session")
+def configured_domain_url() -> str:
+    """The domain URL of the test configuration (before ``load_domain`` replaces it)."""
+    return store.configured_url()
+
+
+@pytest.fixture(scope="session")
 def load_domain_url() -> str:
     from ckanext.sanyi import devtools
     configured = sa.engine.make_url(store.configured_url())
