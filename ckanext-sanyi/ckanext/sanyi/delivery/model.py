@@ -14,10 +14,11 @@ API clients and their tokens (migration ``0007_delivery_api_clients``):
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from ..common.model import TIMESTAMP, metadata
 
-__all__ = ["client_table", "token_table", "CLIENT_STATUSES"]
+__all__ = ["client_table", "token_table", "CLIENT_STATUSES", "ledger_table", "OUTCOMES"]
 
 CLIENT_STATUSES = ("active", "revoked")
 
@@ -47,4 +48,31 @@ token_table = sa.Table(
     sa.Column("issued_at", TIMESTAMP, nullable=False),
     sa.Column("expires_at", TIMESTAMP, nullable=False),
     sa.Column("revoked_at", TIMESTAMP),
+)
+
+# The data-flow ledger (migration ``0008_delivery_ledger``, :mod:`.ledger`): one row per
+# call, granted or refused; append-only, rows younger than three years never deleted.
+OUTCOMES = ("granted", "refused")
+
+ledger_table = sa.Table(
+    "sanyi_ledger", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("at", TIMESTAMP, server_default=sa.func.clock_timestamp(), nullable=False),
+    sa.Column("request_id", sa.UnicodeText, nullable=False),
+    sa.Column("merchant_id", sa.UnicodeText),
+    sa.Column("client_id", sa.UnicodeText),
+    sa.Column("entitlement_id", sa.UnicodeText),
+    sa.Column("product", sa.UnicodeText, nullable=False),
+    sa.Column("operation", sa.UnicodeText, nullable=False),
+    sa.Column("outcome", sa.UnicodeText, nullable=False),
+    sa.Column("error", sa.UnicodeText),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("input_hash", sa.UnicodeText),
+    sa.Column("fields_read", JSONB, nullable=False),
+    sa.Column("resources", ARRAY(sa.UnicodeText), nullable=False),
+    sa.Column("answer_bytes", sa.Integer, nullable=False),
+    sa.Column("latency_ms", sa.Numeric(12, 3), nullable=False),
+    sa.Column("seq", sa.BigInteger, unique=True),
+    sa.Column("prev_hash", sa.UnicodeText),
+    sa.Column("row_hash", sa.UnicodeText),
 )

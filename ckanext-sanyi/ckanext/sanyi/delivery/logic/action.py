@@ -20,13 +20,14 @@ from ...common.ids import clean_id
 from ...common.user import acting_user, require_user
 from ...domain import processor as rules
 from ...domain.errors import NotFound
-from .. import processors, samples
+from .. import ledger_query, processors, samples
 from .auth import qualify_message
 
 __all__ = [
     "sanyi_processor_register", "sanyi_processor_file", "sanyi_processor_accept_agreement",
     "sanyi_processor_show", "sanyi_processor_list", "sanyi_processor_revoke",
     "sanyi_sample_show", "sanyi_sample_status", "sanyi_sample_trace", "sanyi_sample_view_list",
+    "sanyi_ledger_list", "sanyi_usage_daily",
 ]
 
 
@@ -200,3 +201,32 @@ def sanyi_sample_view_list(context: Context, data_dict: DataDict) -> dict[str, A
                                     offset=page.offset)
     return {"count": total, "results": rows}
 
+
+# -- data-flow ledger (数据流转台账) -------------------------------------------------------------
+@tk.side_effect_free
+def sanyi_ledger_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Ledger rows the caller may see, newest first: a merchant its own, a data unit those
+    touching its resources, the bureau and the operator all.
+
+    :param entitlement_id, client_id, merchant_id, product, operation: filters (optional)
+    :param outcome: ``granted`` | ``refused`` (optional)
+    :param date_from, date_to: inclusive dates, Beijing time (``YYYY-MM-DD``, optional)
+    :param limit: ≤ 1000 (default 100); :param offset: ≤ 1,000,000 (default 0)
+    :returns: ``{"count", "results"}``
+    """
+    tk.check_access("sanyi_ledger_list", context, data_dict)
+    return ledger_query.rows(ledger_query.scope_of(context), data_dict)
+
+
+@tk.side_effect_free
+def sanyi_usage_daily(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Calls per entitlement per day (Beijing time), granted and refused, from the ledger
+    rows the caller may see (as :func:`sanyi_ledger_list`).
+
+    :param entitlement_id: one entitlement (optional); other filters as the ledger list
+    :param date_from, date_to: inclusive dates (default: the 30 days up to today; ≤ 400 days)
+    :returns: ``{"date_from", "date_to", "timezone", "results": [{"entitlement_id", "day",
+        "granted", "refused", "units"}]}``
+    """
+    tk.check_access("sanyi_usage_daily", context, data_dict)
+    return ledger_query.usage_daily(ledger_query.scope_of(context), data_dict)

@@ -19,12 +19,13 @@ from ...common import roles
 from ...common.i18n_text import bi
 from ...common.user import acting_user, login_required
 from ...domain import processor as rules
-from .. import processors
+from .. import ledger_query, processors
 
 __all__ = [
     "sanyi_processor_register", "sanyi_processor_file", "sanyi_processor_accept_agreement",
     "sanyi_processor_show", "sanyi_processor_list", "sanyi_processor_revoke",
     "sanyi_sample_show", "sanyi_sample_status", "sanyi_sample_trace", "sanyi_sample_view_list",
+    "sanyi_ledger_list", "sanyi_usage_daily",
 ]
 
 _OK: AuthResult = {"success": True}
@@ -122,3 +123,16 @@ def sanyi_sample_trace(context: Context, data_dict: DataDict) -> AuthResult:
 def sanyi_sample_view_list(context: Context, data_dict: DataDict) -> AuthResult:
     return _operator_or_bureau(context)
 
+
+@login_required
+def sanyi_ledger_list(context: Context, data_dict: DataDict) -> AuthResult:
+    if ledger_query.scope_of(context).empty:
+        return _no("只有数商、数源单位、数据局或运营机构可以查看数据流转台账",
+                   "Only merchants, data units, the bureau or the operator may see the "
+                   "data-flow ledger")
+    return _OK
+
+
+@login_required
+def sanyi_usage_daily(context: Context, data_dict: DataDict) -> AuthResult:
+    return sanyi_ledger_list(context, data_dict)
