@@ -27,6 +27,7 @@ from .common import i18n_js, roles
 from .delivery import oauth as delivery_oauth
 from .delivery import sample_helpers as delivery_sample_helpers
 from .delivery import sample_views as delivery_sample_views
+from .delivery import settings as delivery_settings
 from .delivery import views as delivery_views
 from .delivery.logic import action as delivery_action
 from .delivery.logic import auth as delivery_auth
@@ -108,6 +109,7 @@ FACETS = {
 @tk.blanket.config_declarations
 class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.IPermissionLabels)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
@@ -122,6 +124,10 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
             tk.add_template_directory(config, f"{feature}/templates")
         tk.add_public_directory(config, "public")
         search.install(config)
+
+    # IConfigurable: refuse to start on a bad value (e.g. a ledger kept under 3 years)
+    def configure(self, config: Any) -> None:
+        delivery_settings.check(config)
 
     # ISignal: applications and payments react to each other (common/signals.py)
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
