@@ -104,8 +104,19 @@ def test_attach_then_refresh_brings_the_rows_through_the_checks(load_catalog, un
     assert rows_of("chronic_registrations")[2]["status"] == "结案"
 
 
+def _server_options():
+    with store.connect() as conn:
+        return sorted(conn.execute(sa.text(
+            "SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'unit_shi_wei_jian_wei'"
+        )).scalar_one())
+
+
 def test_a_bad_row_in_the_unit_table_loads_nothing(load_catalog, unit_table, tmp_path):
-    assert _attach(tmp_path).exit_code == 0
+    assert _attach(tmp_path, "sanyi_unit", "hbp", "--sslmode", "disable").exit_code == 0
+    assert "sslmode=disable" in _server_options()
+    assert _attach(tmp_path).exit_code == 0   # attached again: the server altered
+    assert _server_options() == ["dbname=ckan_sanyi_unit_test", "fetch_size=10000",
+                                 "host=127.0.0.1", "port=5432"]
     assert fdw.refresh("wj-hypertension").inserted == 3
     before = rows_of("chronic_registrations")
     with unit_table.begin() as conn:

@@ -96,8 +96,11 @@ def load(resource: str, path: str, mode: str, user: str | None) -> None:
               help="file holding that account's password (first line)")
 @click.option("--table", required=True, help="the unit's table")
 @click.option("--schema", default="public", show_default=True, help="the unit table's schema")
+@click.option("--sslmode", default=None, help="libpq sslmode towards the unit (e.g. verify-full)",
+              type=click.Choice(["disable", "allow", "prefer", "require", "verify-ca",
+                                 "verify-full"]))
 def attach(resource: str, host: str, port: int, dbname: str, user: str, password_file: str,
-           table: str, schema: str) -> None:
+           table: str, schema: str, sslmode: str | None) -> None:
     """Point catalog RESOURCE's domain table at a data unit's own database (postgres_fdw):
     a foreign server per unit, a user mapping, a foreign table in schema sanyi_foreign."""
     from .datadomain.fdw import attach as do_attach
@@ -106,7 +109,7 @@ def attach(resource: str, host: str, port: int, dbname: str, user: str, password
         password = f.readline().rstrip("\r\n")
     try:
         report = do_attach(resource, host=host, port=port, dbname=dbname, user=user,
-                           password=password, table=table, schema=schema)
+                           password=password, table=table, schema=schema, sslmode=sslmode)
     except LoadRefused as e:
         click.secho(str(e), fg="red", err=True)
         raise click.exceptions.Exit(2) from None

@@ -80,18 +80,25 @@ def _exists(cur: Any, query: str, *params: Any) -> bool:
     return cur.fetchone() is not None
 
 
-def _server(cur: Any, name: str, host: str, port: int, dbname: str) -> None:
-    options = {"host": host, "port": str(port), "dbname": dbname}
+def _server(cur: Any, name: str, options: dict[str, str]) -> None:
+    """The unit's foreign server with these connection ``options`` (an existing one is
+    altered: options set, added or, for ``sslmode``, dropped)."""
     ident = sql.Identifier(name)
-    if _exists(cur, "SELECT 1 FROM pg_foreign_server WHERE srvname = %s", name):
-        cur.execute(sql.SQL("ALTER SERVER {} OPTIONS ({})").format(ident, sql.SQL(", ").join(
-            sql.SQL("SET {} {}").format(sql.Identifier(k), sql.Literal(v))
-            for k, v in options.items())))
-    else:
+    cur.execute("SELECT srvoptions FROM pg_foreign_server WHERE srvname = %s", (name,))
+    row = cur.fetchone()
+    if row is None:
         cur.execute(sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER postgres_fdw "
                             "OPTIONS ({}, fetch_size '10000')").format(ident, sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(v))
             for k, v in options.items())))
+        return
+    existing = {o.split("=", 1)[0] for o in row[0] or []}
+    changes = [sql.SQL("{} {} {}").format(sql.SQL("SET" if k in existing else "ADD"),
+                                          sql.Identifier(k), sql.Literal(v))
+               for k, v in options.items()]
+    changes += [sql.SQL("DROP {}").format(sql.Identifier(k))
+                for k in ("sslmode",) if k in existing and k not in options]
+    cur.execute(sql.SQL("ALTER SERVER {} OPTIONS ({})").format(ident, sql.SQL(", ").join(changes)))
 
 
 def _mapping(cur: Any, server: str, user: str, password: str) -> None:
@@ -127,7 +134,8 @@ def _unit_columns(cur: Any, server: str, schema: str, table: str) -> list[str]:
 
 
 def attach(ref: str, *, host: str, port: int, dbname: str, user: str, password: str,
-           table: str, schema: str = "public", actor: str | None = None) -> AttachReport:
+           table: str, schema: str = "public", sslmode: str | None = None,
+           actor: str | None = None) -> AttachReport:
     """Point the domain table behind ``ref`` at the unit's ``schema.table``: foreign server,
     user mapping and foreign table (replacing an earlier attachment), checked by counting
     the unit table's rows. :class:`LoadRefused` when the unit's database can't be reached or
@@ -144,7 +152,10 @@ def attach(ref: str, *, host: str, port: int, dbname: str, user: str, password: 
             with raw.cursor() as cur:
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                     sql.Identifier(FOREIGN_SCHEMA)))
-                _server(cur, srv, host, port, dbname)
+                options = {"host": host, "port": str(port), "dbname": dbname}
+                if sslmode:
+                    options["sslmode"] = sslmode
+                _server(cur, srv, options)
                 _mapping(cur, srv, user, password)
                 unit_cols = _unit_columns(cur, srv, schema, table)
                 try:
@@ -170,7 +181,8 @@ def attach(ref: str, *, host: str, port: int, dbname: str, user: str, password: 
                 report.rows = int(cur.fetchone()[0])
             audit.record(who, "sanyi_domain_attach", "domain_table", tgt.source.table, after={
                 "resource": tgt.resource["name"], "server": srv, "host": host, "port": port,
-                "dbname": dbname, "schema": schema, "table": table, "user": user,
+                "dbname": dbname, "sslmode": sslmode, "schema": schema, "table": table,
+                "user": user,
                 "columns": report.columns})
     except (psycopg2.Error, sa.exc.DBAPIError) as e:
         model.Session.rollback()
