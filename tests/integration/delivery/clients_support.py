@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from applications_support import bilingual, call_as, refused, to_status
 from ckan.tests import factories, helpers
-
-from tests.integration.applications.support import bilingual, call_as, refused, to_status
 
 TOKEN_URL = "/api/delivery/oauth/token"
 REVOKE_URL = "/api/delivery/oauth/revoke"

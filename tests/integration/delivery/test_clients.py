@@ -7,11 +7,7 @@ import json
 import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
-from sqlalchemy import text
-
-from ckanext.sanyi.common import audit
-from ckanext.sanyi.delivery import clients
-from tests.integration.delivery.clients_support import (  # noqa: F401  (client_world: a fixture)
+from clients_support import (  # noqa: F401  (client_world: a fixture)
     api_token,
     bilingual,
     call_as,
@@ -19,6 +15,10 @@ from tests.integration.delivery.clients_support import (  # noqa: F401  (client_
     new_client,
     refused,
 )
+from sqlalchemy import text
+
+from ckanext.sanyi.common import audit
+from ckanext.sanyi.delivery import clients
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 SECRET_KEYS = {"client_secret", "secret_hash"}

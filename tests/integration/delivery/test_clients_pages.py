@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from ckanext.sanyi.delivery import clients
-from tests.integration.delivery.clients_support import (  # noqa: F401  (client_world: a fixture)
+from clients_support import (  # noqa: F401  (client_world: a fixture)
     access_token,
     call_as,
     client_world,
@@ -16,7 +14,9 @@ from tests.integration.delivery.clients_support import (  # noqa: F401  (client_
     new_client,
     token_request,
 )
-from tests.integration.pagecheck import checked_body, page_text
+from pagecheck import checked_body, page_text
+
+from ckanext.sanyi.delivery import clients
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 PAGE = "/merchant/entitlements"

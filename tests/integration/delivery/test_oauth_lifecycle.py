@@ -8,10 +8,7 @@ import datetime as dt
 
 import pytest
 from ckan import model
-
-from ckanext.sanyi.applications import lifecycle
-from ckanext.sanyi.delivery import clients
-from tests.integration.delivery.clients_support import (  # noqa: F401  (client_world: a fixture)
+from clients_support import (  # noqa: F401  (client_world: a fixture)
     INTROSPECT_URL,
     PRODUCT,
     REVOKE_URL,
@@ -24,6 +21,9 @@ from tests.integration.delivery.clients_support import (  # noqa: F401  (client_
     new_client,
     token_request,
 )
+
+from ckanext.sanyi.applications import lifecycle
+from ckanext.sanyi.delivery import clients
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

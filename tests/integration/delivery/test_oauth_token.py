@@ -6,10 +6,7 @@ import logging
 import re
 
 import pytest
-
-from ckanext.sanyi.common import clock
-from ckanext.sanyi.delivery import clients
-from tests.integration.delivery.clients_support import (  # noqa: F401  (client_world: a fixture)
+from clients_support import (  # noqa: F401  (client_world: a fixture)
     PRODUCT,
     TOKEN_URL,
     access_token,
@@ -19,6 +16,9 @@ from tests.integration.delivery.clients_support import (  # noqa: F401  (client_
     new_client,
     token_request,
 )
+
+from ckanext.sanyi.common import clock
+from ckanext.sanyi.delivery import clients
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 HAN = re.compile(r"[\u4e00-\u9fff]")
