@@ -9,6 +9,7 @@ persons with the fixed test persons).
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,13 @@ from ckanext.sanyi.delivery.datadomain.tables import table  # noqa: E402
 from ckanext.sanyi.domain import processor as rules  # noqa: E402
 from ckanext.sanyi.domain.credit_code import compute_check_char  # noqa: E402
 from ckanext.sanyi.domain.id_number import check_char  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "sanyi_root_conftest", Path(__file__).resolve().parents[2] / "conftest.py")
+assert _spec and _spec.loader
+_root = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_root)
+csrf_token = _root.csrf_token  # tests/conftest.py: the token a page hands the session
 
 REFUSED = ("anonymous", "no_role", "merchant_user", "sysadmin")
 PROCESSORS = ("processor_user", "processor_two")
@@ -94,5 +102,5 @@ def sample_world(sanyi_orgs, request):
             **sanyi_orgs}
 
 
-__all__ = ["REFUSED", "PROCESSORS", "FIXED_PERSON", "call_as", "raw_values", "make_processor",
+__all__ = ["csrf_token", "REFUSED", "PROCESSORS", "FIXED_PERSON", "call_as", "raw_values", "make_processor",
            "sample_world"]
