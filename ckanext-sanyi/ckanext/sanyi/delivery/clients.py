@@ -133,10 +133,14 @@ def entitlement_refusal(status: str, period_start: dt.date, period_end: dt.date,
 
 
 def product_operations(product_name: str) -> list[str]:
-    """Names of the operations of a product, from the operation definitions."""
+    """Names of the operations of a product (the product's name, as in the entitlement), from
+    the operation definitions (``delivery.operations.spec``: ``operations_of(product_name)``).
+    Without them only the product-wide scope exists."""
     try:
         from .operations import spec
-    except ImportError:  # operations not installed: only the product-wide scope exists
+    except ModuleNotFoundError as err:
+        if err.name not in (f"{__package__}.operations", f"{__package__}.operations.spec"):
+            raise
         return []
     return sorted(op.name for op in spec.operations_of(product_name))
 
