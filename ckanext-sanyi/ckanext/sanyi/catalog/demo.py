@@ -110,6 +110,8 @@ def load(echo: Callable[[str], None] = print, today: dt.date | None = None) -> N
         echo("演示账号 / demo accounts (http://127.0.0.1:5000/user/login):")
         for name, password, fullname, *_ in ACCOUNTS:
             echo(f"  {name:<10} {password:<22} {fullname}")
+    from ..delivery.client_demo import load_demo_clients
+    load_demo_clients(echo)
 
 
 def _product_sources() -> dict[str, list[str]]:
