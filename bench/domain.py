@@ -126,15 +126,25 @@ def sample_inputs(url: str, today: dt.date, n: int, seed: int) -> dict[str, list
             "TABLESAMPLE SYSTEM (0.1) LIMIT :n"), {"n": n}).all()
     ids = ids + list(fixed.FIXED_IDS) + [fixed.ABSENT]
     rng.shuffle(ids)
-    year = dt.timedelta(days=365)
     return {
         "id_numbers": ids,
         "visits": [(v.id_number, v.institution_name, v.visit_date - dt.timedelta(days=30),
                     v.visit_date + dt.timedelta(days=30)) for v in visits],
         "drugs": [d.generic_name for d in reference.DRUGS],
-        "windows": [(today - year - dt.timedelta(days=k * 30), today - dt.timedelta(days=k * 30))
-                    for k in range(12)],
+        "windows": [_year_window(today, k) for k in range(12)],
     }
+
+
+def _year_window(today: dt.date, k: int) -> tuple[dt.date, dt.date]:
+    """Twelve whole months ending ``k`` months before the last complete month."""
+    first = dt.date(today.year, today.month, 1)
+    for _ in range(k):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    end = first - dt.timedelta(days=1)
+    start = end.replace(day=1)
+    for _ in range(11):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    return start, end
 
 
 def _percentiles(times: list[float]) -> dict[str, float]:
@@ -163,22 +173,23 @@ def operation_calls(url: str, today: dt.date, inputs: dict[str, list[Any]]
     gateway would (through the operations' own entry point, not SQL of this script).
     """
     try:
-        from ckanext.sanyi.delivery import operations  # noqa: F401
+        from ckanext.sanyi.delivery.operations import engine
     except ImportError:
         return None
-    return _operation_calls(operations, url, today, inputs)
+    return _operation_calls(engine, url, today, inputs)
 
 
-def _operation_calls(operations: Any, url: str, today: dt.date,
+def _operation_calls(engine: Any, url: str, today: dt.date,
                      inputs: dict[str, list[Any]]) -> dict[str, Callable[[int], Any]]:
-    """The calls, by the operations package's API (its ``run(name, inputs, ...)`` entry)."""
+    """The calls, through the operations engine (``engine.run(name, payload, conn=, today=)``:
+    input validation, the operation's SQL, the check of the answer against its schema)."""
     from ckanext.sanyi.delivery.datadomain.store import connect
     ids, visits = inputs["id_numbers"], inputs["visits"]
     drugs, windows = inputs["drugs"], inputs["windows"]
 
     def run(name: str, args: dict[str, Any]) -> Any:
         with connect(url) as conn:
-            return operations.run(name, args, conn=conn, today=today)
+            return engine.run(name, args, conn=conn, today=today)
 
     return {
         "risk-assessment": lambda i: run("risk-assessment", {
