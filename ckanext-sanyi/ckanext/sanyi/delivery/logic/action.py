@@ -21,13 +21,14 @@ from ...common.user import acting_user, require_user
 from ...domain import processor as rules
 from ...domain.errors import NotFound
 from .. import ledger_query, processors, samples
+from ..operations import listing
 from .auth import qualify_message
 
 __all__ = [
     "sanyi_processor_register", "sanyi_processor_file", "sanyi_processor_accept_agreement",
     "sanyi_processor_show", "sanyi_processor_list", "sanyi_processor_revoke",
     "sanyi_sample_show", "sanyi_sample_status", "sanyi_sample_trace", "sanyi_sample_view_list",
-    "sanyi_ledger_list", "sanyi_usage_daily",
+    "sanyi_ledger_list", "sanyi_usage_daily", "sanyi_operation_list",
 ]
 
 
@@ -230,3 +231,25 @@ def sanyi_usage_daily(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """
     tk.check_access("sanyi_usage_daily", context, data_dict)
     return ledger_query.usage_daily(ledger_query.scope_of(context), data_dict)
+
+
+# -- product operations -------------------------------------------------------------------------
+@tk.side_effect_free
+def sanyi_operation_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The operations products compute inside the data domain (public, read-only).
+
+    :param product: a product's name or id (optional: every product the caller may see)
+
+    Answers ``{"products": [{"name", "title", "scenario", "operations": [...]}],
+    "privacy_classes": [...]}``; each operation has its name, titles and descriptions (zh/en),
+    privacy class, whether consent is required, the resources and fields it reads and its
+    input and output JSON Schemas. A product the caller may not see is 404, as a missing one.
+    """
+    tk.check_access("sanyi_operation_list", context, data_dict)
+    ref = data_dict.get("product")
+    if ref is not None and not isinstance(ref, str):
+        raise tk.ValidationError({"product": [bi("产品应为名称或ID",
+                                                 "product must be a name or id")]})
+    with refusals(context, write=False):
+        products = listing.for_product(ref or None, context)
+    return {"products": products, "privacy_classes": listing.privacy_classes()}

@@ -25,7 +25,7 @@ __all__ = [
     "sanyi_processor_register", "sanyi_processor_file", "sanyi_processor_accept_agreement",
     "sanyi_processor_show", "sanyi_processor_list", "sanyi_processor_revoke",
     "sanyi_sample_show", "sanyi_sample_status", "sanyi_sample_trace", "sanyi_sample_view_list",
-    "sanyi_ledger_list", "sanyi_usage_daily",
+    "sanyi_ledger_list", "sanyi_usage_daily", "sanyi_operation_list",
 ]
 
 _OK: AuthResult = {"success": True}
@@ -136,3 +136,8 @@ def sanyi_ledger_list(context: Context, data_dict: DataDict) -> AuthResult:
 @login_required
 def sanyi_usage_daily(context: Context, data_dict: DataDict) -> AuthResult:
     return sanyi_ledger_list(context, data_dict)
+
+
+@tk.auth_allow_anonymous_access  # the action lists only products the caller may see
+def sanyi_operation_list(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK
