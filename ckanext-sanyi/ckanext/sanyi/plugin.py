@@ -33,6 +33,7 @@ from .delivery.logic import action as delivery_action
 from .delivery.logic import auth as delivery_auth
 from .delivery.logic import client_action as delivery_client_action
 from .delivery.logic import client_auth as delivery_client_auth
+from .delivery.operations import helpers as delivery_operation_helpers
 from .helpers import sanyi_choice_label, sanyi_is_zh
 from .payments import subscriptions as payments_subscriptions
 from .payments import views as payments_views
@@ -68,7 +69,7 @@ def _auth_functions() -> dict[str, Any]:
 
 def _helpers() -> dict[str, Any]:
     return _exported(helpers, applications_helpers,
-                     delivery_sample_helpers)
+                     delivery_sample_helpers, delivery_operation_helpers)
 
 
 def _validators() -> dict[str, Any]:

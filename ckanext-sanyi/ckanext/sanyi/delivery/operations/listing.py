@@ -17,7 +17,8 @@ from ...domain.errors import DomainError, NotFound
 from ..datadomain import catalog_link
 from . import spec
 
-__all__ = ["describe", "product_entry", "visible_products", "privacy_classes", "for_product"]
+__all__ = ["describe", "product_entry", "visible_products", "visible_resources",
+           "privacy_classes", "for_product", "schema_fields"]
 
 
 def privacy_classes() -> list[dict[str, Any]]:
@@ -26,7 +27,7 @@ def privacy_classes() -> list[dict[str, Any]]:
             for c in spec.PRIVACY_CLASSES.values()]
 
 
-def _visible_resources(context: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+def visible_resources(context: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     found = catalog_link.resources()
     if not found:
         return {}
@@ -39,6 +40,22 @@ def _visible_resources(context: Mapping[str, Any] | None) -> dict[str, dict[str,
         if may_see(pkg, dict(context) if context is not None else None):
             out[table] = res
     return out
+
+
+def schema_fields(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The top-level properties of an object schema (of every ``oneOf`` branch, merged):
+    ``[{"name", "required", "description", "type"}]`` in schema order."""
+    out: dict[str, dict[str, Any]] = {}
+    for branch in schema.get("oneOf") or [schema]:
+        required = set(branch.get("required") or [])
+        for name, prop in (branch.get("properties") or {}).items():
+            entry = out.setdefault(name, {"name": name, "required": False, "description": "",
+                                          "type": prop.get("type") or ""})
+            entry["required"] = entry["required"] or name in required
+            entry["description"] = entry["description"] or prop.get("description") or ""
+            if not entry["type"] and "const" in prop:
+                entry["type"] = type(prop["const"]).__name__.replace("bool", "boolean")
+    return list(out.values())
 
 
 def describe(op: spec.Operation, resources: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -63,6 +80,8 @@ def describe(op: spec.Operation, resources: Mapping[str, Mapping[str, Any]]) -> 
             "description": {"zh": op.description_zh, "en": op.description_en},
             "privacy": {"name": cls.name, "title": {"zh": cls.title_zh, "en": cls.title_en}},
             "consent_required": op.consent_required, "reads": reads,
+            "input_fields": schema_fields(op.input_schema),
+            "output_fields": schema_fields(op.output_schema),
             "input_schema": op.input_schema, "output_schema": op.output_schema}
 
 
@@ -91,7 +110,7 @@ def for_product(ref: Any, context: Mapping[str, Any] | None) -> list[dict[str, A
     """``[product_entry]`` for ``ref`` (a name or id) or for every product the caller may see
     when ``ref`` is None. A product the caller may not see is :class:`NotFound`, worded as a
     missing one."""
-    resources = _visible_resources(context)
+    resources = visible_resources(context)
     if ref is None:
         return [product_entry(pkg, resources) for pkg in visible_products(context)]
     try:
