@@ -1,4 +1,12 @@
-"""Fixtures of the fuzz tests (test_fuzz_*.py): one world per module, reached over HTTP.
+"""Fixtures shared by several folders of the integration tests, and those of the fuzz tests.
+
+The worlds of the feature tests, each built per test on an empty database: ``world`` (the
+application tests' units, resources, products and merchants;
+``applications/applications_support.py``), ``pricing_world`` (``pricing/pricing_support.py``)
+and ``pay_world`` (``payments/payments_support.py``); the session's ``localstripe`` and
+``stripe_config``, which points the extension at it.
+
+The fuzz tests (common/test_fuzz_*.py) run against one world per module, reached over HTTP.
 
 ``fuzz_world`` builds, once per module, the demo roles (sysadmin, bureau staff, operator
 staff, a data-unit editor, a verified merchant, a logged-in user with no role), catalog
@@ -24,6 +32,56 @@ ROLES = ("anonymous", "no_role", "sysadmin", "bureau_user", "operator_user", "wj
          "merchant_user")
 
 
+# -- the worlds of the feature tests --------------------------------------------------------
+@pytest.fixture
+def world(sanyi_orgs):
+    """sanyi_orgs + a sysadmin, a second merchant, an uninvolved data unit, catalog resources
+    of three units, a charged and a free product, both merchants verified (``build_world``)."""
+    from applications_support import build_world
+    return build_world(sanyi_orgs)
+
+
+@pytest.fixture
+def pricing_world(sanyi_orgs):
+    """sanyi_orgs + a sysadmin + the tiered 智慧核保 product, a public-interest and a
+    flat-priced one (``build_pricing_world``)."""
+    from pricing_support import build_pricing_world
+    return build_pricing_world(sanyi_orgs)
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory):
+    """The base URL of a localstripe started for this session (killed at the end)."""
+    from payments_support import run_localstripe
+    with run_localstripe(tmp_path_factory.mktemp("localstripe")) as url:
+        yield url
+
+
+@pytest.fixture
+def stripe_config(ckan_config, monkeypatch, localstripe):
+    """Point the extension at localstripe (keys, API base, Stripe.js, webhook secret)."""
+    from payments_support import stripe_settings
+    for key, value in stripe_settings(localstripe).items():
+        monkeypatch.setitem(ckan_config, f"ckanext.sanyi.stripe.{key}", value)
+    return localstripe
+
+
+@pytest.fixture
+def pay_world(sanyi_orgs, stripe_config, monkeypatch):
+    """sanyi_orgs + a sysadmin + a second merchant, localstripe configured, the applications
+    service faked (its calls in ``world["applications"].paid``)."""
+    from ckan.tests import factories
+    from payments_support import FakeApplications
+
+    from ckanext.sanyi.applications import subscriptions
+    factories.Sysadmin(name="sysadmin")
+    factories.User(name="merchant_two")
+    fake = FakeApplications()
+    monkeypatch.setattr(subscriptions, "service", fake)
+    return {"applications": fake, "stripe_base": stripe_config, **sanyi_orgs}
+
+
+# -- the fuzz tests ---------------------------------------------------------------------------
 class _LastError(logging.Handler):
     """Keeps the last exception logged (CKAN logs the one behind a 500 answer)."""
 
@@ -112,8 +170,8 @@ def _reset_database(reset_db: Any, migrate_db_for: Any) -> None:
 @pytest.fixture(scope="module")
 def fuzz_world(reset_db, migrate_db_for, localstripe) -> dict[str, Any]:
     """The world every fuzz request runs against (see the module docstring)."""
+    import applications_support as sup
     import ckan.plugins
-    import test_applications_support as sup
     from ckan import model
     from ckan.tests import factories
 
@@ -188,7 +246,7 @@ def fuzz_world(reset_db, migrate_db_for, localstripe) -> dict[str, Any]:
 
 def _stripe_config(localstripe: str) -> dict[str, Any]:
     """Point the extension at localstripe; the previous values, for ``_restore_config``."""
-    import test_payments_support as pay
+    import payments_support as pay
     from ckan.plugins import toolkit as tk
     saved = {k: tk.config.get(k) for k in list(tk.config) if k.startswith("ckanext.sanyi.stripe.")}
     for key, value in {"secret_key": pay.SECRET_KEY, "publishable_key": pay.PUBLISHABLE_KEY,
@@ -221,7 +279,7 @@ def fuzz_module_app(fuzz_world):
 def fuzz_app(fuzz_module_app, fuzz_world, monkeypatch):
     """The module's app, with Stripe pointed at localstripe for this test (CKAN's test
     plugin puts the configuration back after every test)."""
-    import test_payments_support as pay
+    import payments_support as pay
     from ckan.plugins import toolkit as tk
     for key, value in {"secret_key": pay.SECRET_KEY, "publishable_key": pay.PUBLISHABLE_KEY,
                        "api_base": fuzz_world["localstripe"],

@@ -1,5 +1,6 @@
-"""Shared helpers of the application tests (no tests here): a world of units, resources,
-products and merchants; role contexts; snapshots to prove that a refusal changed nothing."""
+"""Helpers of the application tests (no tests here): the world of units, resources, products
+and merchants (``build_world``, the ``world`` fixture of tests/integration/conftest.py); role
+contexts; snapshots to prove that a refusal changed nothing."""
 from __future__ import annotations
 
 import datetime as dt
@@ -71,8 +72,7 @@ def register_merchant(user: str, n: int, verify: bool = True, **extra: Any) -> d
     return merchant
 
 
-@pytest.fixture
-def world(sanyi_orgs):
+def build_world(sanyi_orgs: dict[str, Any]) -> dict[str, Any]:
     """sanyi_orgs + a sysadmin, a second merchant, an uninvolved data unit (市药监局, editor
     yj_editor), resources of 市卫健委 (with fields) and 市医保局 (no field list), a charged
     product drawing on both (慢病线上开处方, 0.30 yuan per call) and a free public-interest
@@ -203,5 +203,5 @@ def refused(exc: type, fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 __all__ = ["TODAY", "ITEMS_CHRONIC", "ROLES", "HAS_PAYMENTS", "credit_code", "call_as", "system",
-           "register_merchant", "world", "app_data", "free_data", "create", "to_status", "pay",
+           "register_merchant", "build_world", "app_data", "free_data", "create", "to_status", "pay",
            "snapshot", "bilingual", "refused", "tk"]

@@ -3,11 +3,7 @@ the charged journeys, the trace."""
 from __future__ import annotations
 
 import pytest
-from ckan import model
-from ckan.plugins import toolkit as tk
-from ckan.tests import helpers
-from sqlalchemy import text
-from test_applications_support import (  # noqa: F401  (world is a fixture)
+from applications_support import (
     HAS_PAYMENTS,
     ITEMS_CHRONIC,
     TODAY,
@@ -15,8 +11,11 @@ from test_applications_support import (  # noqa: F401  (world is a fixture)
     free_data,
     pay,
     to_status,
-    world,
 )
+from ckan import model
+from ckan.plugins import toolkit as tk
+from ckan.tests import helpers
+from sqlalchemy import text
 
 from ckanext.sanyi.applications import service
 from ckanext.sanyi.common import audit
@@ -179,8 +178,8 @@ def test_trace_is_append_only(world):
 def test_bureau_cannot_approve_charged_use_the_pricing_refuses(world):
     """Industrial use of a public-interest product needs the bureau's permission and a price:
     approval is refused (409, the pricing field named) and nothing changes until then."""
-    from test_applications_support import call_as as call
-    from test_applications_support import snapshot, system
+    from applications_support import call_as as call
+    from applications_support import snapshot, system
     app = call("merchant_user", "sanyi_application_create",
                **free_data(use="industrial", billing_unit="year"))
     call("merchant_user", "sanyi_application_submit", id=app["id"])

@@ -4,9 +4,7 @@ an uninvolved data unit, the operator, the bureau and a sysadmin."""
 from __future__ import annotations
 
 import pytest
-from ckan.plugins import toolkit as tk
-from ckan.tests import factories
-from test_applications_support import (  # noqa: F401  (world is a fixture)
+from applications_support import (
     ROLES,
     app_data,
     call_as,
@@ -14,8 +12,9 @@ from test_applications_support import (  # noqa: F401  (world is a fixture)
     free_data,
     snapshot,
     to_status,
-    world,
 )
+from ckan.plugins import toolkit as tk
+from ckan.tests import factories
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 OK, E403, E404, E409 = "ok", tk.NotAuthorized, tk.ObjectNotFound, tk.ValidationError

@@ -9,10 +9,10 @@ import threading
 import time
 
 import pytest
+from applications_support import call_as, to_status
 from ckan import model
 from ckan.plugins import toolkit as tk
 from sqlalchemy import text
-from test_applications_support import call_as, to_status, world  # noqa: F401
 
 from ckanext.sanyi.applications import service
 from ckanext.sanyi.common import audit

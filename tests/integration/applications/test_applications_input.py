@@ -7,9 +7,7 @@ import io
 import os
 
 import pytest
-from ckan.plugins import toolkit as tk
-from dateutil.relativedelta import relativedelta
-from test_applications_support import (  # noqa: F401  (world is a fixture)
+from applications_support import (
     TODAY,
     app_data,
     bilingual,
@@ -17,8 +15,9 @@ from test_applications_support import (  # noqa: F401  (world is a fixture)
     create,
     snapshot,
     to_status,
-    world,
 )
+from ckan.plugins import toolkit as tk
+from dateutil.relativedelta import relativedelta
 from werkzeug.datastructures import FileStorage
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -174,8 +173,8 @@ def test_rollback_after_a_file_was_written_removes_it(world, storage, monkeypatc
 
 
 def test_unverified_merchant_drafts_but_cannot_submit(world):
+    from applications_support import register_merchant
     from ckan.tests import factories
-    from test_applications_support import register_merchant
     factories.User(name="merchant_new")
     merchant = register_merchant("merchant_new", 3, verify=False)
     app = call_as("merchant_new", "sanyi_application_create", **app_data())
@@ -189,7 +188,7 @@ def test_unverified_merchant_drafts_but_cannot_submit(world):
 
 
 def test_product_without_sources_has_no_items(world):
-    from test_applications_support import _product
+    from applications_support import _product
     _product("no-sources", "无来源产品", "industrial", ["shi-wei-jian-wei"], [])
     msg = refused_create("data_items", product="no-sources")
     assert "没有可申请的数据项" in msg

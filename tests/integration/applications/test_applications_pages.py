@@ -6,17 +6,12 @@ import io
 import re
 
 import pytest
+from applications_support import app_data, call_as, to_status
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
 from pagecheck import checked_body, page_text
 from sqlalchemy import text
-from test_applications_support import (  # noqa: F401  (world is a fixture)
-    app_data,
-    call_as,
-    to_status,
-    world,
-)
 
 from ckanext.sanyi.applications import notify, service
 

@@ -4,14 +4,9 @@ notifications). Checked through the actions and, for the codes, through the HTTP
 from __future__ import annotations
 
 import pytest
+from applications_support import call_as, snapshot, to_status
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-from test_applications_support import (  # noqa: F401  (world is a fixture)
-    call_as,
-    snapshot,
-    to_status,
-    world,
-)
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

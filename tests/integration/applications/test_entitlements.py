@@ -5,19 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from ckan import model
-from ckan.cli.cli import ckan as ckan_cli
-from ckan.plugins import toolkit as tk
-from sqlalchemy import text
-from test_applications_support import (  # noqa: F401  (world is a fixture)
+from applications_support import (
     HAS_PAYMENTS,
     TODAY,
     call_as,
     free_data,
     snapshot,
     to_status,
-    world,
 )
+from ckan import model
+from ckan.cli.cli import ckan as ckan_cli
+from ckan.plugins import toolkit as tk
+from sqlalchemy import text
 
 from ckanext.sanyi.applications import notify, service
 from ckanext.sanyi.common import audit

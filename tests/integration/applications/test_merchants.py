@@ -3,15 +3,9 @@ that need re-verification, the trace, notifications."""
 from __future__ import annotations
 
 import pytest
+from applications_support import bilingual, call_as, credit_code, snapshot
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-from test_applications_support import (  # noqa: F401  (world is a fixture)
-    bilingual,
-    call_as,
-    credit_code,
-    snapshot,
-    world,
-)
 
 from ckanext.sanyi.applications import notify
 from ckanext.sanyi.common import audit

@@ -12,14 +12,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from applications_support import HAN, app_data
 from ckan import model
 from ckan.tests import factories, helpers
 from sqlalchemy import text
-from test_applications_support import (  # noqa: F401  (world is a fixture)
-    HAN,
-    app_data,
-    world,
-)
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 USERS = ("merchant_user", "wj_editor", "yb_editor", "operator_user", "bureau_user", "sysadmin")

@@ -8,12 +8,7 @@ import pytest
 import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
-from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
-    TODAY,
-    call_as,
-    flat,
-    pricing_world,
-)
+from pricing_support import TODAY, call_as, flat
 
 from ckanext.sanyi.common import audit
 

@@ -7,18 +7,12 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from applications_support import to_status
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories, helpers
 from pagecheck import checked_body, page_text
-from test_applications_support import to_status, world  # noqa: F401  (fixtures)
-from test_payments_support import (  # noqa: F401  (fixtures)
-    localstripe,
-    new_order,
-    order_row,
-    pay_world,
-    stripe_config,
-)
+from payments_support import new_order, order_row
 
 from ckanext.sanyi.applications.model import application_table, review_table
 from ckanext.sanyi.common import audit, clock

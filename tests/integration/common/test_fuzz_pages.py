@@ -15,8 +15,6 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from test_payments_support import localstripe  # noqa: F401  (a fixture of fuzz_world)
-
 ROLES = ("anonymous", "no_role", "sysadmin", "bureau_user", "operator_user", "wj_editor",
          "merchant_user")
 HOSTILE = ["a%00b", "%ED%A0%80", "%27%20OR%20%271%27%3D%271", quote("慢病😀"), "x" * 3000,

@@ -16,14 +16,10 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from applications_support import HAN, app_data
 from ckan import model
 from ckan.tests import factories
 from sqlalchemy import text
-from test_applications_support import (  # noqa: F401  (world is a fixture)
-    HAN,
-    app_data,
-    world,
-)
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 USERS = ("merchant_user", "merchant_two", "wj_editor")

@@ -1,13 +1,17 @@
-"""Shared fixtures of the payment tests (no tests here): localstripe, Stripe config, orders,
-signed webhooks.
+"""Helpers of the payment tests (no tests here): localstripe, Stripe config, orders, signed
+webhooks. The fixtures built on them are in tests/integration/conftest.py (``localstripe``,
+``stripe_config``, ``pay_world``) and tests/integration/payments/conftest.py
+(``captured_webhooks``).
 
-``localstripe`` runs once per session on a free loopback port; the real ``stripe`` client
-talks to it. Webhooks are posted to the test app with a ``Stripe-Signature`` computed here
-exactly as Stripe does (HMAC-SHA256 of ``"{t}.{payload}"`` with the endpoint secret), or
-forwarded as localstripe itself signed and delivered them (``captured_webhooks``).
+``localstripe`` runs once per session on a free loopback port (``run_localstripe``); the
+real ``stripe`` client talks to it. Webhooks are posted to the test app with a
+``Stripe-Signature`` computed here exactly as Stripe does (HMAC-SHA256 of ``"{t}.{payload}"``
+with the endpoint secret), or forwarded as localstripe itself signed and delivered them
+(``capture_webhooks``).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.server
@@ -17,16 +21,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 import stripe
 from ckan import model
-from ckan.tests import factories, helpers
+from ckan.tests import helpers
 
-from ckanext.sanyi.applications import subscriptions
 from ckanext.sanyi.payments import create_order, orders
 
 SECRET_KEY = "sk_test_sanyi"
@@ -64,11 +67,11 @@ def _wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 20) -> No
     raise RuntimeError("localstripe did not start")
 
 
-@pytest.fixture(scope="session")
-def localstripe(tmp_path_factory):
-    """The base URL of a localstripe started for this session (killed at the end)."""
+@contextlib.contextmanager
+def run_localstripe(log_dir: Path) -> Iterator[str]:
+    """The base URL of a localstripe started on a free port (killed at the end)."""
     port = _free_port()
-    log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("w")
+    log = (log_dir / "localstripe.log").open("w")
     binary = Path(sys.executable).with_name("localstripe")
     proc = subprocess.Popen([str(binary), "--port", str(port), "--from-scratch"],
                             stdout=log, stderr=subprocess.STDOUT)
@@ -84,15 +87,11 @@ def localstripe(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture
-def stripe_config(ckan_config, monkeypatch, localstripe):
-    """Point the extension at localstripe (keys, API base, Stripe.js, webhook secret)."""
-    for key, value in {"secret_key": SECRET_KEY, "publishable_key": PUBLISHABLE_KEY,
-                       "api_base": localstripe, "js_url": f"{localstripe}/js.stripe.com/v3/",
-                       "webhook_secret": WEBHOOK_SECRET,
-                       "payment_method_types": "card alipay wechat_pay"}.items():
-        monkeypatch.setitem(ckan_config, f"ckanext.sanyi.stripe.{key}", value)
-    return localstripe
+def stripe_settings(localstripe: str) -> dict[str, str]:
+    """The extension's Stripe settings (``ckanext.sanyi.stripe.<key>``) for localstripe."""
+    return {"secret_key": SECRET_KEY, "publishable_key": PUBLISHABLE_KEY,
+            "api_base": localstripe, "js_url": f"{localstripe}/js.stripe.com/v3/",
+            "webhook_secret": WEBHOOK_SECRET, "payment_method_types": "card alipay wechat_pay"}
 
 
 class FakeApplications:
@@ -111,17 +110,6 @@ class FakeApplications:
 
     def get(self, application_id: str) -> dict[str, Any]:
         return {"id": application_id, "applicant_id": self.applicants[application_id]}
-
-
-@pytest.fixture
-def pay_world(sanyi_orgs, stripe_config, monkeypatch):
-    """sanyi_orgs + a sysadmin + a second merchant, localstripe configured, the applications
-    service faked (its calls in ``world["applications"].paid``)."""
-    factories.Sysadmin(name="sysadmin")
-    factories.User(name="merchant_two")
-    fake = FakeApplications()
-    monkeypatch.setattr(subscriptions, "service", fake)
-    return {"applications": fake, "stripe_base": stripe_config, **sanyi_orgs}
 
 
 def new_order(application_id: str = "app-1", *, merchant: str = "merchant_user",
@@ -202,8 +190,8 @@ class _Capture(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def captured_webhooks(localstripe):
+@contextlib.contextmanager
+def capture_webhooks(localstripe: str) -> Iterator[list[tuple[bytes, str]]]:
     """Deliveries localstripe signs and sends (secret WEBHOOK_SECRET): a list of
     (body, Stripe-Signature), filled as they arrive."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
@@ -212,8 +200,10 @@ def captured_webhooks(localstripe):
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     requests.post(f"{localstripe}/_config/webhooks/sanyi-tests", timeout=5,
                   json={"url": url, "secret": WEBHOOK_SECRET}).raise_for_status()
-    yield _Capture.deliveries
-    server.shutdown()
+    try:
+        yield _Capture.deliveries
+    finally:
+        server.shutdown()
 
 
 def wait_for_delivery(deliveries: list[tuple[bytes, str]], etype: str, intent_id: str,

@@ -10,23 +10,19 @@ import sqlalchemy as sa
 import stripe
 from ckan import model
 from ckan.plugins import toolkit as tk
-from test_payments_support import (  # noqa: F401  (fixtures)
+from payments_support import (
     AMOUNT,
     CARD_DECLINED,
     QUOTE,
     call_as,
-    captured_webhooks,
     client,
     confirm_card,
     event,
     intent_event,
-    localstripe,
     new_order,
     order_row,
-    pay_world,
     post_event,
     sign,
-    stripe_config,
     wait_for_delivery,
 )
 

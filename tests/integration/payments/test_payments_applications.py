@@ -6,16 +6,14 @@ import pytest
 
 pytest.importorskip("ckanext.sanyi.applications.service")
 
-from test_applications_support import to_status, world  # noqa: E402,F401  (fixture)
-from test_payments_support import (  # noqa: E402,F401  (fixtures)
+from applications_support import to_status
+from payments_support import (
     call_as,
     client,
     confirm_card,
     intent_event,
-    localstripe,
     order_row,
     post_event,
-    stripe_config,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

@@ -5,16 +5,7 @@ from __future__ import annotations
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-from test_payments_support import (  # noqa: F401  (fixtures)
-    AMOUNT,
-    ROLES,
-    call_as,
-    localstripe,
-    new_order,
-    order_row,
-    pay_world,
-    stripe_config,
-)
+from payments_support import AMOUNT, ROLES, call_as, new_order, order_row
 
 from ckanext.sanyi.common import audit
 

@@ -6,15 +6,7 @@ import re
 
 import pytest
 from ckan.tests import factories
-from test_payments_support import (  # noqa: F401  (fixtures)
-    AMOUNT,
-    call_as,
-    localstripe,
-    new_order,
-    order_row,
-    pay_world,
-    stripe_config,
-)
+from payments_support import AMOUNT, call_as, new_order, order_row
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

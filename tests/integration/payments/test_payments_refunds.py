@@ -12,19 +12,16 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-from test_payments_support import (  # noqa: F401  (fixtures)
+from payments_support import (
     AMOUNT,
     call_as,
     client,
     confirm_card,
     event,
     intent_event,
-    localstripe,
     new_order,
     order_row,
-    pay_world,
     post_event,
-    stripe_config,
 )
 
 from ckanext.sanyi.applications import subscriptions

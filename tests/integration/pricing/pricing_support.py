@@ -1,11 +1,11 @@
-"""Shared helpers of the pricing tests (no tests here): products, role contexts, schedules."""
+"""Helpers of the pricing tests (no tests here): products, role contexts, schedules, and the
+world of the ``pricing_world`` fixture (tests/integration/conftest.py)."""
 from __future__ import annotations
 
 import datetime as dt
 import re
 from typing import Any
 
-import pytest
 from ckan.tests import factories, helpers
 
 from ckanext.sanyi.common import clock
@@ -60,8 +60,7 @@ def assert_bilingual_field_error(err: Any, field: str) -> str:
     return message
 
 
-@pytest.fixture
-def pricing_world(sanyi_orgs):
+def build_pricing_world(sanyi_orgs: dict[str, Any]) -> dict[str, Any]:
     """sanyi_orgs + a sysadmin + the tiered 智慧核保 product (ceiling and price from last
     1 January) + a public-interest product (no prices) + a flat-priced product."""
     factories.Sysadmin(name="sysadmin")

@@ -10,13 +10,7 @@ import datetime as dt
 
 import pytest
 from ckan.plugins import toolkit as tk
-from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
-    ROLES,
-    TODAY,
-    call_as,
-    flat,
-    pricing_world,
-)
+from pricing_support import ROLES, TODAY, call_as, flat
 
 from ckanext.sanyi.common import audit
 

@@ -6,13 +6,12 @@ import io
 
 import pytest
 from ckan.plugins import toolkit as tk
-from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
+from pricing_support import (
     TODAY,
     assert_bilingual_field_error,
     call_as,
     flat,
     make_product,
-    pricing_world,
     system,
 )
 

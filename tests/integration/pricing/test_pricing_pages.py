@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from ckan.tests import factories
-from test_pricing_support import TODAY, ZHIHE, call_as, make_product
+from pricing_support import TODAY, ZHIHE, call_as, make_product
 
 from ckanext.sanyi.common import audit
 from ckanext.sanyi.pricing import load_demo_prices

@@ -6,12 +6,11 @@ import datetime as dt
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import helpers
-from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
+from pricing_support import (
     TODAY,
     assert_bilingual_field_error,
     call_as,
     flat,
-    pricing_world,
     system,
 )
 
@@ -128,7 +127,7 @@ def test_every_bad_field_is_reported_at_once(pricing_world):
 
 
 def test_private_product_is_not_found_for_the_public(pricing_world):
-    from test_pricing_support import make_product
+    from pricing_support import make_product
     make_product("draft-product", status="draft")
     with pytest.raises(tk.ValidationError) as err:
         quote(product="draft-product", use="industrial", unit="call", quantity=1)

@@ -3,12 +3,7 @@ from __future__ import annotations
 
 import pytest
 from ckan.plugins import toolkit as tk
-from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
-    TODAY,
-    assert_bilingual_field_error,
-    call_as,
-    pricing_world,
-)
+from pricing_support import TODAY, assert_bilingual_field_error, call_as
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 Y = TODAY.year

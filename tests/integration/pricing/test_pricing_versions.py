@@ -8,13 +8,12 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import helpers
-from test_pricing_support import (  # noqa: F401  (pricing_world is a fixture)
+from pricing_support import (
     TODAY,
     assert_bilingual_field_error,
     call_as,
     flat,
     make_product,
-    pricing_world,
 )
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

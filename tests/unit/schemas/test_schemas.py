@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-SCHEMAS = os.path.join(os.path.dirname(__file__), "..", "..", "schemas")
+SCHEMAS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "schemas")
 FILES = sorted(glob.glob(os.path.join(SCHEMAS, "*.yaml")))
 LANGS = ("en", "zh_Hans_CN")
 TEXT_KEYS = ("label", "help_text", "form_placeholder", "repeating_label")
