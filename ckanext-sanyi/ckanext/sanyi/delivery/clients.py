@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
 import uuid
@@ -50,6 +51,7 @@ __all__ = ["TokenInfo", "authenticate_bearer", "create", "rotate", "revoke", "li
            "entitlement_scopes", "product_operations", "token_hash", "MAX_CLIENTS",
            "STATUS_TEXT", "ENTITLEMENT_REFUSALS"]
 
+log = logging.getLogger(__name__)
 PBKDF2_ROUNDS = 150_000
 MAX_CLIENTS = 10  # active clients per entitlement
 MAX_NAME = 100
@@ -142,7 +144,11 @@ def product_operations(product_name: str) -> list[str]:
         if err.name not in (f"{__package__}.operations", f"{__package__}.operations.spec"):
             raise
         return []
-    return sorted(op.name for op in spec.operations_of(product_name))
+    try:
+        return sorted(op.name for op in spec.operations_of(product_name))
+    except Exception:  # a failing lookup leaves the product-wide scope, not a failed request
+        log.exception("operations of %s could not be read", product_name)
+        return []
 
 
 def entitlement_scopes(ent: dict[str, Any]) -> list[str]:
