@@ -87,16 +87,16 @@ def rebuild(batch_size: int) -> None:
 def expire_entitlements(today: str | None) -> None:
     """Expire entitlements past their end date (idempotent; run daily from cron:
     ``15 0 * * * ckan -c /etc/ckan/default/ckan.ini sanyi expire-entitlements``)."""
-    import ckan.plugins.toolkit as tk
     from dateutil.parser import isoparse
 
     from .applications.lifecycle import expire_due
     from .common import clock
+    from .common.user import site_user_name
     try:
         day = isoparse(today).date() if today else clock.today()
     except ValueError:
         raise click.BadParameter(f"not an ISO date: {today}", param_hint="--today") from None
-    actor = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    actor = site_user_name()
     done = expire_due(day, actor)
     for ent_id in done:
         click.echo(f"expired / 已到期 {ent_id}")

@@ -16,7 +16,7 @@ from flask import Blueprint
 
 from ..common.i18n_text import bi
 from ..common.paging import page_number
-from ..common.user import page_context as _ctx
+from ..common.user import login_redirect, page_context
 from ..helpers import sanyi_t
 from . import attachments, notify
 
@@ -25,12 +25,6 @@ __all__ = ["applications"]
 applications = Blueprint("sanyi_applications", __name__)
 _FORM_FIELDS = ("scenario", "use", "purpose", "period_start", "period_end", "expected_volume",
                 "billing_unit", "quantity")
-
-
-def _login() -> Any:
-    if not tk.g.user:
-        return tk.redirect_to("user.login", came_from=tk.request.full_path)
-    return None
 
 
 def _lines(err: tk.ValidationError) -> list[str]:
@@ -47,7 +41,7 @@ def _flash(err: tk.ValidationError) -> None:
 def _act(action: str, data: dict[str, Any]) -> Any:
     """Call an action for a page: 403/404 become aborts; ValidationError propagates."""
     try:
-        return tk.get_action(action)(_ctx(), data)
+        return tk.get_action(action)(page_context(), data)
     except tk.NotAuthorized as err:
         return tk.abort(403, str(err) or bi("无权执行此操作", "Not authorized"))
     except tk.ObjectNotFound as err:
@@ -62,10 +56,10 @@ def _page_args() -> dict[str, Any]:
 # -- merchants ------------------------------------------------------------------------------
 @applications.route("/merchant/register", methods=["GET", "POST"])
 def merchant_register() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     try:
-        merchant = tk.get_action("sanyi_merchant_show")(_ctx(), {})
+        merchant = tk.get_action("sanyi_merchant_show")(page_context(), {})
     except tk.ObjectNotFound:
         merchant = None
     errors: dict[str, Any] = {}
@@ -84,7 +78,7 @@ def merchant_register() -> Any:
 
 @applications.route("/merchant/applications")
 def merchant_applications() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     paging = _page_args()
     result = _act("sanyi_application_list", {"limit": paging["limit"], "offset": paging["offset"],
@@ -95,7 +89,7 @@ def merchant_applications() -> Any:
 
 @applications.route("/merchant/entitlements")
 def merchant_entitlements() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     result = _act("sanyi_entitlement_list", {"limit": 100, "mine": True})
     return tk.render("sanyi/applications/entitlements.html",
@@ -104,10 +98,10 @@ def merchant_entitlements() -> Any:
 
 @applications.route("/merchant/orders")
 def merchant_orders() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     try:
-        orders = tk.get_action("sanyi_order_list")(_ctx(), {})
+        orders = tk.get_action("sanyi_order_list")(page_context(), {})
     except KeyError:  # payments not installed: show the fees locked on applications
         orders = None
     result = _act("sanyi_application_list", {"mine": True, "limit": 100, "status":
@@ -144,7 +138,7 @@ def _render_form(product: str, values: dict[str, Any], errors: dict[str, Any],
 
 @applications.route("/apply/<product>", methods=["GET", "POST"])
 def apply(product: str) -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     if tk.h.sanyi_my_merchant() is None:
         tk.h.flash_notice(sanyi_t("申请前请先注册数商（企业）资料。", "Register your company before applying."))
@@ -174,7 +168,7 @@ def _after_save(app: dict[str, Any]) -> Any:
 
 @applications.route("/application/<id>/edit", methods=["GET", "POST"])
 def edit(id: str) -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     app = _act("sanyi_application_show", {"id": id})
     if "submit" not in app["allowed_events"]:
@@ -196,7 +190,7 @@ def edit(id: str) -> Any:
 # -- one application ------------------------------------------------------------------------
 @applications.route("/application/<id>")
 def read(id: str) -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     app = _act("sanyi_application_show", {"id": id})
     return tk.render("sanyi/applications/read.html", {"application": app})
@@ -204,7 +198,7 @@ def read(id: str) -> Any:
 
 @applications.route("/application/<id>/<op>", methods=["POST"])
 def act(id: str, op: str) -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     form = tk.request.form
     actions = {"submit": ("sanyi_application_submit", {}),
@@ -225,7 +219,7 @@ def act(id: str, op: str) -> Any:
 
 @applications.route("/application/<id>/attachment/<attachment_id>")
 def attachment(id: str, attachment_id: str) -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     _act("sanyi_application_show", {"id": id})  # 403/404 unless the user may see it
     att = attachments.get(id, attachment_id)
@@ -239,7 +233,7 @@ def attachment(id: str, attachment_id: str) -> Any:
 # -- reviewers --------------------------------------------------------------------------------
 @applications.route("/review/applications")
 def review_queue() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     show_all = tk.request.args.get("all") == "1"
     status = tk.request.args.get("status") or None
@@ -255,7 +249,7 @@ def review_queue() -> Any:
 
 @applications.route("/bureau/merchants", methods=["GET", "POST"])
 def bureau_merchants() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     if tk.request.method == "POST":
         form = tk.request.form
@@ -275,7 +269,7 @@ def bureau_merchants() -> Any:
 
 @applications.route("/bureau/entitlements")
 def bureau_entitlements() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     if not tk.h.sanyi_application_roles()["bureau"]:
         return tk.abort(403, bi("只有数据局可以管理授权", "Only the bureau manages entitlements"))
@@ -286,7 +280,7 @@ def bureau_entitlements() -> Any:
 
 @applications.route("/entitlement/<id>/<op>", methods=["POST"])
 def entitlement_change(id: str, op: str) -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     if op not in ("suspend", "resume", "revoke"):
         return tk.abort(404)
@@ -301,7 +295,7 @@ def entitlement_change(id: str, op: str) -> Any:
 # -- dashboard --------------------------------------------------------------------------------
 @applications.route("/dashboard/applications")
 def dashboard() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     user = tk.g.userobj
     return tk.render("sanyi/applications/dashboard.html", {
@@ -312,7 +306,7 @@ def dashboard() -> Any:
 
 @applications.route("/dashboard/applications/read", methods=["POST"])
 def dashboard_read() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     notify.mark_read(tk.g.userobj.id)
     return tk.redirect_to("sanyi_applications.dashboard")

@@ -18,6 +18,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ..common import clock, roles
+from ..common.user import site_user_name
 from ..delivery import demo as domain_demo
 from . import importer, units
 
@@ -36,10 +37,6 @@ ACCOUNTS = [
 ]
 CATEGORY = {"产业/行业发展": "industrial", "公共治理/公益事业": "public_interest"}
 FORMS = {"数据集": "dataset", "API接口": "api"}
-
-
-def _site_user() -> str:
-    return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
 
 
 def _ensure_org(name: str, title: str, description: str, user: str) -> None:
@@ -78,7 +75,7 @@ def _demo_dates(path: str, today: dt.date) -> str:
 
 def load(echo: Callable[[str], None] = print, today: dt.date | None = None) -> None:
     today = today or clock.today()
-    site = _site_user()
+    site = site_user_name()
     _ensure_org(roles.bureau_org(), "市数据局", "数据主管部门：审批产品与场景、制定指导价上限、监督管理。", site)
     _ensure_org(roles.operator_org(), "三医数据运营有限公司",
                 "授权运营机构：运营平台、上架产品、在上限内定价。", site)

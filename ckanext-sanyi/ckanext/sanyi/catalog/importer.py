@@ -31,6 +31,7 @@ import ckan.plugins.toolkit as tk
 
 from ..common import clock, tabular
 from ..common.i18n_text import MISSING, bi
+from ..common.user import site_user_name
 from . import units
 
 HEADERS = {
@@ -238,7 +239,7 @@ def import_file(path: str, batch: str = "", create_units: bool = True, progress:
     from . import bulk
     report = ImportReport(file=os.path.basename(path))
     today = today or clock.today()
-    importer = user or tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    importer = user or site_user_name()
     if model.User.get(importer) is None:
         raise ImportFileError({"user": [bi(f"未知的用户“{importer}”", f"Unknown user '{importer}'")]})
     rows = list(read_rows(path))  # ImportFileError before anything is written

@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from ..common import csrf, inputs, session
 from ..common.i18n_text import bi
+from ..common.user import page_context
 from ..helpers import sanyi_t
 
 __all__ = ["sanyi"]
@@ -21,7 +22,7 @@ sanyi.teardown_app_request(session.teardown)
 def dashboard_overdue():
     if not tk.g.user:
         return tk.redirect_to("user.login")
-    rows = tk.get_action("sanyi_overdue_list")({"user": tk.g.user}, {})
+    rows = tk.get_action("sanyi_overdue_list")(page_context(), {})
     user_dict = {"name": tk.g.userobj.name, "display_name": tk.g.userobj.display_name}
     return tk.render("sanyi/dashboard_overdue.html", {"rows": rows, "user_dict": user_dict})
 
@@ -29,7 +30,7 @@ def dashboard_overdue():
 @sanyi.route("/dataset/<id>/mark-updated", methods=["POST"])
 def mark_updated(id: str):
     try:
-        tk.get_action("sanyi_mark_updated")({"user": tk.g.user}, {"id": id})
+        tk.get_action("sanyi_mark_updated")(page_context(), {"id": id})
         tk.h.flash_success(sanyi_t("已标记为今日更新", "Marked as updated today"))
     except tk.NotAuthorized:
         return tk.abort(403, bi("只有该资源的数源单位可以标记更新",

@@ -42,15 +42,16 @@ def as_ckan_error(err: DomainError | Invalid) -> Exception:
 
 @contextmanager
 def refusals(context: Any, write: bool = True) -> Iterator[None]:
-    """Run an action's work: a domain refusal becomes its CKAN exception; any error rolls the
-    session back; otherwise a write is committed (unless the caller set ``defer_commit``)."""
+    """Run an action's work (or a webhook's): a domain refusal becomes its CKAN exception;
+    any error, the commit's own included, rolls the session back; otherwise a write is
+    committed (unless the caller set ``defer_commit``)."""
     try:
         yield
+        if write and not context.get("defer_commit"):
+            model.Session.commit()
     except (DomainError, Invalid) as err:
         model.Session.rollback()
         raise as_ckan_error(err) from err
     except Exception:
         model.Session.rollback()
         raise
-    if write and not context.get("defer_commit"):
-        model.Session.commit()

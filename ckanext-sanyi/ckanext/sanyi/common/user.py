@@ -89,6 +89,25 @@ def login_required(auth_function: Any) -> Any:
     return wrapper
 
 
+def site_user_name() -> str:
+    """The name of CKAN's site user, who acts for the system (CLI jobs, webhooks, demo data)."""
+    return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+
+
+def actor_name(context: Any) -> str:
+    """Who an action's audit records name: the calling user, or the site user for an
+    internal call without one."""
+    return context.get("user") or site_user_name()
+
+
 def page_context() -> dict[str, Any]:
     """The action context of a page: the request's user (CKAN resolves the rest)."""
     return {"user": tk.g.user}
+
+
+def login_redirect() -> Any:
+    """For a page that needs a login: the redirect to the login page (coming back here
+    afterwards) when nobody is logged in, else None."""
+    if not tk.g.user:
+        return tk.redirect_to("user.login", came_from=tk.request.full_path)
+    return None

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from ..common import audit, clock, roles
 from ..common.i18n_text import bi
 from ..common.money import yuan
+from ..common.user import site_user_name as site_actor
 from . import gateway
 from .model import AWAITING, OPEN, event_table, order_table
 
@@ -39,10 +40,6 @@ def invalid(field: str, zh: str, en: str) -> NoReturn:
 
 def now() -> dt.datetime:
     return clock.now_utc()
-
-
-def site_actor() -> str:
-    return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
 
 
 # -- create ---------------------------------------------------------------------------------

@@ -13,18 +13,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.config.middleware.flask_app import csrf
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, jsonify
 
 from feeengine import PricingError
 
+from ..common.errors import refusals
 from ..common.i18n_text import bi
 from ..common.money import yuan_grouped
-from ..common.user import page_context as _ctx
+from ..common.user import login_redirect, page_context, site_user_name
 from ..pricing import forms
-from . import events, gateway, orders
+from . import events, gateway
 
 __all__ = ["payments", "stripe_webhooks"]
 
@@ -37,15 +37,9 @@ csrf.exempt(stripe_webhooks)
 payments.add_app_template_filter(yuan_grouped, "sanyi_yuan")
 
 
-def _login() -> Response | None:
-    if not tk.g.user:
-        return tk.redirect_to("user.login", came_from=tk.request.full_path)
-    return None
-
-
 def _show(id: str) -> dict[str, Any]:
     try:
-        return tk.get_action("sanyi_order_show")(_ctx(), {"id": id})
+        return tk.get_action("sanyi_order_show")(page_context(), {"id": id})
     except tk.ObjectNotFound:
         return tk.abort(404, bi("未找到该订单", "Order not found"))
     except tk.NotAuthorized:
@@ -56,29 +50,29 @@ def _show(id: str) -> dict[str, Any]:
 
 def _can(action: str, data: dict[str, Any]) -> bool:
     try:
-        return bool(tk.check_access(action, _ctx(), data))
+        return bool(tk.check_access(action, page_context(), data))
     except (tk.NotAuthorized, tk.ObjectNotFound):
         return False
 
 
 @payments.route("/orders")
 def order_list() -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     status = tk.request.args.get("status") or None
     try:
-        rows = tk.get_action("sanyi_order_list")(_ctx(), {"status": status})
+        rows = tk.get_action("sanyi_order_list")(page_context(), {"status": status})
     except tk.ValidationError:
-        rows, status = tk.get_action("sanyi_order_list")(_ctx(), {}), None
+        rows, status = tk.get_action("sanyi_order_list")(page_context(), {}), None
     operator = _can("sanyi_refund_complete", {})
-    pending = tk.get_action("sanyi_refund_list")(_ctx(), {"status": "pending"}) if operator else []
+    pending = tk.get_action("sanyi_refund_list")(page_context(), {"status": "pending"}) if operator else []
     return tk.render("sanyi/payments/orders.html", {
         "orders": rows, "status": status, "pending_refunds": pending})
 
 
 @payments.route("/order/<id>")
 def order_read(id: str) -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     order = _show(id)
     return tk.render("sanyi/payments/order.html", {
@@ -90,11 +84,11 @@ def order_read(id: str) -> Any:
 
 @payments.route("/order/<id>/pay")
 def pay(id: str) -> Any:
-    if (redirect := _login()) is not None:
+    if (redirect := login_redirect()) is not None:
         return redirect
     order = _show(id)
     try:
-        payment = tk.get_action("sanyi_order_pay")(_ctx(), {"id": id})
+        payment = tk.get_action("sanyi_order_pay")(page_context(), {"id": id})
     except tk.NotAuthorized:
         return tk.abort(403, bi("只有该订单的数商可以付款", "Only the order's merchant may pay it"))
     except tk.ValidationError as err:
@@ -112,7 +106,7 @@ def bank_transfer(id: str) -> Any:
         data = {"id": id, "reference": form.get("reference"),
                 "amount_fen": forms.yuan_to_fen(form.get("amount"), "amount"),
                 "received_on": form.get("received_on")}
-        tk.get_action("sanyi_order_record_bank_transfer")(_ctx(), data)
+        tk.get_action("sanyi_order_record_bank_transfer")(page_context(), data)
         tk.h.flash_success(bi("已记录对公转账，订单已支付", "Bank transfer recorded; the order is paid"))
     except PricingError as err:
         tk.h.flash_error(f"{err.field}: {err.zh} / {err.en}")
@@ -131,7 +125,7 @@ def refund_complete(id: str) -> Any:
     order_id = tk.request.form.get("order_id") or ""
     try:
         refund = tk.get_action("sanyi_refund_complete")(
-            _ctx(), {"id": id, "reference": tk.request.form.get("reference")})
+            page_context(), {"id": id, "reference": tk.request.form.get("reference")})
         order_id = refund["order_id"]
         tk.h.flash_success(bi("已记录退款完成", "Refund recorded as done"))
     except tk.ValidationError as err:
@@ -169,10 +163,9 @@ def stripe_webhook() -> Any:
         log.warning("Stripe webhook %r refused: %s", str(event.get("id"))[:100], err)
         return jsonify(error="malformed event", detail=str(err)), 400
     try:
-        result = events.handle(event, orders.site_actor())
-        model.Session.commit()
+        with refusals({}):  # committed, or rolled back on any error
+            result = events.handle(event, site_user_name())
     except Exception:
-        model.Session.rollback()
         log.exception("Stripe webhook %s (%s) failed", event.get("id"), event.get("type"))
         return jsonify(error="processing failed"), 500
     return jsonify(received=True, **result)

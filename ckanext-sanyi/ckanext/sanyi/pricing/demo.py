@@ -14,11 +14,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 
 from feeengine import Schedule
 
 from ..common import clock
+from ..common.user import site_user_name
 from . import settings
 from .service import set_version
 from .store import CEILING, PRICE, effective, find_product, latest_settings, version_rows
@@ -69,7 +69,7 @@ def _add(pkg: model.Package, kind: str, schedule: Schedule, day: dt.date, label:
 def load_demo_prices(echo: Callable[[str], None] = print, today: dt.date | None = None) -> int:
     """Add the demo ceilings, prices and bureau settings; returns how many versions were added."""
     today = today or clock.today()
-    actor = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    actor = site_user_name()
     this_year, last_year = dt.date(today.year, 1, 1), dt.date(today.year - 1, 1, 1)
     added = missing = 0
     for scenario, units in DEMO_SCHEDULES.items():

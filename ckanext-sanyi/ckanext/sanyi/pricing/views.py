@@ -21,7 +21,7 @@ from feeengine import BillingUnit, PricingError
 
 from ..common import clock
 from ..common.i18n_text import bi
-from ..common.user import page_context as _ctx
+from ..common.user import page_context
 from . import forms
 from .service import unit_info
 from .store import all_products, effective, find_product, product_summary, version_rows
@@ -44,7 +44,7 @@ def sanyi_price_units(product: Any) -> list[dict[str, str]]:
 # -- public ---------------------------------------------------------------------------------
 @pricing.route("/prices")
 def prices() -> str:
-    data = tk.get_action("sanyi_price_list")(_ctx(), {})
+    data = tk.get_action("sanyi_price_list")(page_context(), {})
     this_year = clock.today().year
     return tk.render("sanyi/pricing/prices.html", {
         "data": data, "years": [this_year - 1, this_year]})
@@ -68,7 +68,7 @@ def _current(history: dict[str, Any]) -> list[dict[str, Any]]:
 @pricing.route("/prices/<id>")
 def product(id: str) -> str:
     try:
-        history = tk.get_action("sanyi_price_history")(_ctx(), {"product": id})
+        history = tk.get_action("sanyi_price_history")(page_context(), {"product": id})
     except tk.ValidationError:
         return tk.abort(404, bi("未找到该产品", "Product not found"))
     args = tk.request.args
@@ -80,7 +80,7 @@ def product(id: str) -> str:
     if "quantity" in args:
         data = {k: v for k, v in form.items() if v != "" or k == "quantity"}
         try:
-            quote = tk.get_action("sanyi_price_quote")(_ctx(), dict(data, product=id))
+            quote = tk.get_action("sanyi_price_quote")(page_context(), dict(data, product=id))
         except tk.ValidationError as err:
             errors = forms.error_lines(err.error_dict)
     return tk.render("sanyi/pricing/product.html", {
@@ -93,7 +93,7 @@ def disclosure(year: int, fmt: str) -> Response:
     if fmt not in ("csv", "json"):
         return tk.abort(404)
     try:
-        data = tk.get_action("sanyi_disclosure_export")(_ctx(), {"year": year, "format": fmt})
+        data = tk.get_action("sanyi_disclosure_export")(page_context(), {"year": year, "format": fmt})
     except tk.ValidationError as err:
         return tk.abort(400, "; ".join(forms.error_lines(err.error_dict)))
     name = f"sanyi-price-disclosure-{year}.{fmt}"
@@ -140,7 +140,7 @@ PAGE_ACCESS = {"bureau": "sanyi_pricing_settings_show", "operator": "sanyi_price
 
 def _require(page: str) -> None:
     try:
-        tk.check_access(PAGE_ACCESS[page], _ctx(), {})
+        tk.check_access(PAGE_ACCESS[page], page_context(), {})
     except tk.NotAuthorized:
         who = bi("数据局工作人员", "data bureau staff") if page == "bureau" else \
             bi("运营机构工作人员", "operator staff")
@@ -154,7 +154,7 @@ def _products() -> list[dict[str, Any]]:
 @pricing.route("/bureau/pricing")
 def bureau() -> str:
     _require("bureau")
-    ctx = _ctx()
+    ctx = page_context()
     return tk.render("sanyi/pricing/bureau.html", {
         "settings": tk.get_action("sanyi_pricing_settings_show")(ctx, {}),
         "revenue": tk.get_action("sanyi_revenue_status")(ctx, {}),
@@ -167,7 +167,7 @@ def bureau() -> str:
 @pricing.route("/operator/pricing")
 def operator() -> str:
     _require("operator")
-    ctx = _ctx()
+    ctx = page_context()
     return tk.render("sanyi/pricing/operator.html", {
         "prices": tk.get_action("sanyi_price_list")(ctx, {}), "products": _products(),
         "units": UNITS, "today": clock.today().isoformat(), "this_year": clock.today().year})
@@ -180,7 +180,7 @@ def submit(page: str, form: str) -> Response:
     if action is None:
         return tk.abort(404)
     try:
-        tk.get_action(action)(_ctx(), build(tk.request.form))
+        tk.get_action(action)(page_context(), build(tk.request.form))
         tk.h.flash_success(bi("已保存，并已记录变更", "Saved; the change has been recorded"))
     except PricingError as err:
         tk.h.flash_error(f"{err.field}: {err.zh} / {err.en}")

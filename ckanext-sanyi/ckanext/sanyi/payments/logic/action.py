@@ -18,7 +18,7 @@ from feeengine import PricingError
 from ...common import audit
 from ...common.errors import refusals
 from ...common.ids import clean_id
-from ...common.user import acting_user
+from ...common.user import acting_user, actor_name
 from ...pricing import params
 from .. import orders, refunds, settle
 
@@ -27,10 +27,6 @@ __all__ = ["sanyi_order_show", "sanyi_order_list", "sanyi_order_pay",
 
 STATUSES = ("awaiting_payment", "paid", "refunded", "cancelled")
 REFUND_STATUSES = ("pending", "done", "failed")
-
-
-def _actor(context: Context) -> str:
-    return context.get("user") or orders.site_actor()
 
 
 def _ids(data_dict: DataDict, *required: str, optional: tuple[str, ...] = ()) -> DataDict:
@@ -100,7 +96,7 @@ def sanyi_order_pay(context: Context, data_dict: DataDict) -> dict[str, Any]:
     data_dict = _ids(data_dict, "id")
     tk.check_access("sanyi_order_pay", context, data_dict)
     with refusals(context):
-        return orders.start_stripe_payment(str(data_dict.get("id")), _actor(context))
+        return orders.start_stripe_payment(str(data_dict.get("id")), actor_name(context))
 
 
 def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -114,7 +110,7 @@ def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> d
     data_dict = _ids(data_dict, "id")
     tk.check_access("sanyi_order_record_bank_transfer", context, data_dict)
     with refusals(context):
-        return settle.record_bank_transfer(str(data_dict.get("id")), _actor(context), data_dict)
+        return settle.record_bank_transfer(str(data_dict.get("id")), actor_name(context), data_dict)
 
 
 @tk.side_effect_free
@@ -140,4 +136,4 @@ def sanyi_refund_complete(context: Context, data_dict: DataDict) -> dict[str, An
     data_dict = _ids(data_dict, "id")
     tk.check_access("sanyi_refund_complete", context, data_dict)
     with refusals(context):
-        return refunds.complete_refund(str(data_dict.get("id")), _actor(context), data_dict)
+        return refunds.complete_refund(str(data_dict.get("id")), actor_name(context), data_dict)

@@ -20,6 +20,7 @@ from feeengine import PricingError
 from ...common import audit, clock
 from ...common.errors import refusals
 from ...common.ids import id_problem
+from ...common.user import actor_name
 from .. import disclosure, params, service, settings, store
 
 __all__ = [
@@ -37,10 +38,6 @@ def _invalid(errors: params.Errors | PricingError) -> NoReturn:
         one.add(errors)
         errors = one
     raise tk.ValidationError(errors.by_field)
-
-
-def _actor(context: Context) -> str:
-    return context.get("user") or tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
 
 
 def _may_backdate(context: Context) -> bool:
@@ -83,7 +80,7 @@ def _set_version(kind: str, context: Context, data_dict: DataDict) -> dict[str, 
         _invalid(errors)
     with refusals(context):
         row, warnings = service.set_version(kind, pkg, schedule, start, label.strip(),
-                                            actor=_actor(context),
+                                            actor=actor_name(context),
                                             may_backdate=_may_backdate(context))
     return {"version": row.to_dict(who=True), "warnings": warnings}
 
@@ -125,7 +122,7 @@ def sanyi_product_pricing_policy_set(context: Context, data_dict: DataDict) -> d
     if errors:
         _invalid(errors)
     with refusals(context):
-        row = settings.set_policy(pkg, allowed, actor=_actor(context))
+        row = settings.set_policy(pkg, allowed, actor=actor_name(context))
     return row.to_dict()
 
 
@@ -140,7 +137,7 @@ def sanyi_priority_discount_set(context: Context, data_dict: DataDict) -> dict[s
     if errors:
         _invalid(errors)
     with refusals(context):
-        row = settings.set_discount(pct, actor=_actor(context))
+        row = settings.set_discount(pct, actor=actor_name(context))
     return row.to_dict()
 
 
@@ -163,7 +160,7 @@ def sanyi_revenue_cap_set(context: Context, data_dict: DataDict) -> dict[str, An
     if errors:
         _invalid(errors)
     with refusals(context):
-        row = settings.set_revenue_cap(period, *amounts, warn, actor=_actor(context))
+        row = settings.set_revenue_cap(period, *amounts, warn, actor=actor_name(context))
     return row.to_dict()
 
 
@@ -180,7 +177,7 @@ def sanyi_revenue_shares_set(context: Context, data_dict: DataDict) -> dict[str,
     if errors:
         _invalid(errors)
     with refusals(context):
-        row = settings.set_shares(treasury, operator, merchants, actor=_actor(context))
+        row = settings.set_shares(treasury, operator, merchants, actor=actor_name(context))
     return row.to_dict()
 
 
@@ -197,7 +194,7 @@ def sanyi_revenue_billed_set(context: Context, data_dict: DataDict) -> dict[str,
     if errors:
         _invalid(errors)
     with refusals(context):
-        row = settings.set_revenue_billed(period, billed, actor=_actor(context))
+        row = settings.set_revenue_billed(period, billed, actor=actor_name(context))
     return row.to_dict()
 
 
