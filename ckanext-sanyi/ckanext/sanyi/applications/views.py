@@ -15,7 +15,7 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from ..common.i18n_text import bi
-from ..common.paging import page_number
+from ..common.paging import numbered
 from ..common.user import login_redirect, page_context
 from ..helpers import sanyi_t
 from . import attachments, notify
@@ -25,6 +25,7 @@ __all__ = ["applications"]
 applications = Blueprint("sanyi_applications", __name__)
 _FORM_FIELDS = ("scenario", "use", "purpose", "period_start", "period_end", "expected_volume",
                 "billing_unit", "quantity")
+PER_PAGE = 50  # rows of a numbered list page
 
 
 def _lines(err: tk.ValidationError) -> list[str]:
@@ -46,11 +47,6 @@ def _act(action: str, data: dict[str, Any]) -> Any:
         return tk.abort(403, str(err) or bi("无权执行此操作", "Not authorized"))
     except tk.ObjectNotFound as err:
         return tk.abort(404, str(err) or bi("未找到", "Not found"))
-
-
-def _page_args() -> dict[str, Any]:
-    page = page_number(tk.request.args.get("page"))
-    return {"limit": 50, "offset": (page - 1) * 50, "page": page}
 
 
 # -- merchants ------------------------------------------------------------------------------
@@ -80,11 +76,11 @@ def merchant_register() -> Any:
 def merchant_applications() -> Any:
     if (redirect := login_redirect()) is not None:
         return redirect
-    paging = _page_args()
-    result = _act("sanyi_application_list", {"limit": paging["limit"], "offset": paging["offset"],
+    number, page = numbered(tk.request.args.get("page"), PER_PAGE)
+    result = _act("sanyi_application_list", {"limit": page.limit, "offset": page.offset,
                                              "mine": True})
     return tk.render("sanyi/applications/merchant_applications.html",
-                     {"rows": result["results"], "count": result["count"], "page": paging["page"]})
+                     {"rows": result["results"], "count": result["count"], "page": number})
 
 
 @applications.route("/merchant/entitlements")

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from .model import metadata
+from .paging import MAX_LIMIT
 
 __all__ = ["record", "list", "count", "audit_table"]
 
@@ -35,7 +36,6 @@ audit_table = sa.Table(
     sa.Column("after", JSONB),
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
 )
-MAX_LIMIT = 1000
 
 
 def _plain(value: Any) -> Any:

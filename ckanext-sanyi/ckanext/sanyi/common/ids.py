@@ -14,7 +14,7 @@ import ckan.plugins.toolkit as tk
 
 from .i18n_text import bi
 
-__all__ = ["MAX_ID_LENGTH", "clean_id", "id_problem"]
+__all__ = ["MAX_ID_LENGTH", "clean_id", "id_problem", "optional_id"]
 
 MAX_ID_LENGTH = 200  # uuids are 36, names at most 100; anything longer matches nothing
 
@@ -46,3 +46,14 @@ def clean_id(value: Any, field: str = "id") -> str:
     if problem is not None:
         raise tk.ValidationError({field: [problem]})
     return value.strip()
+
+
+def optional_id(value: Any) -> Any:
+    """A navl validator: None when not given (nor empty), else ``value`` if it is a usable
+    id; ``tk.Invalid`` with :func:`id_problem`'s reason otherwise."""
+    if value is tk.missing or not value:
+        return None
+    problem = id_problem(value)
+    if problem is not None:
+        raise tk.Invalid(problem)
+    return value

@@ -2,7 +2,7 @@
 
 Every parser names the field at fault and says why in Chinese and English. Values arrive from
 JSON (int, bool, dict) or from a query string / form (always str), so both are accepted where
-sensible; floats never are (money and quantities are exact).
+sensible; floats never are (money and quantities are exact). Paging: ``common.paging``.
 """
 from __future__ import annotations
 
@@ -24,15 +24,13 @@ from feeengine import (
 )
 from feeengine.money import parse_weight
 
-__all__ = ["Errors", "required", "quantity", "whole", "boolean", "iso_date", "fen", "pct", "year",
-           "period", "schedule", "use", "unit", "weight", "offset", "limit", "QUANTITY_MAX", "OFFSET_MAX", "FEN_MAX",
-           "SAFE_FEN_MAX"]
+__all__ = ["Errors", "required", "quantity", "boolean", "iso_date", "fen", "pct", "year",
+           "period", "schedule", "use", "unit", "weight", "QUANTITY_MAX", "FEN_MAX", "SAFE_FEN_MAX"]
 
 # Upper bounds of what callers may send. Every number here fits PostgreSQL's bigint and a
 # JavaScript number (2**53 - 1) with room to spare, so no input overflows a column or loses
 # precision in a browser; each error message states its bound.
 QUANTITY_MAX = 10**9  # units in one quote: a billion calls, copies or records
-OFFSET_MAX = 10**6  # rows skipped by a paged list
 FEN_MAX = 10**15  # ¥10 trillion: any amount, cap or revenue in fen
 SAFE_FEN_MAX = 2**53 - 1  # largest amount a quote may come to (exact in JSON clients)
 
@@ -92,30 +90,6 @@ def quantity(value: Any, field: str = "quantity") -> int:
         raise PricingError(field, f"数量过大：{number}（上限 {QUANTITY_MAX}）",
                            f"quantity too large: {number} (at most {QUANTITY_MAX})")
     return parse_quantity(number, field)
-
-
-def whole(value: Any, field: str, default: int, top: int | None = None) -> int:
-    """A non-negative whole number (a limit or an offset), at most ``top`` when given."""
-    if value is None or value == "":
-        return default
-    number = _int(value, field, "须为非负整数", "must be a non-negative integer")
-    if number < 0:
-        raise PricingError(field, f"须为非负整数：{number}", f"must be a non-negative integer: {number}")
-    if top is not None and number > top:
-        raise PricingError(field, f"数值过大：{number}（上限 {top}）",
-                           f"too large: {number} (at most {top})")
-    return number
-
-
-def offset(value: Any, field: str = "offset") -> int:
-    """A paged list's offset: 0 ≤ offset ≤ :data:`OFFSET_MAX` (default 0)."""
-    return whole(value, field, 0, OFFSET_MAX)
-
-
-def limit(value: Any, default: int, top: int, field: str = "limit") -> int:
-    """A paged list's limit: a non-negative whole number (default ``default``), lowered to
-    ``top``; numbers past :data:`OFFSET_MAX` are refused rather than lowered."""
-    return min(whole(value, field, default, OFFSET_MAX), top)
 
 
 def boolean(value: Any, field: str, default: bool | None = False) -> bool:

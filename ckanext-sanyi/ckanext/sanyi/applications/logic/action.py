@@ -15,10 +15,11 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ...common import paging
 from ...common.errors import refusals
 from ...common.i18n_text import bi
 from ...common.ids import clean_id
-from ...common.paging import limit_offset
+from ...common.schema import Validator, given, validated
 from ...common.user import is_internal, require_user
 from ...domain.approval import Status
 from .. import access, entitlements, intake, lifecycle, merchants, products, read, service
@@ -45,30 +46,37 @@ def _id(data_dict: DataDict, key: str = "id") -> str:
     return clean_id(data_dict.get(key), key)
 
 
-def _page(data_dict: DataDict) -> tuple[int, int]:
-    return limit_offset(data_dict, default_limit=50, max_limit=100)
-
-
-def _statuses(value: Any, allowed: Any) -> list[str] | None:
-    if value in (None, "", []):
-        return None
-    if isinstance(value, str):
-        items = value.replace(",", " ").split()
-    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-        items = value
-    else:  # a number, a boolean, an object, a list of anything but text
-        raise tk.ValidationError({"status": [bi(f"状态须为文本或文本列表：{value!r}"[:200],
-                                                f"status must be text or a list of text: "
-                                                f"{value!r}"[:200])]})
-    bad = [str(v) for v in items if v not in allowed]
-    if bad:
-        raise tk.ValidationError({"status": [bi(f"未知的状态：{'、'.join(bad)}",
-                                                f"Unknown status: {', '.join(bad)}")]})
-    return [str(v) for v in items]
+def _statuses(allowed: Any) -> Validator:
+    """The validator of a list's ``status``: one status or several (a list, or text separated
+    by commas or spaces), each in ``allowed``; None when not given."""
+    def validator(value: Any) -> list[str] | None:
+        value = given(value)
+        if value in (None, "", []):
+            return None
+        if isinstance(value, str):
+            items = value.replace(",", " ").split()
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            items = value
+        else:  # a number, a boolean, an object, a list of anything but text
+            raise tk.Invalid(bi(f"状态须为文本或文本列表：{value!r}"[:200],
+                                f"status must be text or a list of text: {value!r}"[:200]))
+        bad = [str(v) for v in items if v not in allowed]
+        if bad:
+            raise tk.Invalid(bi(f"未知的状态：{'、'.join(bad)}", f"Unknown status: {', '.join(bad)}"))
+        return [str(v) for v in items]
+    return validator
 
 
 def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() in ("true", "1", "yes", "on")
+    return value is True or str(given(value)).lower() in ("true", "1", "yes", "on")
+
+
+def _listing(data_dict: DataDict, statuses: Any) -> dict[str, Any]:
+    """``status``, ``mine``, ``queue``, ``limit`` (≤ 100, default 50) and ``offset`` of a
+    list action, each checked."""
+    return validated(data_dict, {"status": [_statuses(statuses)], "mine": [_truthy],
+                                 "queue": [_truthy],
+                                 **paging.schema(default_limit=50, max_limit=100)})
 
 
 # -- merchants ----------------------------------------------------------------------------------
@@ -116,9 +124,10 @@ def sanyi_merchant_show(context: Context, data_dict: DataDict) -> dict[str, Any]
 def sanyi_merchant_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Merchants, newest first (bureau). :param status: pending | verified | rejected"""
     tk.check_access("sanyi_merchant_list", context, data_dict)
-    status = _statuses(data_dict.get("status"), merchants.STATUS_TEXT)
-    limit, offset = _page(data_dict)
-    total, rows = merchants.list_merchants(status[0] if status else None, limit, offset)
+    listing = _listing(data_dict, merchants.STATUS_TEXT)
+    status = listing["status"]
+    total, rows = merchants.list_merchants(status[0] if status else None, listing["limit"],
+                                           listing["offset"])
     return {"count": total, "results": [merchants.as_dict(r) for r in rows]}
 
 
@@ -212,12 +221,11 @@ def sanyi_application_list(context: Context, data_dict: DataDict) -> dict[str, A
     """
     tk.check_access("sanyi_application_list", context, data_dict)
     user = require_user(context)
-    status = _statuses(data_dict.get("status"), {s.value for s in Status})
-    limit, offset = _page(data_dict)
-    total, rows = read.list_applications(user, status=status, queue=_truthy(data_dict.get("queue")),
-                                         mine=_truthy(data_dict.get("mine")),
+    listing = _listing(data_dict, {s.value for s in Status})
+    total, rows = read.list_applications(user, status=listing["status"], queue=listing["queue"],
+                                         mine=listing["mine"],
                                          product=data_dict.get("product") or None,
-                                         limit=limit, offset=offset)
+                                         limit=listing["limit"], offset=listing["offset"])
     return {"count": total, "results": [read.application_dict(r) for r in rows]}
 
 
@@ -242,11 +250,10 @@ def sanyi_entitlement_list(context: Context, data_dict: DataDict) -> dict[str, A
     all). :param status: active | suspended | expired | revoked; :param mine: true → only
     the caller's own; ``limit``, ``offset``"""
     tk.check_access("sanyi_entitlement_list", context, data_dict)
-    status = _statuses(data_dict.get("status"), {"active", "suspended", "expired", "revoked"})
-    limit, offset = _page(data_dict)
-    total, rows = read.list_entitlements(require_user(context), status=status,
-                                         mine=_truthy(data_dict.get("mine")), limit=limit,
-                                         offset=offset)
+    listing = _listing(data_dict, {"active", "suspended", "expired", "revoked"})
+    total, rows = read.list_entitlements(require_user(context), status=listing["status"],
+                                         mine=listing["mine"], limit=listing["limit"],
+                                         offset=listing["offset"])
     return {"count": total, "results": rows}
 
 

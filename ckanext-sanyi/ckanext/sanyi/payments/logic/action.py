@@ -8,18 +8,18 @@ the same transaction. Orders are created by the applications module at approval
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from feeengine import PricingError
-
-from ...common import audit
+from ...common import audit, paging
 from ...common.errors import refusals
+from ...common.i18n_text import bi
 from ...common.ids import clean_id
+from ...common.schema import Validator, given, validated
 from ...common.user import acting_user, actor_name
-from ...pricing import params
 from .. import orders, refunds, settle
 
 __all__ = ["sanyi_order_show", "sanyi_order_list", "sanyi_order_pay",
@@ -40,17 +40,27 @@ def _ids(data_dict: DataDict, *required: str, optional: tuple[str, ...] = ()) ->
     return data
 
 
-def _paging(data_dict: DataDict, statuses: tuple[str, ...]) -> dict[str, Any]:
-    errors = params.Errors()
-    limit = errors.take(params.limit, data_dict.get("limit"), 100, 1000)
-    offset = errors.take(params.offset, data_dict.get("offset"))
-    status = data_dict.get("status") or None
-    if status is not None and (not isinstance(status, str) or status not in statuses):
-        errors.add(PricingError("status", f"状态须为 {'、'.join(statuses)} 之一：{status!r}",
+def _status(statuses: tuple[str, ...]) -> Validator:
+    """The validator of a list's ``status``: one of ``statuses``, or None."""
+    def validator(value: Any) -> str | None:
+        status = given(value) or None
+        if status is not None and (not isinstance(status, str) or status not in statuses):
+            raise tk.Invalid(bi(f"状态须为 {'、'.join(statuses)} 之一：{status!r}",
                                 f"status must be one of {', '.join(statuses)}: {status!r}"))
-    if errors:
-        raise tk.ValidationError(errors.by_field)
-    return {"limit": limit or 0, "offset": offset or 0, "status": status}
+        return status
+    return validator
+
+
+def _list(action: str, context: Context, data_dict: DataDict, *, by: str,
+          statuses: tuple[str, ...], lister: Callable[..., list[dict[str, Any]]]
+          ) -> list[dict[str, Any]]:
+    """A list action: the optional id ``by`` checked before auth, then ``limit``, ``offset``
+    and ``status``; ``lister`` reads what the caller may see."""
+    data_dict = _ids(data_dict, optional=(by,))
+    tk.check_access(action, context, data_dict)
+    listing = validated(data_dict, {**paging.schema(default_limit=100),
+                                    "status": [_status(statuses)]})
+    return lister(acting_user(context), **{by: data_dict.get(by)}, **listing)
 
 
 @tk.side_effect_free
@@ -65,7 +75,7 @@ def sanyi_order_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     order["refunds"] = refunds.refunds_of_order(order["id"])
     order["events"] = orders.events_of(order["id"])
     order["trace"] = audit.list(object_types=["order", "payment"], object_id=order["id"],
-                                oldest_first=True, limit=audit.MAX_LIMIT)
+                                oldest_first=True, limit=paging.MAX_LIMIT)
     return order
 
 
@@ -77,11 +87,8 @@ def sanyi_order_list(context: Context, data_dict: DataDict) -> list[dict[str, An
     :param application_id: only this application's orders (optional)
     :param limit: at most 1000 (default 100); :param offset: default 0
     """
-    data_dict = _ids(data_dict, optional=("application_id",))
-    tk.check_access("sanyi_order_list", context, data_dict)
-    page = _paging(data_dict, STATUSES)
-    return orders.list_orders(acting_user(context), application_id=data_dict.get("application_id"),
-                              **page)
+    return _list("sanyi_order_list", context, data_dict, by="application_id", statuses=STATUSES,
+                 lister=orders.list_orders)
 
 
 def sanyi_order_pay(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -121,10 +128,8 @@ def sanyi_refund_list(context: Context, data_dict: DataDict) -> list[dict[str, A
     :param order_id: only this order's refunds (optional)
     :param limit: at most 1000 (default 100); :param offset: default 0
     """
-    data_dict = _ids(data_dict, optional=("order_id",))
-    tk.check_access("sanyi_refund_list", context, data_dict)
-    page = _paging(data_dict, REFUND_STATUSES)
-    return refunds.list_refunds(acting_user(context), order_id=data_dict.get("order_id"), **page)
+    return _list("sanyi_refund_list", context, data_dict, by="order_id",
+                 statuses=REFUND_STATUSES, lister=refunds.list_refunds)
 
 
 def sanyi_refund_complete(context: Context, data_dict: DataDict) -> dict[str, Any]:

@@ -17,9 +17,10 @@ from ckan.types import Context, DataDict
 
 from feeengine import PricingError
 
-from ...common import audit, clock
+from ...common import audit, clock, paging
 from ...common.errors import refusals
-from ...common.ids import id_problem
+from ...common.ids import id_problem, optional_id
+from ...common.schema import validated
 from ...common.user import actor_name
 from .. import disclosure, params, service, settings, store
 
@@ -30,6 +31,7 @@ __all__ = [
     "sanyi_audit_list", "sanyi_price_quote", "sanyi_price_list", "sanyi_price_history",
     "sanyi_disclosure_export",
 ]
+AUDIT_FILTERS = ("object_type", "object_id", "actor", "action")
 
 
 def _invalid(errors: params.Errors | PricingError) -> NoReturn:
@@ -233,18 +235,11 @@ def sanyi_audit_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param offset: default 0
     """
     tk.check_access("sanyi_audit_list", context, data_dict)
-    filters = {k: data_dict.get(k) for k in ("object_type", "object_id", "actor", "action")
-               if data_dict.get(k)}
-    errors = params.Errors()
-    for key, value in filters.items():
-        if (problem := id_problem(value)) is not None:
-            errors.by_field.setdefault(key, []).append(problem)
-    limit = errors.take(params.limit, data_dict.get("limit"), 100, audit.MAX_LIMIT)
-    offset = errors.take(params.offset, data_dict.get("offset"))
-    if errors:
-        _invalid(errors)
+    data = validated(data_dict, {**{k: [optional_id] for k in AUDIT_FILTERS},
+                                 **paging.schema(default_limit=100)})
+    filters = {k: data[k] for k in AUDIT_FILTERS if data[k]}
     return {"count": audit.count(**filters),
-            "results": audit.list(limit=limit, offset=offset, **filters)}
+            "results": audit.list(limit=data["limit"], offset=data["offset"], **filters)}
 
 
 # -- public reads ---------------------------------------------------------------------------
