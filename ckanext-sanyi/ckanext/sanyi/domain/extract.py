@@ -35,6 +35,8 @@ YEARS = (1900, 2100)
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's 1900 date system, past its 1900-02-29 bug
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_UNUSABLE = re.compile("[\x00\ud800-\udfff]")   # NUL, lone surrogates
+_SPACE = re.compile(r"\s")
 _DATE = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年(\d{1,2})月(\d{1,2})日?)$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
@@ -149,7 +151,7 @@ def _text(value: Any) -> str:
 
 
 def _check_chars(text: str) -> None:
-    if "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+    if _UNUSABLE.search(text):
         raise CellError("含有不可用的字符（NUL 或孤立代理字符）",
                         "contains an unusable character (NUL or a lone surrogate)")
 
@@ -185,7 +187,7 @@ def _parse_text(value: Any, type_: str) -> str:
                         "format the column as text and export again")
     text = _text(value)
     _check_chars(text)
-    if type_ == "code" and any(c.isspace() for c in text):
+    if type_ == "code" and _SPACE.search(text):
         raise CellError("代码中不能有空白字符", "a code must not contain whitespace")
     limit = TEXT_LIMITS[type_]
     if len(text) > limit:
@@ -339,46 +341,48 @@ class RowChecker:
         self.errors: list[RowError] = []
         self.rows = 0
         self._keys: dict[Any, int] = {}
-        self._key = next((s for s in self.specs if s.key), None)
+        self._key = next((i for i, s in enumerate(self.specs) if s.key), None)
 
     def check(self, number: int, values: Sequence[Any]) -> tuple[Any, ...] | None:
         """The typed values of the mapped columns (in the order of :attr:`specs`), or
         ``None`` when the row is refused (its :class:`RowError` appended)."""
         self.rows += 1
-        error = RowError(number)
-        out: dict[Spec, Any] = {}
-        cells = list(values) + [None] * (len(self.mapped) - len(values))
-        for position, (spec, cell) in enumerate(zip(self.mapped, cells, strict=False)):
+        reasons: list[tuple[str, str]] = []
+        out: list[Any] = []
+        width = len(self.mapped)
+        for position, spec in enumerate(self.mapped):
+            cell = values[position] if position < len(values) else None
             if spec is None:
                 if cell is not None and _text(cell):
-                    error.reasons.append((f"第 {position + 1} 列没有表头却有值",
-                                          f"column {position + 1} has a value but no header"))
+                    reasons.append((f"第 {position + 1} 列没有表头却有值",
+                                    f"column {position + 1} has a value but no header"))
                 continue
             try:
-                out[spec] = parse(cell, spec.type, precision=spec.precision,
-                                  scale=spec.scale, tz=self.tz)
+                value = parse(cell, spec.type, precision=spec.precision, scale=spec.scale,
+                              tz=self.tz)
             except CellError as e:
                 zh, en = ("", "") if spec.sensitive else _shown(cell)
-                error.reasons.append((f"{spec.zh}：{e.zh}{zh}", f"{spec.column}: {e.en}{en}"))
-                continue
-            if out[spec] is None and (spec.required or spec.key):
-                error.reasons.append((f"{spec.zh}：必填项为空", f"{spec.column}: missing value"))
-        if len(values) > len(self.mapped) and any(
-                v is not None and _text(v) for v in values[len(self.mapped):]):
-            error.reasons.append(("值多于表头的列数", "more values than header columns"))
-        key = self._key
-        if key is not None and out.get(key) is not None and not error.reasons:
-            first = self._keys.get(out[key])
-            if first is not None:
-                zh, en = ("", "") if key.sensitive else _shown(out[key])
-                error.reasons.append((f"{key.zh}与第 {first} 行重复{zh}",
-                                      f"{key.column} repeats row {first}{en}"))
+                reasons.append((f"{spec.zh}：{e.zh}{zh}", f"{spec.column}: {e.en}{en}"))
+                value = None
             else:
-                self._keys[out[key]] = number
-        if error.reasons:
-            self.errors.append(error)
+                if value is None and (spec.required or spec.key):
+                    reasons.append((f"{spec.zh}：必填项为空", f"{spec.column}: missing value"))
+            out.append(value)
+        if len(values) > width and any(v is not None and _text(v) for v in values[width:]):
+            reasons.append(("值多于表头的列数", "more values than header columns"))
+        if self._key is not None and out[self._key] is not None and not reasons:
+            key, spec = out[self._key], self.specs[self._key]
+            first = self._keys.get(key)
+            if first is not None:
+                zh, en = ("", "") if spec.sensitive else _shown(key)
+                reasons.append((f"{spec.zh}与第 {first} 行重复{zh}",
+                                f"{spec.column} repeats row {first}{en}"))
+            else:
+                self._keys[key] = number
+        if reasons:
+            self.errors.append(RowError(number, reasons))
             return None
-        return tuple(out[s] for s in self.specs)
+        return tuple(out)
 
 
 def _shown(value: Any) -> tuple[str, str]:

@@ -262,6 +262,7 @@ def write(conn: sa.engine.Connection, tgt: Target, checked: Checked, report: Loa
         cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
             sql.Identifier(stage.name), sql.SQL(", ").join(map(sql.Identifier, cols))),
             checked.spool)
+        cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(stage.name)))  # plans of the diff
     others = [c for c in (t.c.keys() if report.mode == "replace" else cols) if c != source.key]
     added, removed, changed = _diff(conn, t, stage, source.key, others)
     if report.mode == "upsert":
