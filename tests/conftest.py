@@ -1,8 +1,34 @@
-"""Shared fixtures: CKAN's own (clean_db, app, with_plugins, ...) plus the sanyi tables."""
+"""Shared fixtures: CKAN's own (clean_db, app, with_plugins, ...) plus the sanyi tables.
+
+A run of the unit tests alone (``pytest tests/unit`` or ``pytest -m unit``) leaves CKAN's
+pytest plugin out: it would load the configuration and build the app (reading the database)
+before the first test.
+"""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+
+UNIT = Path(__file__).resolve().parent / "unit"
+
+
+def _unit_tests_only(config: pytest.Config) -> bool:
+    """Does this run select the unit tests only (``-m unit``, or paths under tests/unit)?"""
+    if config.option.markexpr.strip() == "unit":
+        return True
+    paths = [Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+             for arg in config.args]
+    return bool(paths) and all(p == UNIT or UNIT in p.parents for p in paths)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _unit_tests_only(config):
+        for name in ("ckan", "ckan_fixtures"):  # entry points of ckan.tests.pytest_ckan
+            plugin = config.pluginmanager.get_plugin(name)
+            if plugin is not None:
+                config.pluginmanager.unregister(plugin)
 
 _migrated = {"done": False}
 

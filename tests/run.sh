@@ -3,6 +3,8 @@
 # unit (no CKAN), integration (CKAN fixtures on PostgreSQL + Redis), browser.
 # CKAN_TEST_INI picks another test configuration (e.g. a separate database).
 # SANYI_SKIP_CHECKS=1 runs pytest alone (e.g. while iterating on one test).
+# The fast lane: the unit tests alone (pure code; CKAN's plugin is left out, no database),
+# about a minute: `SANYI_SKIP_CHECKS=1 bash tests/run.sh tests/unit` (or `... -m unit`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -z "${SANYI_SKIP_CHECKS:-}" ]]; then
