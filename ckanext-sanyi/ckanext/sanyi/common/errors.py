@@ -30,7 +30,8 @@ def _msg(err: DomainError) -> str:
 def as_ckan_error(err: DomainError | Invalid) -> Exception:
     """The CKAN exception that answers ``err``."""
     if isinstance(err, Invalid):
-        return tk.ValidationError({f: [_msg(e) for e in errs] for f, errs in err.errors.items()})
+        return tk.ValidationError({f or "__all__": [_msg(e) for e in errs]
+                                   for f, errs in err.errors.items()})
     if isinstance(err, TransitionRefused):
         if err.kind is RefusalKind.STATE:
             return tk.ValidationError({"status": [_msg(err)]})

@@ -19,23 +19,38 @@ import sqlalchemy as sa
 import stripe
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from feeengine import PricingError
+
 from ..common import audit, clock, roles
 from ..common.i18n_text import bi
 from ..common.money import yuan
 from ..common.user import site_user_name as site_actor
+from ..pricing import params
 from . import gateway
 from .model import AWAITING, OPEN, event_table, order_table
 
-__all__ = ["invalid", "yuan", "iso", "now", "create_order", "get_row", "order_dict",
+__all__ = ["invalid", "bank_reference", "yuan", "iso", "now", "create_order", "get_row",
+           "order_dict",
            "list_orders", "events_of", "start_stripe_payment", "record_event", "cancel_open_intent",
            "site_actor"]
 
 CURRENCY = "CNY"
+MAX_REFERENCE = 200  # characters of a bank reference
 _OPEN_PREDICATE = sa.text("status IN ('awaiting_payment', 'paid')")  # the partial unique index
 
 
 def invalid(field: str, zh: str, en: str) -> NoReturn:
     raise tk.ValidationError({field: [bi(zh, en)]})
+
+
+def bank_reference(value: Any, field: str = "reference") -> str:
+    """The bank's reference of a transfer (回单号): required, at most
+    :data:`MAX_REFERENCE` characters."""
+    reference = params.required({field: value}, field)
+    if isinstance(reference, str) and len(reference) > MAX_REFERENCE:
+        raise PricingError(field, f"回单号过长（最多 {MAX_REFERENCE} 字）",
+                           f"the reference is too long ({MAX_REFERENCE} characters at most)")
+    return str(reference)
 
 
 def now() -> dt.datetime:

@@ -18,11 +18,9 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 import stripe
 
-from feeengine import PricingError
-
 from ..common import audit, roles
 from ..common.money import yuan
-from ..pricing import params
+from ..common.schema import parsed, validated
 from . import gateway
 from .model import (
     AWAITING,
@@ -35,7 +33,7 @@ from .model import (
     order_table,
     refund_table,
 )
-from .orders import cancel_open_intent, invalid, iso, now
+from .orders import bank_reference, cancel_open_intent, invalid, iso, now
 
 __all__ = ["refund_for_application", "refund_paid_order", "surplus_refund", "complete_refund",
            "stripe_refund_row", "settle_decision", "settle", "refund_dict", "list_refunds",
@@ -180,13 +178,7 @@ def settle(row: Any, status: str, actor: str) -> None:
 
 def complete_refund(refund_id: str, actor: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """The operator has returned a bank transfer: pending → done, with the bank's reference."""
-    errors = params.Errors()
-    reference = errors.take(params.required, data, "reference")
-    if isinstance(reference, str) and len(reference) > 200:
-        errors.add(PricingError("reference", "回单号过长（最多 200 字）",
-                                "the reference is too long (200 characters at most)"))
-    if errors:
-        raise tk.ValidationError(errors.by_field)
+    reference = validated(data, {"reference": [parsed(bank_reference)]})["reference"]
     row = _get(refund_id, lock=True)
     if row["method"] != BANK_TRANSFER:
         invalid("method", "在线支付的退款由 Stripe 完成",
@@ -194,10 +186,10 @@ def complete_refund(refund_id: str, actor: str, data: Mapping[str, Any]) -> dict
     if row["status"] != PENDING:
         invalid("status", f"退款状态为“{row['status']}”，不能再次完成",
                 f"the refund is {row['status']}; it cannot be completed again")
-    done = _set_status(row["id"], DONE, actor, reference=str(reference))
+    done = _set_status(row["id"], DONE, actor, reference=reference)
     audit.record(actor, "sanyi_refund_complete", "payment", row["order_id"],
                  before={"refund": row["id"], "status": PENDING},
-                 after={"refund": row["id"], "status": DONE, "reference": str(reference)})
+                 after={"refund": row["id"], "status": DONE, "reference": reference})
     return refund_dict(done)
 
 

@@ -14,21 +14,28 @@ from collections.abc import Mapping
 from typing import Any
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 
 from feeengine import PricingError
 
 from ..common import audit, clock, signals
 from ..common.money import yuan
+from ..common.schema import parsed, validated
 from ..pricing import params
 from . import refunds
 from .model import AWAITING, BANK_TRANSFER, PAID, order_table
-from .orders import cancel_open_intent, get_row, invalid, now, order_dict, record_event
+from .orders import (
+    bank_reference,
+    cancel_open_intent,
+    get_row,
+    invalid,
+    now,
+    order_dict,
+    record_event,
+)
 
 __all__ = ["mark_paid", "record_bank_transfer", "PAID_OUTCOME", "REFUSED_OUTCOME"]
 
 PAID_OUTCOME, REFUSED_OUTCOME = "paid", "paid_then_refunded"
-MAX_REFERENCE = 200
 
 
 def mark_paid(row: Any, method: str, payment_ref: str, actor: str) -> str:
@@ -59,20 +66,21 @@ def mark_paid(row: Any, method: str, payment_ref: str, actor: str) -> str:
     return PAID_OUTCOME
 
 
+def _received_on(value: Any) -> dt.date:
+    day = params.iso_date(value, "received_on")
+    if day > clock.today():
+        raise PricingError("received_on", "到账日期不能晚于今天",
+                           "the date received cannot be in the future")
+    return day
+
+
+RECEIPT = {"reference": [parsed(bank_reference)], "amount_fen": [parsed(params.fen, "amount_fen")],
+           "received_on": [parsed(_received_on)]}
+
+
 def _receipt(data: Mapping[str, Any]) -> tuple[str, int, dt.date]:
-    errors = params.Errors()
-    reference = errors.take(params.required, data, "reference")
-    amount = errors.take(params.fen, data.get("amount_fen"), "amount_fen")
-    received_on = errors.take(params.iso_date, data.get("received_on"), "received_on")
-    if isinstance(reference, str) and len(reference) > MAX_REFERENCE:
-        errors.add(PricingError("reference", f"回单号过长（最多 {MAX_REFERENCE} 字）",
-                                f"the reference is too long ({MAX_REFERENCE} characters at most)"))
-    if received_on and received_on > clock.today():
-        errors.add(PricingError("received_on", "到账日期不能晚于今天",
-                                "the date received cannot be in the future"))
-    if errors:
-        raise tk.ValidationError(errors.by_field)
-    return str(reference), int(amount or 0), received_on  # type: ignore[return-value]
+    receipt = validated(data, RECEIPT)
+    return receipt["reference"], receipt["amount_fen"], receipt["received_on"]
 
 
 def record_bank_transfer(order_id: str, actor: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from feeengine import (
     BillingUnit,
@@ -24,7 +24,7 @@ from feeengine import (
 )
 from feeengine.money import parse_weight
 
-__all__ = ["Errors", "required", "quantity", "boolean", "iso_date", "fen", "pct", "year",
+__all__ = ["required", "quantity", "boolean", "iso_date", "fen", "pct", "year",
            "period", "schedule", "use", "unit", "weight", "QUANTITY_MAX", "FEN_MAX", "SAFE_FEN_MAX"]
 
 # Upper bounds of what callers may send. Every number here fits PostgreSQL's bigint and a
@@ -34,32 +34,10 @@ QUANTITY_MAX = 10**9  # units in one quote: a billion calls, copies or records
 FEN_MAX = 10**15  # ¥10 trillion: any amount, cap or revenue in fen
 SAFE_FEN_MAX = 2**53 - 1  # largest amount a quote may come to (exact in JSON clients)
 
-T = TypeVar("T")
 _INT = re.compile(r"^[+-]?\d+$")
 _TRUE = {"true", "1", "yes", "on", "y", "t"}
 _FALSE = {"false", "0", "no", "off", "n", "f", ""}
 _PERIOD = re.compile(r"^\d{4}$")
-
-
-class Errors:
-    """Collects every field's error so that one request reports all of them at once."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, err: PricingError) -> None:
-        self.by_field.setdefault(err.field or "__all__", []).append(f"{err.zh} / {err.en}")
-
-    def take(self, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        """``parse(*args)``, or ``None`` with the error recorded."""
-        try:
-            return parse(*args, **kwargs)
-        except PricingError as err:
-            self.add(err)
-            return None
-
-    def __bool__(self) -> bool:
-        return bool(self.by_field)
 
 
 def _missing(field: str) -> PricingError:

@@ -10,6 +10,7 @@ from ckan.types import Context, DataDict
 from ...common import clock
 from ...common.i18n_text import bi
 from ...common.ids import clean_id
+from ...common.schema import given, validated
 from ...common.user import LOGIN_FIRST, acting_user
 from ...search.guard import package_search  # noqa: F401  (chained: input types)
 from .. import overdue
@@ -49,16 +50,21 @@ def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, 
     :param today: ISO date to evaluate against (optional, default today)
     """
     tk.check_access("sanyi_overdue_list", context, data_dict)
-    today = None
-    if data_dict.get("today"):
-        try:
-            today = dt.date.fromisoformat(str(data_dict["today"]))
-        except ValueError:
-            raise tk.ValidationError({"today": [bi(
-                f"日期格式无效“{data_dict['today']}”，应为 YYYY-MM-DD",
-                f"Invalid date '{data_dict['today']}', expected YYYY-MM-DD")]}) from None
+    today = validated(data_dict, {"today": [_optional_day]})["today"]
     user = acting_user(context)
     if user is None and not context.get("ignore_auth"):
         raise tk.NotAuthorized(LOGIN_FIRST)
     # a user sees their own organisations even when an internal caller skips auth
     return overdue.overdue_resources(user=user, today=today)
+
+
+def _optional_day(value: Any) -> dt.date | None:
+    """An ISO date, or None when not given."""
+    value = given(value)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise tk.Invalid(bi(f"日期格式无效“{value}”，应为 YYYY-MM-DD",
+                            f"Invalid date '{value}', expected YYYY-MM-DD")) from None

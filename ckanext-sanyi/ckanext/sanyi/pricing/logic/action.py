@@ -8,7 +8,8 @@ Rules for new versions (effective dates, ceiling check): see ``..service``.
 """
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from functools import partial
+from typing import Any
 
 import ckan.authz as authz
 import ckan.model as model
@@ -18,10 +19,11 @@ from ckan.types import Context, DataDict
 from feeengine import PricingError
 
 from ...common import audit, clock, paging
-from ...common.errors import refusals
+from ...common.errors import as_ckan_error, refusals
 from ...common.ids import id_problem, optional_id
-from ...common.schema import validated
+from ...common.schema import Schema, parsed, validated
 from ...common.user import actor_name
+from ...domain.errors import Errors, Invalid
 from .. import disclosure, params, service, settings, store
 
 __all__ = [
@@ -32,14 +34,6 @@ __all__ = [
     "sanyi_disclosure_export",
 ]
 AUDIT_FILTERS = ("object_type", "object_id", "actor", "action")
-
-
-def _invalid(errors: params.Errors | PricingError) -> NoReturn:
-    if isinstance(errors, PricingError):
-        one = params.Errors()
-        one.add(errors)
-        errors = one
-    raise tk.ValidationError(errors.by_field)
 
 
 def _may_backdate(context: Context) -> bool:
@@ -68,9 +62,14 @@ def _visible_product(context: Context, ref: Any) -> model.Package:
     return pkg
 
 
+def _date() -> Schema:
+    """``date``: an ISO date, today when not given."""
+    return {"date": [parsed(params.iso_date, "date", clock.today())]}
+
+
 # -- writes ---------------------------------------------------------------------------------
 def _set_version(kind: str, context: Context, data_dict: DataDict) -> dict[str, Any]:
-    errors = params.Errors()
+    errors = Errors()  # the schedule is read from several keys: not a navl schema
     pkg = errors.take(_require_product, data_dict.get("product"))
     schedule = errors.take(params.schedule, data_dict)
     start = errors.take(params.iso_date, data_dict.get("effective_from"), "effective_from",
@@ -79,7 +78,7 @@ def _set_version(kind: str, context: Context, data_dict: DataDict) -> dict[str, 
     if not isinstance(label, str):
         errors.add(PricingError("label", "版本名称须为文本", "label must be text"))
     if errors:
-        _invalid(errors)
+        raise as_ckan_error(Invalid(errors))
     with refusals(context):
         row, warnings = service.set_version(kind, pkg, schedule, start, label.strip(),
                                             actor=actor_name(context),
@@ -117,14 +116,12 @@ def sanyi_product_pricing_policy_set(context: Context, data_dict: DataDict) -> d
     :param industrial_use_allowed: boolean
     """
     tk.check_access("sanyi_product_pricing_policy_set", context, data_dict)
-    errors = params.Errors()
-    pkg = errors.take(_require_product, data_dict.get("product"))
-    allowed = errors.take(params.boolean, data_dict.get("industrial_use_allowed"),
-                          "industrial_use_allowed", None)
-    if errors:
-        _invalid(errors)
+    data = validated(data_dict, {
+        "product": [parsed(_require_product)],
+        "industrial_use_allowed": [parsed(params.boolean, "industrial_use_allowed", None)]})
     with refusals(context):
-        row = settings.set_policy(pkg, allowed, actor=actor_name(context))
+        row = settings.set_policy(data["product"], data["industrial_use_allowed"],
+                                  actor=actor_name(context))
     return row.to_dict()
 
 
@@ -134,12 +131,9 @@ def sanyi_priority_discount_set(context: Context, data_dict: DataDict) -> dict[s
     :param pct: percentage 0–100 (string or integer, e.g. "20" or "12.5")
     """
     tk.check_access("sanyi_priority_discount_set", context, data_dict)
-    errors = params.Errors()
-    pct = errors.take(params.pct, data_dict.get("pct"), "pct")
-    if errors:
-        _invalid(errors)
+    data = validated(data_dict, {"pct": [parsed(params.pct, "pct")]})
     with refusals(context):
-        row = settings.set_discount(pct, actor=actor_name(context))
+        row = settings.set_discount(data["pct"], actor=actor_name(context))
     return row.to_dict()
 
 
@@ -153,16 +147,13 @@ def sanyi_revenue_cap_set(context: Context, data_dict: DataDict) -> dict[str, An
     :param warning_pct: warn when revenue reaches this % of the cap (default 80)
     """
     tk.check_access("sanyi_revenue_cap_set", context, data_dict)
-    errors = params.Errors()
-    period = errors.take(params.period, data_dict.get("period"))
-    amounts = [errors.take(params.fen, data_dict.get(k), k)
-               for k in ("allowed_cost_fen", "allowed_profit_fen", "tax_fen")]
-    warn = errors.take(params.pct, data_dict.get("warning_pct"), "warning_pct",
-                       settings.WARNING_PCT_DEFAULT)
-    if errors:
-        _invalid(errors)
+    amounts = ("allowed_cost_fen", "allowed_profit_fen", "tax_fen")
+    data = validated(data_dict, {
+        "period": [parsed(params.period)], **{k: [parsed(params.fen, k)] for k in amounts},
+        "warning_pct": [parsed(params.pct, "warning_pct", settings.WARNING_PCT_DEFAULT)]})
     with refusals(context):
-        row = settings.set_revenue_cap(period, *amounts, warn, actor=actor_name(context))
+        row = settings.set_revenue_cap(data["period"], *(data[k] for k in amounts),
+                                       data["warning_pct"], actor=actor_name(context))
     return row.to_dict()
 
 
@@ -171,32 +162,29 @@ def sanyi_revenue_shares_set(context: Context, data_dict: DataDict) -> dict[str,
     the rest between the operator and the merchants by the weights ``operator_share`` and
     ``merchants_share`` (e.g. 60 and 40)."""
     tk.check_access("sanyi_revenue_shares_set", context, data_dict)
-    errors = params.Errors()
-    treasury = errors.take(params.pct, data_dict.get("treasury_pct"), "treasury_pct",
-                           settings.TREASURY_PCT_DEFAULT)
-    operator = errors.take(params.weight, data_dict.get("operator_share"), "operator_share")
-    merchants = errors.take(params.weight, data_dict.get("merchants_share"), "merchants_share")
-    if errors:
-        _invalid(errors)
+    data = validated(data_dict, {
+        "treasury_pct": [parsed(params.pct, "treasury_pct", settings.TREASURY_PCT_DEFAULT)],
+        "operator_share": [parsed(params.weight, "operator_share")],
+        "merchants_share": [parsed(params.weight, "merchants_share")]})
     with refusals(context):
-        row = settings.set_shares(treasury, operator, merchants, actor=actor_name(context))
+        row = settings.set_shares(data["treasury_pct"], data["operator_share"],
+                                  data["merchants_share"], actor=actor_name(context))
     return row.to_dict()
 
 
 def sanyi_revenue_billed_set(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Report the revenue billed in a period (operator), until payments record it.
+    """Report the revenue of a period collected outside the platform (operator); the status
+    adds it to the period's paid orders (approval fees, monthly statements).
 
     :param period: the year, e.g. "2026"
     :param billed_fen: integer fen
     """
     tk.check_access("sanyi_revenue_billed_set", context, data_dict)
-    errors = params.Errors()
-    period = errors.take(params.period, data_dict.get("period"))
-    billed = errors.take(params.fen, data_dict.get("billed_fen"), "billed_fen")
-    if errors:
-        _invalid(errors)
+    data = validated(data_dict, {"period": [parsed(params.period)],
+                                 "billed_fen": [parsed(params.fen, "billed_fen")]})
     with refusals(context):
-        row = settings.set_revenue_billed(period, billed, actor=actor_name(context))
+        row = settings.set_revenue_billed(data["period"], data["billed_fen"],
+                                          actor=actor_name(context))
     return row.to_dict()
 
 
@@ -207,13 +195,12 @@ def sanyi_revenue_status(context: Context, data_dict: DataDict) -> dict[str, Any
     excess carried into the next period's cap; the current shares; with ``net_profit_fen``,
     its split (treasury / operator / merchants)."""
     tk.check_access("sanyi_revenue_status", context, data_dict)
-    net = None
-    if data_dict.get("net_profit_fen") not in (None, ""):
-        try:
-            net = params.fen(data_dict["net_profit_fen"], "net_profit_fen")
-        except PricingError as err:
-            _invalid(err)
-    return settings.revenue_report(net)
+    data = validated(data_dict, {"net_profit_fen": [parsed(_optional_fen, "net_profit_fen")]})
+    return settings.revenue_report(data["net_profit_fen"])
+
+
+def _optional_fen(value: Any, field: str) -> int | None:
+    return None if value in (None, "") else params.fen(value, field)
 
 
 @tk.side_effect_free
@@ -257,24 +244,19 @@ def sanyi_price_quote(context: Context, data_dict: DataDict) -> dict[str, Any]:
         "ceiling_amount_fen", "version", ...}``
     """
     tk.check_access("sanyi_price_quote", context, data_dict)
-    errors = params.Errors()
-    pkg = errors.take(_visible_product, context, data_dict.get("product"))
-    use = errors.take(params.use, data_dict.get("use"))
-    unit = errors.take(params.unit, data_dict.get("unit"))
-    quantity = errors.take(params.quantity, data_dict.get("quantity"))
-    on = errors.take(params.iso_date, data_dict.get("date"), "date", clock.today())
-    priority = errors.take(params.boolean, data_dict.get("priority_scenario"),
-                           "priority_scenario", False)
-    if errors:
-        _invalid(errors)
+    data = validated(data_dict, {
+        "product": [parsed(partial(_visible_product, context))], "use": [parsed(params.use)],
+        "unit": [parsed(params.unit)], "quantity": [parsed(params.quantity)], **_date(),
+        "priority_scenario": [parsed(params.boolean, "priority_scenario", False)]})
     try:
-        result = service.quote_product(pkg, use=use, unit=unit, quantity=quantity, on=on,
-                                       priority_scenario=priority)
+        result = service.quote_product(data["product"], use=data["use"], unit=data["unit"],
+                                       quantity=data["quantity"], on=data["date"],
+                                       priority_scenario=data["priority_scenario"])
     except PricingError as err:
-        _invalid(err)
+        raise as_ckan_error(err) from err
     if max(result.get("amount_fen") or 0, result.get("ceiling_amount_fen") or 0) \
             > params.SAFE_FEN_MAX:
-        _invalid(PricingError(
+        raise as_ckan_error(PricingError(
             "quantity", f"数量过大：金额超过 {params.SAFE_FEN_MAX} 分，请分批计算",
             f"quantity too large: the amount exceeds {params.SAFE_FEN_MAX} fen; quote it in parts"))
     return result
@@ -287,11 +269,7 @@ def sanyi_price_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param date: ISO date (default today)
     """
     tk.check_access("sanyi_price_list", context, data_dict)
-    try:
-        on = params.iso_date(data_dict.get("date"), "date", clock.today())
-    except PricingError as err:
-        _invalid(err)
-    return service.price_list(on)
+    return service.price_list(validated(data_dict, _date())["date"])
 
 
 @tk.side_effect_free
@@ -302,13 +280,10 @@ def sanyi_price_history(context: Context, data_dict: DataDict) -> dict[str, Any]
     :param date: ISO date the statuses are computed for (default today)
     """
     tk.check_access("sanyi_price_history", context, data_dict)
-    errors = params.Errors()
-    pkg = errors.take(_visible_product, context, data_dict.get("product"))
-    on = errors.take(params.iso_date, data_dict.get("date"), "date", clock.today())
-    if errors:
-        _invalid(errors)
+    data = validated(data_dict, {"product": [parsed(partial(_visible_product, context))],
+                                 **_date()})
     who = _bureau_caller(context)
-    return service.price_history(pkg, on, who=who)
+    return service.price_history(data["product"], data["date"], who=who)
 
 
 def _bureau_caller(context: Context) -> bool:
@@ -328,17 +303,24 @@ def sanyi_disclosure_export(context: Context, data_dict: DataDict) -> dict[str, 
         "filename", "content_type", "content"}``)
     """
     tk.check_access("sanyi_disclosure_export", context, data_dict)
-    errors = params.Errors()
-    year = errors.take(params.year, data_dict.get("year") or clock.today().year - 1)
-    fmt = data_dict.get("format") or "json"
-    fmt = fmt.strip().lower() if isinstance(fmt, str) else fmt
-    if fmt not in ("json", "csv"):
-        errors.add(PricingError("format", f"格式须为 json 或 csv：{fmt!r}",
-                                f"format must be json or csv: {fmt!r}"))
-    if errors:
-        _invalid(errors)
+    checked = validated(data_dict, {"year": [parsed(_year_or_last)],
+                                    "format": [parsed(_export_format)]})
+    year, fmt = checked["year"], checked["format"]
     data = disclosure.disclosure(year)
     if fmt == "json":
         return data
     return {"year": year, "format": "csv", "filename": f"sanyi-price-disclosure-{year}.csv",
             "content_type": "text/csv; charset=utf-8", "content": disclosure.to_csv(data)}
+
+
+def _year_or_last(value: Any) -> int:
+    return params.year(value or clock.today().year - 1)
+
+
+def _export_format(value: Any) -> str:
+    fmt = value or "json"
+    fmt = fmt.strip().lower() if isinstance(fmt, str) else fmt
+    if fmt not in ("json", "csv"):
+        raise PricingError("format", f"格式须为 json 或 csv：{fmt!r}",
+                           f"format must be json or csv: {fmt!r}")
+    return str(fmt)
