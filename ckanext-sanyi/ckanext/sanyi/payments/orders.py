@@ -23,13 +23,13 @@ from feeengine import PricingError
 
 from ..common import audit, clock, roles
 from ..common.i18n_text import bi
-from ..common.money import yuan
+from ..common.money import amount_fields
 from ..common.user import site_user_name as site_actor
 from ..pricing import params
 from . import gateway
 from .model import AWAITING, OPEN, event_table, order_table
 
-__all__ = ["invalid", "bank_reference", "yuan", "iso", "now", "create_order", "get_row",
+__all__ = ["invalid", "bank_reference", "iso", "now", "create_order", "get_row",
            "order_dict",
            "list_orders", "events_of", "start_stripe_payment", "record_event", "cancel_open_intent",
            "site_actor"]
@@ -162,7 +162,7 @@ def order_dict(row: Any) -> dict[str, Any]:
         "id": row["id"], "application_id": row["application_id"],
         "merchant": user.name if user else row["merchant"],
         "merchant_display_name": user.display_name if user else row["merchant"],
-        "amount_fen": int(row["amount_fen"]), "amount_yuan": yuan(row["amount_fen"]),
+        **amount_fields(row["amount_fen"]),
         "currency": row["currency"], "quote": row["quote"], "status": row["status"],
         "method": row["method"], "stripe_payment_intent_id": row["stripe_payment_intent_id"],
         "payment_ref": row["payment_ref"], "paid_at": iso(row["paid_at"]),
@@ -227,7 +227,7 @@ def start_stripe_payment(order_id: str, actor: str) -> dict[str, Any]:
         raise tk.ValidationError({"payment": [gateway.error_text(err)]}) from None
     return {"order_id": row["id"], "payment_intent_id": intent.id,
             "client_secret": intent.client_secret, "status": intent.status,
-            "amount_fen": int(row["amount_fen"]), "amount_yuan": yuan(row["amount_fen"]),
+            **amount_fields(row["amount_fen"]),
             "currency": row["currency"],
             "payment_method_types": gateway.payment_method_types(),
             "publishable_key": tk.config.get("ckanext.sanyi.stripe.publishable_key"),

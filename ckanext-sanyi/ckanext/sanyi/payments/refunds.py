@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import stripe
 
 from ..common import audit, roles
-from ..common.money import yuan
+from ..common.money import amount_fields
 from ..common.schema import parsed, validated
 from . import gateway
 from .model import (
@@ -47,7 +47,7 @@ _STRIPE_STATUS = {"succeeded": DONE, "failed": FAILED, "canceled": FAILED}
 def refund_dict(row: Any) -> dict[str, Any]:
     return {
         "id": row["id"], "order_id": row["order_id"], "application_id": row["application_id"],
-        "amount_fen": int(row["amount_fen"]), "amount_yuan": yuan(row["amount_fen"]),
+        **amount_fields(row["amount_fen"]),
         "currency": row["currency"], "method": row["method"], "payment_ref": row["payment_ref"],
         "kind": row["kind"], "reason": row["reason"], "status": row["status"],
         "stripe_refund_id": row["stripe_refund_id"], "reference": row["reference"],

@@ -21,7 +21,7 @@ from feeengine import PricingError
 
 from ..common.errors import refusals
 from ..common.i18n_text import bi
-from ..common.money import yuan_grouped
+from ..common.money import yuan_grouped, yuan_to_fen
 from ..common.user import login_redirect, page_context, site_user_name
 from ..pricing import forms
 from . import events, gateway
@@ -104,7 +104,7 @@ def bank_transfer(id: str) -> Any:
     form = tk.request.form
     try:
         data = {"id": id, "reference": form.get("reference"),
-                "amount_fen": forms.yuan_to_fen(form.get("amount"), "amount"),
+                "amount_fen": yuan_to_fen(form.get("amount"), "amount"),
                 "received_on": form.get("received_on")}
         tk.get_action("sanyi_order_record_bank_transfer")(page_context(), data)
         tk.h.flash_success(bi("已记录对公转账，订单已支付", "Bank transfer recorded; the order is paid"))

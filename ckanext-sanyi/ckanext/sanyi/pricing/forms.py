@@ -1,17 +1,16 @@
-"""Form text → action parameters for the pricing pages (bands typed one per line, yuan → fen)."""
+"""Form text → action parameters for the pricing pages (bands typed one per line; amounts in
+yuan: ``common.money.yuan_to_fen``)."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from feeengine import PricingError
 
-__all__ = ["parse_bands", "yuan_to_fen", "bands_text", "error_lines"]
+__all__ = ["parse_bands", "bands_text", "error_lines"]
 
 _OPEN = {"", "*", "-", "—", "以上", "null", "none", "∞"}
 _SPLIT = re.compile(r"[\s,，;；:：]+")
-_YUAN = re.compile(r"^\d+(\.\d{1,2})?$")
 
 
 def parse_bands(text: str, field: str = "bands") -> list[dict[str, Any]]:
@@ -38,19 +37,6 @@ def parse_bands(text: str, field: str = "bands") -> list[dict[str, Any]]:
             upto = int(upto)
         bands.append({"upto": upto, "price": price.replace("元", "")})
     return bands
-
-
-def yuan_to_fen(text: Any, field: str) -> int:
-    """"1200000.50" 元 → 120000050 分 (at most 2 decimal places, not negative)."""
-    value = str(text or "").replace(",", "").replace("，", "").strip()
-    if not _YUAN.match(value):
-        raise PricingError(field, f"金额须为非负数、最多两位小数（元）：{text!r}",
-                           "amount must be a non-negative number of yuan with at most 2 "
-                           f"decimals: {text!r}")
-    try:
-        return int(Decimal(value).scaleb(2))
-    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
-        raise PricingError(field, "金额格式不正确", "invalid amount") from None
 
 
 def bands_text(schedule: dict[str, Any]) -> str:

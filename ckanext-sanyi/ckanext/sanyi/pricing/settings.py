@@ -21,12 +21,12 @@ from feeengine import (
     AllowedRevenue,
     PricingError,
     RevenueLevel,
-    fen_to_yuan,
     revenue_status,
     split_net_profit,
 )
 
 from ..common import audit, clock
+from ..common.money import yuan, yuan_fields
 from .store import SettingRow, append_setting, latest_setting, latest_settings, setting_history
 
 __all__ = ["DISCOUNT", "SHARES", "CAP", "BILLED", "POLICY", "set_setting", "current_discount_pct",
@@ -106,7 +106,6 @@ def set_policy(pkg: model.Package, allowed: bool, *, actor: str) -> SettingRow:
 
 
 def _message(status: Any, warning_pct: Decimal) -> str:
-    yuan = fen_to_yuan
     if status.level is RevenueLevel.EXCEEDED:
         return (f"{status.period} 年收入 {yuan(status.billed_fen)} 元已达到或超过最高准许收入 "
                 f"{yuan(status.effective_cap_fen)} 元；超出部分 {yuan(status.excess_fen)} 元从下一期"
@@ -138,9 +137,7 @@ def revenue_report(net_profit_fen: int | None = None,
         carried = status.carry_forward_fen
         values = dict(status.to_dict(), allowed_cost_fen=approved.allowed_cost_fen,
                       allowed_profit_fen=approved.allowed_profit_fen, tax_fen=approved.tax_fen)
-        yuan = {k.replace("_fen", "_yuan"): str(fen_to_yuan(v))
-                for k, v in values.items() if k.endswith("_fen")}
-        periods.append(dict(values, **yuan, warning_pct=str(warn), message=_message(status, warn),
+        periods.append(dict(values, **yuan_fields(values), warning_pct=str(warn), message=_message(status, warn),
                             billed_reported=period in billed))
     year = str((today or clock.today()).year)
     shares = current_shares()

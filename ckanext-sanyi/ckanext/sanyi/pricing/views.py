@@ -21,6 +21,7 @@ from feeengine import BillingUnit, PricingError
 
 from ..common import clock
 from ..common.i18n_text import bi
+from ..common.money import yuan_to_fen
 from ..common.user import page_context
 from . import forms
 from .service import unit_info
@@ -114,7 +115,7 @@ def _schedule_data(f: Any) -> dict[str, Any]:
 
 def _cap_data(f: Any) -> dict[str, Any]:
     return {"period": f.get("period"), "warning_pct": f.get("warning_pct") or None,
-            **{f"{k}_fen": forms.yuan_to_fen(f.get(k), k)
+            **{f"{k}_fen": yuan_to_fen(f.get(k), k)
                for k in ("allowed_cost", "allowed_profit", "tax")}}
 
 
@@ -132,7 +133,7 @@ FORMS: dict[str, dict[str, tuple[str, Callable[[Any], dict[str, Any]]]]] = {
     "operator": {
         "price": ("sanyi_price_set", _schedule_data),
         "billed": ("sanyi_revenue_billed_set", lambda f: {
-            "period": f.get("period"), "billed_fen": forms.yuan_to_fen(f.get("billed"), "billed")}),
+            "period": f.get("period"), "billed_fen": yuan_to_fen(f.get("billed"), "billed")}),
     },
 }
 PAGE_ACCESS = {"bureau": "sanyi_pricing_settings_show", "operator": "sanyi_price_set"}
