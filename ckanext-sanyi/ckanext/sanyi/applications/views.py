@@ -14,6 +14,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
+from ..common.errors import error_lines
 from ..common.i18n_text import bi
 from ..common.paging import numbered
 from ..common.user import login_redirect, page_context
@@ -29,9 +30,7 @@ PER_PAGE = 50  # rows of a numbered list page
 
 
 def _lines(err: tk.ValidationError) -> list[str]:
-    return [f"{k}: {m}" if k not in ("status", "message") else str(m)
-            for k, msgs in (err.error_dict or {}).items()
-            for m in (msgs if isinstance(msgs, list) else [msgs])]
+    return error_lines(err.error_dict or {}, bare=("status", "message"))
 
 
 def _flash(err: tk.ValidationError) -> None:

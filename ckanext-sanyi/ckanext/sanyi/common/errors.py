@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..domain.approval_model import RefusalKind, TransitionRefused
 from ..domain.errors import DomainError, Invalid, NotFound
 from .i18n_text import bi
 
-__all__ = ["as_ckan_error", "refusals"]
+__all__ = ["as_ckan_error", "refusals", "error_lines", "refusal_text"]
 
 
 def _msg(err: DomainError) -> str:
@@ -56,3 +56,20 @@ def refusals(context: Any, write: bool = True) -> Iterator[None]:
     except Exception:
         model.Session.rollback()
         raise
+
+
+def error_lines(error_dict: Mapping[str, Any], bare: tuple[str, ...] = ()) -> list[str]:
+    """A ``ValidationError``'s dict as lines for a page: "field: message" (the fields in
+    ``bare`` as the message alone)."""
+    out = []
+    for field, messages in error_dict.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            out.append(str(message) if field in bare else f"{field}: {message}")
+    return out
+
+
+def refusal_text(err: DomainError | tk.ValidationError) -> str:
+    """A refusal as one flash message: "field: 中文 / English", several joined by "；"."""
+    if isinstance(err, DomainError):
+        return f"{err.field}: {_msg(err)}"
+    return "；".join(error_lines(err.error_dict))

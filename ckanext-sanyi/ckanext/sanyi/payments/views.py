@@ -19,11 +19,10 @@ from flask import Blueprint, jsonify
 
 from feeengine import PricingError
 
-from ..common.errors import refusals
+from ..common.errors import refusal_text, refusals
 from ..common.i18n_text import bi
 from ..common.money import yuan_grouped, yuan_to_fen
 from ..common.user import login_redirect, page_context, site_user_name
-from ..pricing import forms
 from . import events, gateway
 
 __all__ = ["payments", "stripe_webhooks"]
@@ -92,7 +91,7 @@ def pay(id: str) -> Any:
     except tk.NotAuthorized:
         return tk.abort(403, bi("只有该订单的数商可以付款", "Only the order's merchant may pay it"))
     except tk.ValidationError as err:
-        tk.h.flash_error("；".join(forms.error_lines(err.error_dict)))
+        tk.h.flash_error(refusal_text(err))
         return tk.redirect_to("sanyi_payments.order_read", id=id)
     return tk.render("sanyi/payments/pay.html", {
         "order": order, "payment": payment,
@@ -108,10 +107,8 @@ def bank_transfer(id: str) -> Any:
                 "received_on": form.get("received_on")}
         tk.get_action("sanyi_order_record_bank_transfer")(page_context(), data)
         tk.h.flash_success(bi("已记录对公转账，订单已支付", "Bank transfer recorded; the order is paid"))
-    except PricingError as err:
-        tk.h.flash_error(f"{err.field}: {err.zh} / {err.en}")
-    except tk.ValidationError as err:
-        tk.h.flash_error("；".join(forms.error_lines(err.error_dict)))
+    except (PricingError, tk.ValidationError) as err:
+        tk.h.flash_error(refusal_text(err))
     except tk.NotAuthorized:
         return tk.abort(403, bi("只有运营机构工作人员可以记录对公转账",
                                 "Only operator staff may record bank transfers"))
@@ -129,7 +126,7 @@ def refund_complete(id: str) -> Any:
         order_id = refund["order_id"]
         tk.h.flash_success(bi("已记录退款完成", "Refund recorded as done"))
     except tk.ValidationError as err:
-        tk.h.flash_error("；".join(forms.error_lines(err.error_dict)))
+        tk.h.flash_error(refusal_text(err))
     except tk.NotAuthorized:
         return tk.abort(403, bi("只有运营机构工作人员可以完成退款", "Only operator staff may complete refunds"))
     except tk.ObjectNotFound:

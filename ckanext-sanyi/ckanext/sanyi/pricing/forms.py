@@ -7,7 +7,7 @@ from typing import Any
 
 from feeengine import PricingError
 
-__all__ = ["parse_bands", "bands_text", "error_lines"]
+__all__ = ["parse_bands", "bands_text"]
 
 _OPEN = {"", "*", "-", "—", "以上", "null", "none", "∞"}
 _SPLIT = re.compile(r"[\s,，;；:：]+")
@@ -43,12 +43,3 @@ def bands_text(schedule: dict[str, Any]) -> str:
     """The inverse of :func:`parse_bands`, to prefill a form."""
     return "\n".join(f"{b['upto'] if b['upto'] is not None else '*'} {b['price']}"
                      for b in schedule.get("bands", []))
-
-
-def error_lines(error_dict: dict[str, Any]) -> list[str]:
-    """A ValidationError's dict as "field: message" lines."""
-    out = []
-    for field, messages in error_dict.items():
-        for message in messages if isinstance(messages, list) else [messages]:
-            out.append(f"{field}: {message}")
-    return out

@@ -20,6 +20,7 @@ from flask import Blueprint, Response
 from feeengine import BillingUnit, PricingError
 
 from ..common import clock
+from ..common.errors import error_lines, refusal_text
 from ..common.i18n_text import bi
 from ..common.money import yuan_to_fen
 from ..common.user import page_context
@@ -83,7 +84,7 @@ def product(id: str) -> str:
         try:
             quote = tk.get_action("sanyi_price_quote")(page_context(), dict(data, product=id))
         except tk.ValidationError as err:
-            errors = forms.error_lines(err.error_dict)
+            errors = error_lines(err.error_dict)
     return tk.render("sanyi/pricing/product.html", {
         "history": history, "pkg": history["product"], "current": _current(history),
         "units": units, "form": form, "quote": quote, "errors": errors})
@@ -96,7 +97,7 @@ def disclosure(year: int, fmt: str) -> Response:
     try:
         data = tk.get_action("sanyi_disclosure_export")(page_context(), {"year": year, "format": fmt})
     except tk.ValidationError as err:
-        return tk.abort(400, "; ".join(forms.error_lines(err.error_dict)))
+        return tk.abort(400, "; ".join(error_lines(err.error_dict)))
     name = f"sanyi-price-disclosure-{year}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":  # with a BOM so that spreadsheet software reads the Chinese as UTF-8
@@ -183,10 +184,8 @@ def submit(page: str, form: str) -> Response:
     try:
         tk.get_action(action)(page_context(), build(tk.request.form))
         tk.h.flash_success(bi("已保存，并已记录变更", "Saved; the change has been recorded"))
-    except PricingError as err:
-        tk.h.flash_error(f"{err.field}: {err.zh} / {err.en}")
-    except tk.ValidationError as err:
-        tk.h.flash_error("；".join(forms.error_lines(err.error_dict)))
+    except (PricingError, tk.ValidationError) as err:
+        tk.h.flash_error(refusal_text(err))
     except tk.NotAuthorized:
         return tk.abort(403)
     return tk.redirect_to(f"sanyi_pricing.{page}")
