@@ -11,8 +11,13 @@ from typing import Any
 import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.types import AuthResult
 
+from .i18n_text import bi
 from .user import as_user
+
+BUREAU_ONLY = bi("只有数据局工作人员可以执行此操作", "Only data bureau staff may do this")
+OPERATOR_ONLY = bi("只有运营机构工作人员可以执行此操作", "Only operator staff may do this")
 
 
 def bureau_org() -> str:
@@ -40,3 +45,15 @@ def is_bureau_staff(user: Any) -> bool:
 def is_operator_staff(user: Any) -> bool:
     obj = as_user(user)
     return obj is not None and (obj.sysadmin or is_member_of(obj, operator_org()))
+
+
+def bureau_only(user: Any) -> AuthResult:
+    """An auth result: allowed for bureau staff, otherwise refused with :data:`BUREAU_ONLY`."""
+    return {"success": True} if is_bureau_staff(user) else {"success": False, "msg": BUREAU_ONLY}
+
+
+def operator_only(user: Any) -> AuthResult:
+    """An auth result: allowed for operator staff, otherwise refused with :data:`OPERATOR_ONLY`."""
+    if is_operator_staff(user):
+        return {"success": True}
+    return {"success": False, "msg": OPERATOR_ONLY}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
+from ...common import roles
 from ...common.i18n_text import bi
 from ...common.user import acting_user, login_required
 from .. import access, service
@@ -38,8 +39,7 @@ def _no(zh: str, en: str) -> AuthResult:
 
 
 def _bureau(context: Context) -> AuthResult:
-    return _OK if access.is_bureau(acting_user(context)) else \
-        _no("只有数据局工作人员可以执行此操作", "Only data bureau staff may do this")
+    return roles.bureau_only(acting_user(context))
 
 
 def _app(data_dict: DataDict) -> dict | None:

@@ -27,8 +27,6 @@ _OWNER_OR_STAFF = {"success": False, "msg": "只有该订单的数商、运营�
                                             "data bureau may see it"}
 _OWNER = {"success": False, "msg": "只有该订单的数商可以付款 / "
                                    "Only the order's merchant may pay it"}
-_OPERATOR = {"success": False, "msg": "只有运营机构工作人员可以执行此操作 / "
-                                      "Only operator staff may do this"}
 
 
 def _is_owner(user: model.User | None, data_dict: DataDict) -> bool:
@@ -60,7 +58,7 @@ def sanyi_order_pay(context: Context, data_dict: DataDict) -> AuthResult:
 
 @login_required
 def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True} if roles.is_operator_staff(acting_user(context)) else dict(_OPERATOR)
+    return roles.operator_only(acting_user(context))
 
 
 @login_required
@@ -70,4 +68,4 @@ def sanyi_refund_list(context: Context, data_dict: DataDict) -> AuthResult:
 
 @login_required
 def sanyi_refund_complete(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True} if roles.is_operator_staff(acting_user(context)) else dict(_OPERATOR)
+    return roles.operator_only(acting_user(context))

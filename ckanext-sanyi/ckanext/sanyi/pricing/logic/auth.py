@@ -20,75 +20,23 @@ __all__ = [
     "sanyi_disclosure_export",
 ]
 
-_BUREAU = {"success": False, "msg": "只有数据局工作人员可以执行此操作 / "
-                                    "Only data bureau staff may do this"}
-_OPERATOR = {"success": False, "msg": "只有运营机构工作人员可以执行此操作 / "
-                                      "Only operator staff may do this"}
+
+def bureau_staff(context: Context, data_dict: DataDict) -> AuthResult:
+    return roles.bureau_only(context.get("user"))
 
 
-def _bureau(context: Context) -> AuthResult:
-    return {"success": True} if roles.is_bureau_staff(context.get("user")) else dict(_BUREAU)
-
-
-def _operator(context: Context) -> AuthResult:
-    return {"success": True} if roles.is_operator_staff(context.get("user")) else dict(_OPERATOR)
-
-
-def sanyi_price_ceiling_set(context: Context, data_dict: DataDict) -> AuthResult:
-    return _bureau(context)
-
-
-def sanyi_price_set(context: Context, data_dict: DataDict) -> AuthResult:
-    return _operator(context)
-
-
-def sanyi_product_pricing_policy_set(context: Context, data_dict: DataDict) -> AuthResult:
-    return _bureau(context)
-
-
-def sanyi_priority_discount_set(context: Context, data_dict: DataDict) -> AuthResult:
-    return _bureau(context)
-
-
-def sanyi_revenue_cap_set(context: Context, data_dict: DataDict) -> AuthResult:
-    return _bureau(context)
-
-
-def sanyi_revenue_shares_set(context: Context, data_dict: DataDict) -> AuthResult:
-    return _bureau(context)
-
-
-def sanyi_revenue_billed_set(context: Context, data_dict: DataDict) -> AuthResult:
-    return _operator(context)
-
-
-def sanyi_revenue_status(context: Context, data_dict: DataDict) -> AuthResult:
-    return _bureau(context)
-
-
-def sanyi_pricing_settings_show(context: Context, data_dict: DataDict) -> AuthResult:
-    return _bureau(context)
-
-
-def sanyi_audit_list(context: Context, data_dict: DataDict) -> AuthResult:
-    return _bureau(context)
+def operator_staff(context: Context, data_dict: DataDict) -> AuthResult:
+    return roles.operator_only(context.get("user"))
 
 
 @tk.auth_allow_anonymous_access
-def sanyi_price_quote(context: Context, data_dict: DataDict) -> AuthResult:
+def anyone(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": True}
 
 
-@tk.auth_allow_anonymous_access
-def sanyi_price_list(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
-
-
-@tk.auth_allow_anonymous_access
-def sanyi_price_history(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
-
-
-@tk.auth_allow_anonymous_access
-def sanyi_disclosure_export(context: Context, data_dict: DataDict) -> AuthResult:
-    return {"success": True}
+# each action's rule (the module docstring says why)
+sanyi_price_ceiling_set = sanyi_product_pricing_policy_set = sanyi_priority_discount_set = \
+    sanyi_revenue_cap_set = sanyi_revenue_shares_set = sanyi_revenue_status = \
+    sanyi_pricing_settings_show = sanyi_audit_list = bureau_staff
+sanyi_price_set = sanyi_revenue_billed_set = operator_staff
+sanyi_price_quote = sanyi_price_list = sanyi_price_history = sanyi_disclosure_export = anyone
