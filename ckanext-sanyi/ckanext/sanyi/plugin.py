@@ -13,17 +13,21 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultPermissionLabels
 from flask import Blueprint
 
-from . import helpers, search
+from . import search
 from .applications import helpers as applications_helpers
 from .applications import subscriptions as applications_subscriptions
 from .applications import views as applications_views
 from .applications.logic import action as applications_action
 from .applications.logic import auth as applications_auth
+from .catalog import helpers as catalog_helpers
 from .catalog import views as catalog_views
+from .catalog.helpers import sanyi_choice_label
 from .catalog.logic import action as catalog_action
 from .catalog.logic import auth as catalog_auth
 from .catalog.logic import validators as catalog_validators
+from .common import helpers as common_helpers
 from .common import i18n_js, roles
+from .common.helpers import sanyi_is_zh
 from .delivery import oauth as delivery_oauth
 from .delivery import sample_helpers as delivery_sample_helpers
 from .delivery import sample_views as delivery_sample_views
@@ -34,11 +38,11 @@ from .delivery.logic import auth as delivery_auth
 from .delivery.logic import client_action as delivery_client_action
 from .delivery.logic import client_auth as delivery_client_auth
 from .delivery.operations import helpers as delivery_operation_helpers
-from .helpers import sanyi_choice_label, sanyi_is_zh
 from .payments import subscriptions as payments_subscriptions
 from .payments import views as payments_views
 from .payments.logic import action as payments_action
 from .payments.logic import auth as payments_auth
+from .pricing import helpers as pricing_helpers
 from .pricing import views as pricing_views
 from .pricing.logic import action as pricing_action
 from .pricing.logic import auth as pricing_auth
@@ -68,7 +72,7 @@ def _auth_functions() -> dict[str, Any]:
 
 
 def _helpers() -> dict[str, Any]:
-    return _exported(helpers, applications_helpers,
+    return _exported(common_helpers, catalog_helpers, pricing_helpers, applications_helpers,
                      delivery_sample_helpers, delivery_operation_helpers)
 
 

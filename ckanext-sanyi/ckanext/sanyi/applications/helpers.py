@@ -1,4 +1,4 @@
-"""Template helpers of the application pages (registered through ``ckanext.sanyi.helpers``).
+"""Template helpers of the application pages (registered by the plugin's helpers blanket).
 
 ``sanyi_todo()`` is what the dashboard and the account bar show: the items waiting for the
 current user (see :func:`.read.queue_count`) and the unread notifications.
@@ -9,6 +9,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
+from ..common.helpers import sanyi_is_zh, sanyi_t
 from ..common.user import acting_user
 from ..domain.approval import Status
 from . import access, forms, merchants, notify, read
@@ -32,24 +33,17 @@ def sanyi_notifications(limit: int = 20) -> list[dict[str, Any]]:
     return notify.unread(user.id, limit) if user else []
 
 
-def _zh() -> bool:
-    try:
-        return tk.h.lang().startswith("zh")
-    except Exception:
-        return True
-
-
 def sanyi_application_status_label(status: str) -> str:
     try:
         st = Status(status)
     except ValueError:
         return status
-    return st.zh if _zh() else read.STATUS_EN[st.value]
+    return st.zh if sanyi_is_zh() else read.STATUS_EN[st.value]
 
 
 def _pick(table: dict[str, tuple[str, str]], value: str) -> str:
     zh, en = table.get(value, (value, value))
-    return zh if _zh() else en
+    return sanyi_t(zh, en)
 
 
 def sanyi_use_label(use: str) -> str:

@@ -15,10 +15,10 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from ..common.errors import error_lines
+from ..common.helpers import sanyi_t
 from ..common.i18n_text import bi
 from ..common.paging import numbered
 from ..common.user import login_redirect, page_context
-from ..helpers import sanyi_t
 from . import attachments, notify
 
 __all__ = ["applications"]

@@ -5,9 +5,9 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from ..common import csrf, inputs, session
+from ..common.helpers import sanyi_t
 from ..common.i18n_text import bi
 from ..common.user import page_context
-from ..helpers import sanyi_t
 
 __all__ = ["sanyi"]
 

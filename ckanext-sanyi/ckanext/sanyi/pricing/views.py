@@ -25,22 +25,14 @@ from ..common.i18n_text import bi
 from ..common.money import yuan_to_fen
 from ..common.user import page_context
 from . import forms
+from .helpers import UNITS, sanyi_price_units
 from .service import unit_info
-from .store import all_products, effective, find_product, product_summary, version_rows
+from .store import all_products, product_summary
 
 __all__ = ["pricing"]
 
 pricing = Blueprint("sanyi_pricing", __name__)
-UNITS = [unit_info(u) for u in BillingUnit]
-
-
-@pricing.app_template_global("sanyi_price_units")
-def sanyi_price_units(product: Any) -> list[dict[str, str]]:
-    """Billing units the product has a price for (all units if none), for calculator forms."""
-    ref = product.get("id") if isinstance(product, dict) else product
-    pkg = find_product(ref) if ref else None
-    have = {r.unit for r in effective(version_rows([pkg.id], kind="price"))} if pkg else set()
-    return [unit_info(u) for u in BillingUnit if u in have] or UNITS
+pricing.add_app_template_global(sanyi_price_units, "sanyi_price_units")
 
 
 # -- public ---------------------------------------------------------------------------------
