@@ -87,3 +87,17 @@ def test_no_domain_when_the_demo_size_is_zero(demo_domain, monkeypatch):
     assert domain_demo.ensure_domain(echo=lambda s: None, today=dt.date(2026, 12, 1)) is False
     with store.connect(demo_domain) as conn:
         assert generate.current_origin(conn) is None
+
+
+def test_loaded_extracts_are_never_replaced_by_the_demo(demo_domain):
+    day = dt.date(2026, 12, 1)
+    assert domain_demo.ensure_domain(echo=lambda s: None, today=day) is True
+    with store.begin(demo_domain) as conn:
+        conn.execute(tables.loads.insert().values(
+            source_table="outpatient_visits", resource="市卫健委/门诊就诊记录数据",
+            origin="门诊就诊记录.csv", sha256="0" * 64, rows=1, loaded_by="test"))
+    said = []
+    assert domain_demo.ensure_domain(echo=said.append, today=day + dt.timedelta(days=1)) is False
+    assert "outpatient_visits" in said[-1]
+    with store.connect(demo_domain) as conn:
+        assert generate.last_origins(conn)["persons"].endswith("today=2026-12-01")

@@ -7,8 +7,9 @@
   and ``sample_available: yes``.
 * :func:`ensure_domain` (run by ``ckan sanyi load-demo``): a generated domain of
   ``ckanext.sanyi.demo.domain_persons`` persons (seed :data:`SEED`, today = today in Beijing)
-  unless the domain already holds exactly that generation (``loads``), so running the demo
-  twice the same day generates once. 0 persons leaves the domain alone (test configurations).
+  when the domain is empty or holds a generation of other parameters (``loads``), so running
+  the demo twice the same day generates once; a domain holding extracts loaded by data units
+  is left alone. 0 persons leaves the domain alone (test configurations).
 
 Idempotent: nothing is written when everything is already as described.
 """
@@ -88,7 +89,8 @@ def catalog_resources(site: str, today: dt.date, echo: Echo = print) -> int:
 
 
 def ensure_domain(echo: Echo = print, today: dt.date | None = None) -> bool:
-    """Generate the demo domain unless it holds that generation already; True if generated."""
+    """Generate the demo domain when it is empty or holds another generation; True if
+    generated."""
     persons = int(tk.config.get("ckanext.sanyi.demo.domain_persons") or 0)
     if persons <= 0:
         echo("数据域 / data domain: not generated (ckanext.sanyi.demo.domain_persons = 0)")
@@ -98,6 +100,12 @@ def ensure_domain(echo: Echo = print, today: dt.date | None = None) -> bool:
     with store.begin() as conn:
         if generate.current_origin(conn) == generate.origin(persons, SEED, today):
             echo(f"数据域 / data domain: unchanged ({generate.origin(persons, SEED, today)})")
+            return False
+        loaded = sorted(t for t, where in generate.last_origins(conn).items()
+                        if not where.startswith("generate:"))
+        if loaded and not generate.is_empty(conn):
+            echo("数据域 / data domain: holds loaded extracts, not regenerated "
+                 f"({', '.join(loaded)})")
             return False
         report = generate.generate(conn, persons=persons, seed=SEED, today=today,
                                    loaded_by="load-demo")

@@ -29,7 +29,8 @@ from .rows import Rows
 from .sources import SCHEMA, SOURCES
 from .tables import loads, table
 
-__all__ = ["generate", "stream", "origin", "current_origin", "Report", "CHUNK"]
+__all__ = ["generate", "stream", "origin", "current_origin", "last_origins", "is_empty", "Report",
+           "CHUNK"]
 
 CHUNK = 5000  # random persons per chunk (part of the seeding: changing it changes the rows)
 REBUILD_KEYS_FROM = 100_000  # persons: from there, drop the keys and indexes and rebuild them
@@ -187,14 +188,23 @@ def generate(conn: sa.engine.Connection, *, persons: int, seed: int, today: dt.d
     return report
 
 
+def last_origins(conn: sa.engine.Connection) -> dict[str, str]:
+    """``{table: origin}`` of the last load recorded for each source table (generated or
+    loaded from an extract)."""
+    got = conn.execute(sa.select(loads.c.source_table, loads.c.origin).order_by(loads.c.id))
+    return {name: where for name, where in got}
+
+
+def is_empty(conn: sa.engine.Connection) -> bool:
+    """No row in any source table."""
+    return not any(conn.execute(sa.select(sa.literal(1)).select_from(table(s.table)).limit(1))
+                   .first() for s in SOURCES)
+
+
 def current_origin(conn: sa.engine.Connection) -> str | None:
     """The origin of the generation the domain holds now, or None (empty, loaded from
     extracts, or partly replaced since)."""
-    got = conn.execute(sa.select(loads.c.source_table, loads.c.origin, loads.c.id)
-                       .order_by(loads.c.id)).all()
-    last: dict[str, str] = {}
-    for name, where, _ in got:
-        last[name] = where
+    last = last_origins(conn)
     values = {last.get(s.table) for s in SOURCES}
     if len(values) != 1:
         return None
