@@ -21,15 +21,9 @@ from ...common.i18n_text import bi
 from ...common.user import acting_user, login_required
 from .. import access, service
 from ..forms import NotFound
+from . import action
 
-__all__ = [
-    "sanyi_merchant_register", "sanyi_merchant_verify", "sanyi_merchant_show",
-    "sanyi_merchant_list", "sanyi_application_create", "sanyi_application_update",
-    "sanyi_application_submit", "sanyi_application_review", "sanyi_application_withdraw",
-    "sanyi_application_show", "sanyi_application_list", "sanyi_application_data_items",
-    "sanyi_entitlement_list", "sanyi_entitlement_suspend", "sanyi_entitlement_resume",
-    "sanyi_entitlement_revoke",
-]
+__all__ = list(action.__all__)  # one auth function per action, of the same name
 
 _OK: AuthResult = {"success": True}
 

@@ -18,9 +18,9 @@ from ckan.types import AuthResult, Context, DataDict
 from ...common import roles
 from ...common.user import acting_user, login_required
 from .. import orders
+from . import action
 
-__all__ = ["sanyi_order_show", "sanyi_order_list", "sanyi_order_pay",
-           "sanyi_order_record_bank_transfer", "sanyi_refund_list", "sanyi_refund_complete"]
+__all__ = list(action.__all__)  # one auth function per action, of the same name
 
 _OWNER_OR_STAFF = {"success": False, "msg": "只有该订单的数商、运营机构和数据局可以查看 / "
                                             "Only the order's merchant, the operator and the "

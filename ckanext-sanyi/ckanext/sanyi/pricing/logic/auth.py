@@ -11,14 +11,9 @@ import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
 from ...common import roles
+from . import action
 
-__all__ = [
-    "sanyi_price_ceiling_set", "sanyi_price_set", "sanyi_product_pricing_policy_set",
-    "sanyi_priority_discount_set", "sanyi_revenue_cap_set", "sanyi_revenue_shares_set",
-    "sanyi_revenue_billed_set", "sanyi_revenue_status", "sanyi_pricing_settings_show",
-    "sanyi_audit_list", "sanyi_price_quote", "sanyi_price_list", "sanyi_price_history",
-    "sanyi_disclosure_export",
-]
+__all__ = list(action.__all__)  # one auth function per action, of the same name
 
 
 def bureau_staff(context: Context, data_dict: DataDict) -> AuthResult:
