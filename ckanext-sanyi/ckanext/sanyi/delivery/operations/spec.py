@@ -69,7 +69,7 @@ class Operation:
     privacy: str
     consent_required: bool
     reads: tuple[Read, ...]
-    input_json: str         # the schemas as canonical JSON text (the dataclass stays frozen)
+    input_json: str         # the schemas as JSON text (so the dataclass stays frozen)
     output_json: str
 
     @property
@@ -113,7 +113,7 @@ def _schema(node: Any, where: str) -> str:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as err:
         raise SpecError(f"{where}: not a valid JSON Schema 2020-12: {err.message}") from None
-    return json.dumps(schema, ensure_ascii=False, sort_keys=True)
+    return json.dumps(schema, ensure_ascii=False)  # properties keep the YAML's order
 
 
 def _reads(node: Any, where: str) -> tuple[Read, ...]:
