@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 __all__ = ["Grid", "Published", "Key", "suppress", "protected", "PRIMARY", "COMPLEMENTARY",
@@ -78,7 +79,11 @@ class Grid:
         return len(self.cells), len(self.cells[0])
 
     def values(self) -> dict[Key, int]:
-        """Every published value by key: cells, then the totals published."""
+        """Every published value by key: cells, then the totals published (a fresh copy)."""
+        return dict(self._values)
+
+    @cached_property
+    def _values(self) -> dict[Key, int]:
         r, c = self.shape
         out: dict[Key, int] = {("cell", i, j): self.cells[i][j] for i in range(r)
                                for j in range(c)}
@@ -93,6 +98,13 @@ class Grid:
     def arc(self, key: Key) -> tuple[str, str]:
         """The (from, to) equation nodes of a value: raising it by one is one unit of flow
         from ``from`` to ``to``."""
+        return self._arcs[key]
+
+    @cached_property
+    def _arcs(self) -> dict[Key, tuple[str, str]]:
+        return {key: self._arc(key) for key in self._values}
+
+    def _arc(self, key: Key) -> tuple[str, str]:
         row = (lambda i: f"row{i}") if self.row_totals else (lambda i: _GROUND)
         col = (lambda j: f"col{j}") if self.col_totals else (lambda j: _GROUND)
         totals_row = "totals_row" if self.col_totals and self.grand_total else _GROUND
@@ -136,7 +148,7 @@ class Published:
         if self.withheld:
             return None
         st = self.status[key]
-        return self.grid.values()[key] if st == SHOWN else \
+        return self.grid._values[key] if st == SHOWN else \
             PRIMARY if st == HIDDEN_PRIMARY else COMPLEMENTARY
 
     def hidden(self) -> list[Key]:
@@ -182,7 +194,7 @@ def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
 def protected(grid: Grid, status: dict[Key, str], key: Key) -> bool:
     """Whether the hidden value ``key`` has a second possible value given everything shown
     (see the module docstring)."""
-    values = grid.values()
+    values = grid._values
     lo, hi = _bounds(status[key], values[key])
     a, b = grid.arc(key)
     graph = _residual(grid, values, status, key)
@@ -201,7 +213,7 @@ def _candidates(grid: Grid, values: dict[Key, int], status: dict[Key, str],
 
 def suppress(grid: Grid) -> Published:
     """Primary and complementary suppression of ``grid`` (see the module docstring)."""
-    values = grid.values()
+    values = grid._values
     status = {k: HIDDEN_PRIMARY if LOW <= v <= HIGH else SHOWN for k, v in values.items()}
     while True:
         exposed = [k for k in status if status[k] != SHOWN and not protected(grid, status, k)]

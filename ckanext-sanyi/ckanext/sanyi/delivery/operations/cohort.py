@@ -29,40 +29,41 @@ SEXES = (("1", "男"), ("2", "女"))
 THRESHOLD = suppression.HIGH + 1
 
 
-def _band_expr(date_from: dt.date) -> Any:
-    age = sa.extract("year", sa.func.age(sa.cast(sa.literal(date_from), sa.Date),
-                                         PERSONS.c.birth_date))
-    return sa.case(*((age < upper, label) for label, upper in AGE_BANDS if upper is not None),
-                   else_=AGE_BANDS[-1][0])
+# Statements built once with bound parameters (:drug, :date_from, :date_to).
+_DRUG = sa.bindparam("drug", type_=sa.UnicodeText)
+_FROM, _TO = sa.bindparam("date_from", type_=sa.Date), sa.bindparam("date_to", type_=sa.Date)
+_AGE = sa.extract("year", sa.func.age(_FROM, PERSONS.c.birth_date))  # age on date_from
+_BAND = sa.case(*((_AGE < upper, label) for label, upper in AGE_BANDS if upper is not None),
+                else_=AGE_BANDS[-1][0]).label("band")
 
 
-def _persons_per_cell(conn: sa.engine.Connection, ids: Any, date_from: dt.date,
-                      ) -> dict[tuple[str, str], int]:
-    band = _band_expr(date_from).label("band")
-    rows = conn.execute(
-        sa.select(band, PERSONS.c.sex, sa.func.count(sa.distinct(ids.c.id_number)))
-        .select_from(ids.join(PERSONS, PERSONS.c.id_number == ids.c.id_number))
-        .where(PERSONS.c.sex.in_([code for code, _ in SEXES]),
-               PERSONS.c.birth_date.is_not(None))
-        .group_by(band, PERSONS.c.sex)).all()
-    return {(str(b), str(s)): int(n) for b, s, n in rows}
+def _persons_per_cell(ids: Any) -> Any:
+    """Distinct persons of ``ids`` per (age band, sex) among insured persons of known sex and
+    date of birth."""
+    return (sa.select(_BAND, PERSONS.c.sex, sa.func.count(sa.distinct(ids.c.id_number)))
+            .select_from(ids.join(PERSONS, PERSONS.c.id_number == ids.c.id_number))
+            .where(PERSONS.c.sex.in_([code for code, _ in SEXES]),
+                   PERSONS.c.birth_date.is_not(None))
+            .group_by(_BAND, PERSONS.c.sex))
+
+
+_USERS = _persons_per_cell(
+    sa.select(PRESCRIPTIONS.c.id_number)
+    .where(PRESCRIPTIONS.c.drug_name == _DRUG, PRESCRIPTIONS.c.prescribed_on >= _FROM,
+           PRESCRIPTIONS.c.prescribed_on <= _TO).distinct().subquery("users"))
+_EVENTS = _persons_per_cell(
+    sa.select(EVENTS.c.id_number)
+    .where(EVENTS.c.drug_name == _DRUG, EVENTS.c.onset_date >= _FROM,
+           EVENTS.c.onset_date <= _TO).distinct().subquery("events"))
 
 
 def grid_counts(conn: sa.engine.Connection, inp: CohortInput,
                 ) -> tuple[list[list[int]], list[list[int]]]:
     """The users grid and the adverse-events grid, age bands × sexes."""
-    users = (sa.select(PRESCRIPTIONS.c.id_number)
-             .where(PRESCRIPTIONS.c.drug_name == inp.drug,
-                    PRESCRIPTIONS.c.prescribed_on >= inp.date_from,
-                    PRESCRIPTIONS.c.prescribed_on <= inp.date_to)
-             .distinct().subquery("users"))
-    events = (sa.select(EVENTS.c.id_number)
-              .where(EVENTS.c.drug_name == inp.drug, EVENTS.c.onset_date >= inp.date_from,
-                     EVENTS.c.onset_date <= inp.date_to)
-              .distinct().subquery("events"))
+    params = {"drug": inp.drug, "date_from": inp.date_from, "date_to": inp.date_to}
     out = []
-    for ids in (users, events):
-        counts = _persons_per_cell(conn, ids, inp.date_from)
+    for statement in (_USERS, _EVENTS):
+        counts = {(str(b), str(sx)): int(n) for b, sx, n in conn.execute(statement, params)}
         out.append([[counts.get((band, code), 0) for code, _ in SEXES]
                     for band, _ in AGE_BANDS])
     return out[0], out[1]

@@ -31,9 +31,17 @@ NOT_FOUND = ("persons.id_number",)
 EXAM_ITEMS = ("SBP", "DBP", "FBG", "BMI")
 
 
+# Statements are built once, with bound parameters (:pid, :since, ...): nothing a caller sends
+# becomes SQL text, and SQLAlchemy compiles each statement once.
+PID = sa.bindparam("pid", type_=sa.Unicode)
+_FOUND = sa.select(sa.exists().where(PERSONS.c.id_number == PID))
+_REGISTRATIONS = (sa.select(REGS.c.condition_code, REGS.c.condition_name, REGS.c.status)
+                  .where(REGS.c.id_number == PID)
+                  .order_by(REGS.c.registered_on, REGS.c.condition_code))
+
+
 def found(conn: sa.engine.Connection, id_number: str) -> bool:
-    return bool(conn.execute(sa.select(sa.exists().where(PERSONS.c.id_number == id_number)))
-                .scalar())
+    return bool(conn.execute(_FOUND, {"pid": id_number}).scalar())
 
 
 def in_ranges(column: sa.ColumnElement[Any], ranges: Sequence[icd10.Range]) -> Any:
@@ -48,10 +56,7 @@ def _chapter(column: sa.ColumnElement[Any], letter: str) -> Any:
 
 def _registrations(conn: sa.engine.Connection, id_number: str,
                    ) -> list[renewal.Registration]:
-    rows = conn.execute(
-        sa.select(REGS.c.condition_code, REGS.c.condition_name, REGS.c.status)
-        .where(REGS.c.id_number == id_number)
-        .order_by(REGS.c.registered_on, REGS.c.condition_code)).all()
+    rows = conn.execute(_REGISTRATIONS, {"pid": id_number}).all()
     return [renewal.Registration(r[0], r[1], r[2]) for r in rows]
 
 
@@ -69,30 +74,33 @@ def _cols(*reads: tuple[str, Sequence[str]]) -> tuple[str, ...]:
 
 
 # -- 智慧核保 risk-assessment -----------------------------------------------------------------------
+_MAJOR = icd10.MAJOR_DISEASES
+_SINCE, _TODAY = sa.bindparam("since", type_=sa.Date), sa.bindparam("today", type_=sa.Date)
+# per table: rows of the person, rows with a major disease, admissions in the last 3 years
+_RISK_COUNTS = sa.union_all(
+    sa.select(sa.literal("admissions").label("src"), sa.func.count().label("n"),
+              sa.func.count().filter(in_ranges(ADMISSIONS.c.diagnosis_code, _MAJOR))
+              .label("major"),
+              sa.func.count().filter(ADMISSIONS.c.admission_date > _SINCE,
+                                     ADMISSIONS.c.admission_date <= _TODAY).label("recent"))
+    .where(ADMISSIONS.c.id_number == PID),
+    sa.select(sa.literal("discharges"), sa.func.count(),
+              sa.func.count().filter(in_ranges(DISCHARGES.c.diagnosis_code, _MAJOR)),
+              sa.literal(0))
+    .where(DISCHARGES.c.id_number == PID),
+    sa.select(sa.literal("outpatient_visits"), sa.func.count(),
+              sa.func.count().filter(in_ranges(VISITS.c.diagnosis_code, _MAJOR)),
+              sa.literal(0))
+    .where(VISITS.c.id_number == PID))
+
+
 def risk_assessment(conn: sa.engine.Connection, inp: RiskInput, today: dt.date) -> Answer:
     pid = inp.id_number
     if not found(conn, pid):
         return Answer({"found": False}, NOT_FOUND, 0)
     regs = _registrations(conn, pid)
-    since = risk.three_years_before(today)
-    major = icd10.MAJOR_DISEASES
-    parts = [
-        sa.select(sa.literal("admissions").label("src"), sa.func.count().label("n"),
-                  sa.func.count().filter(in_ranges(ADMISSIONS.c.diagnosis_code, major))
-                  .label("major"),
-                  sa.func.count().filter(ADMISSIONS.c.admission_date > since,
-                                         ADMISSIONS.c.admission_date <= today).label("recent"))
-        .where(ADMISSIONS.c.id_number == pid),
-        sa.select(sa.literal("discharges"), sa.func.count(),
-                  sa.func.count().filter(in_ranges(DISCHARGES.c.diagnosis_code, major)),
-                  sa.literal(0))
-        .where(DISCHARGES.c.id_number == pid),
-        sa.select(sa.literal("outpatient_visits"), sa.func.count(),
-                  sa.func.count().filter(in_ranges(VISITS.c.diagnosis_code, major)),
-                  sa.literal(0))
-        .where(VISITS.c.id_number == pid),
-    ]
-    rows = {r[0]: r for r in conn.execute(sa.union_all(*parts)).all()}
+    rows = {r[0]: r for r in conn.execute(_RISK_COUNTS, {
+        "pid": pid, "since": risk.three_years_before(today), "today": today}).all()}
     facts = risk.RiskFacts(_names(regs), int(rows["admissions"][3]),
                            any(int(r[2]) > 0 for r in rows.values()))
     touched = 1 + len(regs) + sum(int(r[1]) for r in rows.values())
@@ -111,32 +119,46 @@ def _institution(text: str) -> tuple[str, str]:
     return (inst.code, inst.name) if inst else (text, text)
 
 
+_CODE, _NAME = sa.bindparam("code", type_=sa.Unicode), sa.bindparam("name", type_=sa.Unicode)
+_FROM, _TO = sa.bindparam("date_from", type_=sa.Date), sa.bindparam("date_to", type_=sa.Date)
+_LETTER = sa.bindparam("letter", type_=sa.Unicode)
+
+
+def _visit_statements(chapter: bool) -> tuple[Any, Any]:
+    """(visits, stays) at the institution in the window, with or without the chapter."""
+    v_chapter = _chapter(VISITS.c.diagnosis_code, _LETTER) if chapter else sa.false()
+    visits = (sa.select(sa.func.count(), sa.func.count().filter(v_chapter))
+              .where(VISITS.c.id_number == PID, VISITS.c.visit_date >= _FROM,
+                     VISITS.c.visit_date <= _TO,
+                     sa.or_(VISITS.c.institution_code == _CODE,
+                            VISITS.c.institution_name == _NAME)))
+    s_chapter = sa.or_(_chapter(ADMISSIONS.c.diagnosis_code, _LETTER),
+                       _chapter(DISCHARGES.c.diagnosis_code, _LETTER)) if chapter else sa.false()
+    stays = (sa.select(sa.func.count(sa.distinct(ADMISSIONS.c.admission_id)),
+                       sa.func.count().filter(s_chapter))
+             .select_from(ADMISSIONS.outerjoin(
+                 DISCHARGES, DISCHARGES.c.admission_id == ADMISSIONS.c.admission_id))
+             .where(ADMISSIONS.c.id_number == PID, ADMISSIONS.c.admission_date >= _FROM,
+                    ADMISSIONS.c.admission_date <= _TO,
+                    sa.or_(ADMISSIONS.c.institution_code == _CODE,
+                           ADMISSIONS.c.institution_name == _NAME)))
+    return visits, stays
+
+
+_VISITS = {True: _visit_statements(True), False: _visit_statements(False)}
+
+
 def visit_verification(conn: sa.engine.Connection, inp: VisitInput, today: dt.date) -> Answer:
     pid = inp.id_number
     if not found(conn, pid):
         return Answer({"found": False}, NOT_FOUND, 0)
     code, name = _institution(inp.institution)
     letter = inp.diagnosis_chapter
-    v_chapter = _chapter(VISITS.c.diagnosis_code, letter) if letter else sa.false()
-    visits = conn.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(v_chapter))
-        .where(VISITS.c.id_number == pid,
-               VISITS.c.visit_date >= inp.date_from, VISITS.c.visit_date <= inp.date_to,
-               sa.or_(VISITS.c.institution_code == code, VISITS.c.institution_name == name))
-    ).one()
-    s_chapter = sa.or_(_chapter(ADMISSIONS.c.diagnosis_code, letter),
-                       _chapter(DISCHARGES.c.diagnosis_code, letter)) if letter else sa.false()
-    stays = conn.execute(
-        sa.select(sa.func.count(sa.distinct(ADMISSIONS.c.admission_id)),
-                  sa.func.count().filter(s_chapter))
-        .select_from(ADMISSIONS.outerjoin(
-            DISCHARGES, DISCHARGES.c.admission_id == ADMISSIONS.c.admission_id))
-        .where(ADMISSIONS.c.id_number == pid,
-               ADMISSIONS.c.admission_date >= inp.date_from,
-               ADMISSIONS.c.admission_date <= inp.date_to,
-               sa.or_(ADMISSIONS.c.institution_code == code,
-                      ADMISSIONS.c.institution_name == name))
-    ).one()
+    params = {"pid": pid, "code": code, "name": name, "date_from": inp.date_from,
+              "date_to": inp.date_to, "letter": letter or ""}
+    q_visits, q_stays = _VISITS[bool(letter)]
+    visits = conn.execute(q_visits, params).one()
+    stays = conn.execute(q_stays, params).one()
     present = None if not letter else bool(visits[1] or stays[1])
     dx = ["diagnosis_code"] if letter else []
     cols = _cols(
@@ -152,21 +174,25 @@ def visit_verification(conn: sa.engine.Connection, inp: VisitInput, today: dt.da
 
 
 # -- 慢病线上开处方 renewal-eligibility -------------------------------------------------------------
+_CATEGORY = sa.func.upper(sa.func.left(VISITS.c.diagnosis_code, 3))
+_LAST_VISIT_BY_CATEGORY = (
+    sa.select(_CATEGORY, sa.func.max(VISITS.c.visit_date), sa.func.count())
+    .where(VISITS.c.id_number == PID, VISITS.c.visit_date <= _TODAY).group_by(_CATEGORY))
+_LAST_CHRONIC_PRESCRIPTION = (
+    sa.select(sa.func.max(PRESCRIPTIONS.c.prescribed_on), sa.func.count())
+    .where(PRESCRIPTIONS.c.id_number == PID, PRESCRIPTIONS.c.chronic == "1",
+           PRESCRIPTIONS.c.prescribed_on <= _TODAY))
+
+
 def renewal_eligibility(conn: sa.engine.Connection, inp: RenewalInput,
                         today: dt.date) -> Answer:
     pid = inp.id_number
     if not found(conn, pid):
         return Answer({"found": False}, NOT_FOUND, 0)
     regs = _registrations(conn, pid)
-    category = sa.func.upper(sa.func.left(VISITS.c.diagnosis_code, 3))
-    by_category = conn.execute(
-        sa.select(category, sa.func.max(VISITS.c.visit_date), sa.func.count())
-        .where(VISITS.c.id_number == pid, VISITS.c.visit_date <= today)
-        .group_by(category)).all()
-    rx = conn.execute(
-        sa.select(sa.func.max(PRESCRIPTIONS.c.prescribed_on), sa.func.count())
-        .where(PRESCRIPTIONS.c.id_number == pid, PRESCRIPTIONS.c.chronic == "1",
-               PRESCRIPTIONS.c.prescribed_on <= today)).one()
+    params = {"pid": pid, "today": today}
+    by_category = conn.execute(_LAST_VISIT_BY_CATEGORY, params).all()
+    rx = conn.execute(_LAST_CHRONIC_PRESCRIPTION, params).one()
     decision = renewal.decide(renewal.RenewalFacts(
         tuple(regs), {str(c): d for c, d, _n in by_category if c}, rx[0]), today)
     touched = 1 + len(regs) + sum(int(r[2]) for r in by_category) + int(rx[1])
@@ -182,18 +208,22 @@ def renewal_eligibility(conn: sa.engine.Connection, inp: RenewalInput,
 
 
 # -- 个人健康画像与风险预警 health-profile ----------------------------------------------------------
+_YEAR = sa.extract("year", EXAMS.c.exam_date)
+_EXAMS_BY_YEAR = (
+    sa.select(_YEAR, EXAMS.c.item_code, sa.func.avg(EXAMS.c.value), sa.func.count())
+    .where(EXAMS.c.id_number == PID, EXAMS.c.item_code.in_(EXAM_ITEMS),
+           EXAMS.c.exam_date >= _SINCE, EXAMS.c.exam_date <= _TODAY)
+    .group_by(_YEAR, EXAMS.c.item_code))
+
+
 def health_profile(conn: sa.engine.Connection, inp: ProfileInput, today: dt.date) -> Answer:
     pid = inp.id_number
     if not found(conn, pid):
         return Answer({"found": False}, NOT_FOUND, 0)
     regs = _registrations(conn, pid)
-    year = sa.extract("year", EXAMS.c.exam_date)
-    rows = conn.execute(
-        sa.select(year, EXAMS.c.item_code, sa.func.avg(EXAMS.c.value), sa.func.count())
-        .where(EXAMS.c.id_number == pid, EXAMS.c.item_code.in_(EXAM_ITEMS),
-               EXAMS.c.exam_date >= dt.date(today.year - health.YEARS + 1, 1, 1),
-               EXAMS.c.exam_date <= today)
-        .group_by(year, EXAMS.c.item_code)).all()
+    rows = conn.execute(_EXAMS_BY_YEAR, {
+        "pid": pid, "today": today,
+        "since": dt.date(today.year - health.YEARS + 1, 1, 1)}).all()
     by_year: dict[int, dict[str, Decimal]] = {}
     for y, item, avg, _n in rows:
         if avg is not None:
