@@ -31,7 +31,7 @@ def product_name(scenario: str) -> str:
 def demo_catalog(reset_db, migrate_db_for):
     """Once for the module: an empty database with the demo catalog and products (without
     the demo's processor, clients and entitlements), a user and a sysadmin with API tokens,
-    and a draft (unlisted) product of the same scenario as 智慧核保."""
+    and a draft (unlisted) product of the same scenario as 智慧核保 under another title."""
     import ckan.plugins
     from ckan import model
     ckan.plugins.load_all()
@@ -46,7 +46,7 @@ def demo_catalog(reset_db, migrate_db_for):
     factories.Sysadmin(name="root")
     helpers.call_action(
         "package_create", context={"user": "root"}, type="product", name="draft-underwriting",
-        title="智慧核保(核保调查)", owner_org="san-yi-yun-ying", category="industrial",
+        title="智慧核保（草稿）", owner_org="san-yi-yun-ying", category="industrial",
         scenario="智慧核保(核保调查)", product_forms=["api"], supplying_units=["shi-wei-jian-wei"],
         source_resources=[], status="draft")
     tokens = {"visitor": factories.APIToken(user="visitor")["token"],
@@ -166,3 +166,17 @@ def test_check_reads_against_the_items_an_application_may_request(demo_catalog):
             engine.check_reads(op, sorted(needed - {missing}) + [resource], resources=resources)
     with pytest.raises(DataItemsExceeded):
         engine.check_reads("cohort-statistics", None)
+
+
+def test_operations_of_a_catalog_name(demo_catalog):
+    """What the gateway and the API clients ask: a product's operations by its catalog name
+    (its scenario read from CKAN)."""
+    for scenario, names in SANYI.items():
+        assert [o.name for o in spec.operations_of(product_name(scenario))] == names
+    assert [o.name for o in spec.operations_of("draft-underwriting")] == ["risk-assessment"]
+    assert spec.operations_of(product_name("普惠金融")) == ()
+    assert spec.operations_of("no-such-product") == ()
+    assert engine.resolve(product_name("慢病线上开处方"), "renewal-eligibility").name == \
+        "renewal-eligibility"
+    with pytest.raises(engine.UnknownOperation):
+        engine.resolve(product_name("慢病线上开处方"), "risk-assessment")

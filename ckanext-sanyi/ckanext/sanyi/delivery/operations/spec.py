@@ -207,20 +207,21 @@ _CACHE_SECONDS = 60.0
 
 def _catalog_scenario(name: str) -> str | None:
     """The scenario (else the title) of the active product package named or with id
-    ``name`` (one query; CKAN is imported only here)."""
+    ``name`` (one query; CKAN is imported only here). CKAN 2.12 keeps a package's extra
+    fields, scheming's ``scenario`` among them, in the ``extras`` JSON column."""
     import ckan.model as model
     import sqlalchemy as sa
-    pkg, extra = model.package_table, model.package_extra_table
+    pkg = model.package_table
     row = model.Session.execute(
-        sa.select(pkg.c.title, extra.c.value)
-        .select_from(pkg.outerjoin(extra, sa.and_(extra.c.package_id == pkg.c.id,
-                                                  extra.c.key == "scenario",
-                                                  extra.c.state == "active")))
+        sa.select(pkg.c.title, pkg.c.extras)
         .where(sa.or_(pkg.c.name == name, pkg.c.id == name), pkg.c.type == "product",
                pkg.c.state == "active")).first()
     if row is None:
         return None
-    return (row[1] or row[0] or "").strip() or None
+    extras = row[1] if isinstance(row[1], dict) else {}
+    scenario = extras.get("scenario")
+    return (scenario if isinstance(scenario, str) and scenario.strip() else row[0] or "").strip() \
+        or None
 
 
 def scenario_of(product: str | Mapping[str, Any]) -> str | None:
