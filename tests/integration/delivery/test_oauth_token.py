@@ -168,3 +168,36 @@ def test_secrets_and_tokens_are_never_logged(client_world, app, caplog):
     assert "Issuing token" in logged or "oauthlib" in " ".join(r.name for r in caplog.records)
     for secret in (client["client_secret"], token, "wrong-secret-value"):
         assert secret not in logged
+
+
+HOSTILE = ["", "\x00", "a\x00b", "x" * 5000, "%", "%ff%fe", "'; DROP TABLE sanyi_api_client;--",
+           "客户端", "\ud7ff", "[]", "{}", "client_credentials client_credentials"]
+
+
+@pytest.mark.parametrize("url", [TOKEN_URL, "/api/delivery/oauth/revoke",
+                                 "/api/delivery/oauth/introspect"])
+def test_hostile_input_is_a_json_4xx(client_world, app, url):
+    client = new_client(client_world["entitlement"]["id"])
+    auth = basic(client["client_id"], client["client_secret"])
+    sent = []
+    for value in HOSTILE:
+        for data in ({"grant_type": value}, {"grant_type": "client_credentials", "scope": value},
+                     {"token": value}, {"client_id": value, "client_secret": value,
+                                        "grant_type": "client_credentials"}):
+            sent.append(app.post(url, data=data, headers=auth))
+            sent.append(app.post(url, data=data))
+        sent.append(app.post(url, data={"grant_type": "client_credentials"},
+                             headers={"Authorization": "Basic " + value}))
+    for body, kind in ((b"\xff\xfe\x00garbage", "application/x-www-form-urlencoded"),
+                       (b"grant_type=client_credentials&grant_type=password",
+                        "application/x-www-form-urlencoded"),
+                       (b'{"grant_type": "client_credentials"}', "application/json"),
+                       (b"--x\r\n", "multipart/form-data; boundary=x"), (b"", "text/plain")):
+        sent.append(app.post(url, data=body, headers=dict(auth, **{"Content-Type": kind})))
+    for method in ("GET", "PUT", "DELETE"):
+        sent.append(app.client.open(url, method=method))
+    for res in sent:
+        assert 400 <= res.status_code < 500 or res.status_code == 200, res.get_data(as_text=True)
+        assert res.content_type.startswith("application/json"), res.get_data(as_text=True)[:300]
+        body = res.json
+        assert body.get("error") or "access_token" in body or "active" in body or body == {}
