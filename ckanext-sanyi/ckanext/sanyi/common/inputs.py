@@ -67,10 +67,19 @@ def _refuse(field: str, message: str) -> Any:
 
 def guard() -> Any:
     """``before_app_request``: a 400 for NUL, lone surrogates or over-deep JSON anywhere in
-    the request; nothing else is touched. Machine endpoints check their own bodies."""
+    the request; nothing else is touched. Machine endpoints check their own bodies.
+
+    Also a 400 for a login form posted without its ``login`` or ``password`` field: CKAN's
+    login view reads them unchecked (a 500), and a request carrying any ``Authorization``
+    header (``Bearer garbage`` too) skips the CSRF check that would otherwise refuse it."""
     from .csrf import machine_endpoint
     if machine_endpoint():
         return None
+    if request.method == "POST" and request.endpoint == "user.login":
+        for name in ("login", "password"):
+            if not request.form.get(name):
+                return _refuse(name, bi("请填写用户名和密码", "the user name and the password are "
+                                        "required"))
     sources: list[tuple[str, Any]] = [("", dict(request.view_args or {}))]
     sources.append(("", {k: request.args.getlist(k) for k in request.args}))
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
