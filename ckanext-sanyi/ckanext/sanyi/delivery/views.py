@@ -33,9 +33,10 @@ from ..common.session import rollback
 from ..common.user import acting_user, login_redirect
 from ..common.user import page_context as _ctx
 from . import clients, oauth
+from .gateway_views import gateway_api
 from .http import NO_STORE, error_response, json_response
 
-__all__ = ["oauth_api", "client_pages"]
+__all__ = ["oauth_api", "client_pages", "gateway_api"]
 
 log = logging.getLogger(__name__)
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
