@@ -9,6 +9,10 @@
 * ``expire_due(today)`` expires every active or suspended entitlement whose ``period_end``
   is before ``today``, each in its own transaction; running it again changes nothing.
 
+* ``suspend_pending_verification`` (the system, for the delivery gateway's supervision
+  rule): an active entitlement is suspended pending the bureau's verification (暂停待核实,
+  kind ``pending_verification`` in its audit record); the merchant and the bureau are told.
+
 Each change fires the application's event (``domain.approval``), updates the entitlement,
 and appends audit records for both.
 """
@@ -27,24 +31,26 @@ from . import access, entitlements, notify, service
 from .forms import NotFound
 from .model import entitlement_table as et
 
-__all__ = ["change", "expire_due", "OPS"]
+__all__ = ["change", "expire_due", "suspend_pending_verification", "OPS",
+           "PENDING_VERIFICATION"]
 
 log = logging.getLogger(__name__)
 OPS = {"suspend": (Event.SUSPEND, "suspended", "授权已被暂停", "Your authorization was suspended"),
        "resume": (Event.RESUME, "active", "授权已恢复", "Your authorization was resumed"),
        "revoke": (Event.REVOKE, "revoked", "授权已被撤销", "Your authorization was revoked")}
+PENDING_VERIFICATION = "pending_verification"  # the kind of a suspension by the system
 
 
 def _update_entitlement(ent: dict[str, Any] | None, status: str, actor_name: str,
-                        reason: str | None) -> dict[str, Any] | None:
+                        reason: str | None, kind: str | None = None) -> dict[str, Any] | None:
     if ent is None:
         return None
     ended = sa.func.clock_timestamp() if status in ("expired", "revoked") else None
     model.Session.execute(et.update().where(et.c.id == ent["id"]).values(
         status=status, ended=ended, modified=sa.func.clock_timestamp()))
+    after = {"status": status, "reason": reason, "application_id": ent["application_id"]}
     audit.record(actor_name, f"sanyi_entitlement_{status}", "entitlement", ent["id"],
-                 before={"status": ent["status"]},
-                 after={"status": status, "reason": reason, "application_id": ent["application_id"]})
+                 before={"status": ent["status"]}, after=dict(after, kind=kind) if kind else after)
     return entitlements.get(ent["id"])
 
 
@@ -80,6 +86,36 @@ def change(user: model.User, op: str, *, entitlement_id: str | None = None,
                   f"{en}: {app['product_title']}" + (f" ({tr.reason})" if tr.reason else ""),
                   f"/application/{app['id']}")
     return {"application": after, "entitlement": ent, "refund": refund}
+
+
+def suspend_pending_verification(entitlement_id: str, actor_name: str,
+                                 reason: str) -> dict[str, Any] | None:
+    """Suspend an active entitlement pending the bureau's verification (暂停待核实), as the
+    system (``actor_name``, the site user): the application's ``suspend`` event, the
+    entitlement's audit record of kind :data:`PENDING_VERIFICATION`, the merchant and the
+    bureau notified. Returns ``{"application", "entitlement"}``, or None when the entitlement
+    is not active (then nothing changes). Writes in the caller's transaction."""
+    found = entitlements.get(entitlement_id)
+    if found is None or found["status"] != "active":
+        return None
+    app = service.lock(found["application_id"])
+    ent = entitlements.get(found["id"], lock=True)
+    if ent is None or ent["status"] != "active":
+        return None
+    after, tr = service.apply_event(app, Event.SUSPEND, Actor(Role.SYSTEM, actor_name),
+                                    actor_name, reason)
+    ent = _update_entitlement(ent, "suspended", actor_name, tr.reason, PENDING_VERIFICATION)
+    title = app["product_title"] or app["product_name"]
+    link = f"/application/{app['id']}"
+    notify.notify([app["applicant_id"]], "application", app["id"],
+                  f"授权已暂停待核实：{title}（{tr.reason}）",
+                  f"Your authorization is suspended pending verification: {title} ({tr.reason})",
+                  link)
+    notify.notify(access.bureau_user_ids(), "application", app["id"],
+                  f"授权已自动暂停，待数据局核实：{title}（{tr.reason}）",
+                  f"An authorization was suspended automatically and awaits verification: "
+                  f"{title} ({tr.reason})", "/bureau/delivery")
+    return {"application": after, "entitlement": ent}
 
 
 def expire_due(today: dt.date, actor_name: str) -> list[str]:

@@ -212,7 +212,8 @@ TRANSITIONS: tuple[Rule, ...] = (
     _rule(E.PAY, {S.AWAITING_PAYMENT}, [S.PAID], {R.SYSTEM, R.OPERATOR}),
     _rule(E.ACTIVATE, {S.PAID}, [S.ACTIVE], {R.SYSTEM}),
     _rule(E.EXPIRE, {S.ACTIVE, S.SUSPENDED}, [S.EXPIRED], {R.SYSTEM}),
-    _rule(E.SUSPEND, {S.ACTIVE}, [S.SUSPENDED], {R.BUREAU}),
+    # the system: the supervision rule's suspension pending verification (暂停待核实)
+    _rule(E.SUSPEND, {S.ACTIVE}, [S.SUSPENDED], {R.BUREAU, R.SYSTEM}),
     _rule(E.RESUME, {S.SUSPENDED}, [S.ACTIVE], {R.BUREAU}),
     _rule(E.REVOKE, {S.ACTIVE, S.SUSPENDED, S.PAID, S.AWAITING_PAYMENT},
           [S.REVOKED], {R.BUREAU}),
