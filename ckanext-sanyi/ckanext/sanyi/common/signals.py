@@ -13,6 +13,14 @@ receiver rolls the sender's change back. A receiver's return value is the answer
   ``{"outcome": ACTIVATED}``, or ``{"outcome": REFUSED, "reason": ...}`` when the application
   no longer awaits payment (payments then refunds the surplus).
 
+* :data:`statement_charged` (``application_id``, ``merchant``, ``quote``, ``actor``): the
+  delivery gateway billed an entitlement's month (the sender is the statement id); payments
+  answers with the statement's order.
+* :data:`statement_paid` (``order_id``, ``actor``, ``payment_ref``): a statement's order
+  became paid (the sender is the statement id); delivery answers ``{"outcome": "paid"}``.
+* :data:`revenue_received` (``amount_fen``, ``actor``): any order became paid (the sender is
+  the order id); pricing checks the revenue cap's warning levels.
+
 With no receiver (a feature not installed) ``send`` answers nothing and the sender goes on.
 """
 from __future__ import annotations
@@ -21,12 +29,15 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-__all__ = ["application_charged", "application_revoked", "order_paid", "ACTIVATED", "REFUSED",
-           "answer"]
+__all__ = ["application_charged", "application_revoked", "order_paid", "statement_charged",
+           "statement_paid", "revenue_received", "ACTIVATED", "REFUSED", "answer"]
 
 application_charged = tk.signals.ckanext.signal("sanyi_application_charged")
 application_revoked = tk.signals.ckanext.signal("sanyi_application_revoked")
 order_paid = tk.signals.ckanext.signal("sanyi_order_paid")
+statement_charged = tk.signals.ckanext.signal("sanyi_statement_charged")
+statement_paid = tk.signals.ckanext.signal("sanyi_statement_paid")
+revenue_received = tk.signals.ckanext.signal("sanyi_revenue_received")
 
 ACTIVATED, REFUSED = "activated", "refused"
 

@@ -11,11 +11,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from ..common.model import metadata
 
 __all__ = ["order_table", "event_table", "refund_table",
-           "AWAITING", "PAID", "REFUNDED", "CANCELLED", "OPEN", "STRIPE", "BANK_TRANSFER"]
+           "AWAITING", "PAID", "REFUNDED", "CANCELLED", "OPEN", "STRIPE", "BANK_TRANSFER",
+           "APPLICATION_FEE", "STATEMENT"]
 
 AWAITING, PAID, REFUNDED, CANCELLED = "awaiting_payment", "paid", "refunded", "cancelled"
-OPEN = (AWAITING, PAID)  # at most one open order per application
+OPEN = (AWAITING, PAID)  # at most one open application-fee order per application
 STRIPE, BANK_TRANSFER = "stripe", "bank_transfer"
+# What an order pays (``kind``, migration ``0009_delivery_supervision``): the fee locked at an
+# application's approval, or a monthly statement of metered calls (``reference`` = its id).
+APPLICATION_FEE, STATEMENT = "application", "statement"
 
 _meta = metadata
 TS = sa.DateTime(timezone=True)
@@ -36,6 +40,8 @@ order_table = sa.Table(
     sa.Column("created", TS, nullable=False),
     sa.Column("created_by", sa.UnicodeText, nullable=False),
     sa.Column("updated", TS, nullable=False),
+    sa.Column("kind", sa.UnicodeText, nullable=False, default=APPLICATION_FEE),
+    sa.Column("reference", sa.UnicodeText),
 )
 
 event_table = sa.Table(

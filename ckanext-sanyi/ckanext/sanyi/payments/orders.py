@@ -27,16 +27,17 @@ from ..common.money import amount_fields
 from ..common.user import site_user_name as site_actor
 from ..pricing import params
 from . import gateway
-from .model import AWAITING, OPEN, event_table, order_table
+from .model import APPLICATION_FEE, AWAITING, OPEN, STATEMENT, event_table, order_table
 
-__all__ = ["invalid", "bank_reference", "iso", "now", "create_order", "get_row",
-           "order_dict",
+__all__ = ["invalid", "bank_reference", "iso", "now", "create_order", "create_statement_order",
+           "get_row", "order_dict",
            "list_orders", "events_of", "start_stripe_payment", "record_event", "cancel_open_intent",
            "site_actor"]
 
 CURRENCY = "CNY"
 MAX_REFERENCE = 200  # characters of a bank reference
-_OPEN_PREDICATE = sa.text("status IN ('awaiting_payment', 'paid')")  # the partial unique index
+# the partial unique index: one open application-fee order per application
+_OPEN_PREDICATE = sa.text("status IN ('awaiting_payment', 'paid') AND kind = 'application'")
 
 
 def invalid(field: str, zh: str, en: str) -> NoReturn:
@@ -108,6 +109,7 @@ def _merchant_user(application_id: str, merchant: Any) -> model.User:
 
 def _open_row(application_id: str, lock: bool = False) -> Any:
     stmt = sa.select(order_table).where(order_table.c.application_id == application_id,
+                                        order_table.c.kind == APPLICATION_FEE,
                                         order_table.c.status.in_(OPEN))
     return model.Session.execute(stmt.with_for_update() if lock else stmt).mappings().first()
 
@@ -143,6 +145,31 @@ def create_order(application_id: str, quote: dict[str, Any], actor: str,
     return order_dict(row)
 
 
+def create_statement_order(statement_id: str, application_id: str, quote: dict[str, Any],
+                           actor: str, merchant: str) -> dict[str, Any]:
+    """The order of a monthly statement (``kind`` statement, ``reference`` its id) for the
+    entitlement's application; the open one if the statement already has one."""
+    stmt = sa.select(order_table).where(order_table.c.kind == STATEMENT,
+                                        order_table.c.reference == statement_id,
+                                        order_table.c.status.in_(OPEN))
+    existing = model.Session.execute(stmt).mappings().first()
+    if existing is not None:
+        return order_dict(existing)
+    amount = _locked_amount(quote)
+    user = _merchant_user(application_id, merchant)
+    order_id = str(uuid.uuid4())
+    row = model.Session.execute(
+        order_table.insert().values(id=order_id, application_id=application_id,
+                                    merchant=user.id, amount_fen=amount, currency=CURRENCY,
+                                    quote=_json_safe(quote), status=AWAITING, created_by=actor,
+                                    kind=STATEMENT, reference=statement_id)
+        .returning(*order_table.c)).mappings().one()
+    audit.record(actor, "sanyi_order_create", "order", order_id, after={
+        "application_id": application_id, "merchant": user.name, "amount_fen": amount,
+        "currency": CURRENCY, "status": AWAITING, "kind": STATEMENT, "statement": statement_id})
+    return order_dict(row)
+
+
 # -- read -----------------------------------------------------------------------------------
 def get_row(order_id: Any, lock: bool = False) -> Any:
     stmt = sa.select(order_table).where(order_table.c.id == str(order_id or ""))
@@ -167,7 +194,7 @@ def order_dict(row: Any) -> dict[str, Any]:
         "method": row["method"], "stripe_payment_intent_id": row["stripe_payment_intent_id"],
         "payment_ref": row["payment_ref"], "paid_at": iso(row["paid_at"]),
         "created": iso(row["created"]), "created_by": row["created_by"],
-        "updated": iso(row["updated"])}
+        "updated": iso(row["updated"]), "kind": row["kind"], "reference": row["reference"]}
 
 
 def list_orders(user: model.User | None, *, status: str | None = None,

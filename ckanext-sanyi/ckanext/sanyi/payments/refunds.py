@@ -23,6 +23,7 @@ from ..common.money import amount_fields
 from ..common.schema import parsed, validated
 from . import gateway
 from .model import (
+    APPLICATION_FEE,
     AWAITING,
     BANK_TRANSFER,
     CANCELLED,
@@ -106,6 +107,7 @@ def _refund_at_stripe(row: Any, actor: str) -> Any:
 
 def refund_for_application(application_id: str, actor: str, reason: str) -> dict[str, Any] | None:
     """The bureau revokes the application: refund its paid order (an unpaid one is cancelled).
+    Monthly statements of calls already made are not the application's fee: they stay.
 
     Returns the refund, or None when nothing had been paid. Idempotent: a second call returns
     the refund already recorded.
@@ -114,6 +116,7 @@ def refund_for_application(application_id: str, actor: str, reason: str) -> dict
     if not reason:
         invalid("reason", "必填项", "Missing value")
     stmt = (sa.select(order_table).where(order_table.c.application_id == str(application_id),
+                                         order_table.c.kind == APPLICATION_FEE,
                                          order_table.c.status.in_(OPEN)).with_for_update())
     order = model.Session.execute(stmt).mappings().first()
     if order is None:

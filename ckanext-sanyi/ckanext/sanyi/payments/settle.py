@@ -2,10 +2,12 @@
 by the operator (:func:`record_bank_transfer`). :func:`mark_paid` is the only way.
 
 After marking the order paid it calls ``applications.service.mark_paid`` in the same
-transaction (paid → active + entitlement). If the application refuses the payment because it
-no longer awaits one (kind ``state``: withdrawn or expired meanwhile), the money received is
-refunded at once (Stripe) or left for the operator to return (bank transfer); any other error
-rolls the whole payment back, so a webhook answers 500 and Stripe delivers it again.
+transaction (paid → active + entitlement), or for a monthly statement's order the delivery
+gateway's billing (signal ``statement_paid``); then ``revenue_received`` (the revenue cap).
+If the application refuses the payment because it no longer awaits one (kind ``state``:
+withdrawn or expired meanwhile), the money received is refunded at once (Stripe) or left for
+the operator to return (bank transfer); any other error rolls the whole payment back, so a
+webhook answers 500 and Stripe delivers it again.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from ..common.money import yuan
 from ..common.schema import parsed, validated
 from ..pricing import params
 from . import refunds
-from .model import AWAITING, BANK_TRANSFER, PAID, order_table
+from .model import AWAITING, BANK_TRANSFER, PAID, STATEMENT, order_table
 from .orders import (
     bank_reference,
     cancel_open_intent,
@@ -54,8 +56,12 @@ def mark_paid(row: Any, method: str, payment_ref: str, actor: str) -> str:
                  before={"status": AWAITING},
                  after={"status": PAID, "method": method, "payment_ref": payment_ref,
                         "amount_fen": int(row["amount_fen"]), "currency": row["currency"]})
-    answer = signals.answer(signals.order_paid, row["application_id"], actor=actor,
-                            payment_ref=payment_ref) or {}
+    if row["kind"] == STATEMENT:  # a monthly statement: the application is already active
+        answer = signals.answer(signals.statement_paid, row["reference"], order_id=row["id"],
+                                actor=actor, payment_ref=payment_ref) or {}
+    else:
+        answer = signals.answer(signals.order_paid, row["application_id"], actor=actor,
+                                payment_ref=payment_ref) or {}
     if answer.get("outcome") == signals.REFUSED:
         audit.record(actor, "sanyi_application_refused_payment", "order", row["id"],
                      after={"application_id": row["application_id"], "error": answer["reason"]})
@@ -63,6 +69,7 @@ def mark_paid(row: Any, method: str, payment_ref: str, actor: str) -> str:
             get_row(row["id"]), refunds.SURPLUS,
             "申请已不再等待付款 / the application no longer awaits payment", actor)
         return REFUSED_OUTCOME
+    signals.revenue_received.send(row["id"], amount_fen=int(row["amount_fen"]), actor=actor)
     return PAID_OUTCOME
 
 
