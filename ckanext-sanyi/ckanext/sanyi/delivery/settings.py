@@ -18,6 +18,8 @@ __all__ = ["retention_years", "rate_limit", "check"]
 
 RETENTION = "ckanext.sanyi.ledger.retention_years"
 RATE_LIMIT = "ckanext.sanyi.delivery.rate_limit"
+SUSPEND_AFTER = "ckanext.sanyi.delivery.suspend_after"
+SUSPEND_WINDOW = "ckanext.sanyi.delivery.suspend_window"
 
 
 def retention_years(value: Any) -> int:
@@ -40,11 +42,25 @@ def rate_limit(value: Any) -> str:
     return str(value)
 
 
+def _whole(low: int, high: int) -> Any:
+    def validator(value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise ValueError(f"must be a whole number from {low} to {high}: {value!r}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be from {low} to {high}: {number}")
+        return number
+    return validator
+
+
 def check(config: Mapping[str, Any]) -> None:
     """Every delivery option of ``config``; ``CkanConfigurationException`` naming each bad one."""
     problems = []
     for key, validator, default in ((RETENTION, retention_years, MIN_RETENTION_YEARS),
-                                    (RATE_LIMIT, rate_limit, ratelimit.DEFAULT)):
+                                    (RATE_LIMIT, rate_limit, ratelimit.DEFAULT),
+                                    (SUSPEND_AFTER, _whole(0, 10_000), 5),
+                                    (SUSPEND_WINDOW, _whole(1, 86_400), 600)):
         value = config.get(key)
         try:
             validator(default if value is None or value == "" else value)
