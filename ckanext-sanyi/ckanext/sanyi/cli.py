@@ -105,8 +105,10 @@ def expire_entitlements(today: str | None) -> None:
 
 
 def _add_feature_commands() -> None:
+    from .delivery.billing_cli import delivery
     from .delivery.cli import domain
     sanyi.add_command(domain)
+    sanyi.add_command(delivery)
 
 
 _add_feature_commands()

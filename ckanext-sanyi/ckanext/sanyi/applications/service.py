@@ -11,7 +11,9 @@ notify.
   industrial use → the fee of ``quantity`` × ``billing_unit`` is quoted with
   ``sanyi_price_quote`` (the quote is kept on the application) and, if it is not free,
   ``payments.create_order`` locks it into an order → ``awaiting_payment``; a free quote
-  (e.g. a zero trial price) → ``active``.
+  (e.g. a zero trial price) → ``active``. A per-call quote whose ``settlement`` is
+  ``monthly`` charges nothing now (→ ``active``, no quote kept): the calls are billed by
+  monthly statements.
 * Each transition appends an audit record (object_type ``application``; before/after
   status, unit decisions, the statuses passed through, the reason) and each review decision
   a row in the append-only ``sanyi_application_review``.
@@ -269,6 +271,8 @@ def _price(app: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
         raise Invalid({fields.get(f, f): [DomainError(fields.get(f, f), *_split(m))
                                           for m in (msgs if isinstance(msgs, list) else [msgs])]
                        for f, msgs in err.error_dict.items()}) from None
+    if quote.get("settlement") == "monthly":  # billed each month on actual calls, not now
+        return False, None
     return bool(not quote.get("free") and int(quote.get("amount_fen") or 0) > 0), quote
 
 

@@ -35,6 +35,7 @@ from feeengine import (
 )
 
 from ..common import audit, clock
+from .actual import PREPAID, billing_mode
 from .settings import current_discount_pct
 from .store import (
     CEILING,
@@ -160,6 +161,10 @@ def quote_product(pkg: model.Package, *, use: Use, unit: BillingUnit, quantity: 
             "ceiling_id": ceiling_v.version_id if ceiling_v else None,
             "ceiling_effective_from": ceiling_v.effective_from.isoformat() if ceiling_v else None},
         "unit_info": unit_info(unit),
+        # per-call industrial use of a product settled monthly is billed by statements of
+        # actual calls, not prepaid at approval (.actual)
+        "settlement": billing_mode(pkg.id) if unit is BillingUnit.CALL and not result.free
+        else PREPAID,
     })
     return out
 

@@ -122,9 +122,18 @@ def _message(status: Any, warning_pct: Decimal) -> str:
 def revenue_report(net_profit_fen: int | None = None,
                    today: dt.date | None = None) -> dict[str, Any]:
     """Every period with a cap, in order, each carrying its excess into the next; the current
-    shares; and, given ``net_profit_fen``, how it would be split."""
+    shares; and, given ``net_profit_fen``, how it would be split.
+
+    A period's revenue (``billed_fen``) is what its paid orders brought in (``actual_fen``,
+    :func:`.actual.revenue_by_period`) plus what the operator reported by hand for revenue
+    collected outside the platform (``reported_fen``). ``net_profit_estimate_fen`` is that
+    revenue less the allowed cost and the tax, and ``treasury_estimate_fen`` its treasury
+    share (30 % by default) under the current shares."""
+    from .actual import revenue_by_period
     caps = latest_settings(CAP)
     billed = latest_settings(BILLED)
+    actual = revenue_by_period()  # paid orders: approval fees and monthly statements
+    shares = current_shares()
     carried = 0
     periods = []
     for period in sorted(caps):
@@ -132,15 +141,23 @@ def revenue_report(net_profit_fen: int | None = None,
         warn = Decimal(value.get("warning_pct", WARNING_PCT_DEFAULT))
         approved = AllowedRevenue(value["allowed_cost_fen"], value["allowed_profit_fen"],
                                   value["tax_fen"])
-        got = billed[period].value["billed_fen"] if period in billed else 0
+        reported = billed[period].value["billed_fen"] if period in billed else 0
+        got = reported + actual.get(period, 0)
         status = revenue_status(approved, got, carried, period=period, warning_pct=warn)
         carried = status.carry_forward_fen
+        # net profit as the cap counts it: revenue less the allowed cost and the tax
+        estimate = max(0, got - approved.allowed_cost_fen - approved.tax_fen)
         values = dict(status.to_dict(), allowed_cost_fen=approved.allowed_cost_fen,
-                      allowed_profit_fen=approved.allowed_profit_fen, tax_fen=approved.tax_fen)
+                      allowed_profit_fen=approved.allowed_profit_fen, tax_fen=approved.tax_fen,
+                      reported_fen=reported, actual_fen=actual.get(period, 0),
+                      net_profit_estimate_fen=estimate)
+        values["treasury_estimate_fen"] = split_net_profit(
+            estimate, operator_share=shares["operator_share"],
+            merchant_shares={"merchants": shares["merchants_share"]},
+            treasury_pct=shares["treasury_pct"]).treasury_fen
         periods.append(dict(values, **yuan_fields(values), warning_pct=str(warn), message=_message(status, warn),
                             billed_reported=period in billed))
     year = str((today or clock.today()).year)
-    shares = current_shares()
     out: dict[str, Any] = {
         "periods": periods, "current": next((p for p in periods if p["period"] == year), None),
         "warnings": [p["message"] for p in periods if p["message"]],
