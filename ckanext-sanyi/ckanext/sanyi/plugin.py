@@ -32,17 +32,22 @@ from .delivery import oauth as delivery_oauth
 from .delivery import sample_helpers as delivery_sample_helpers
 from .delivery import sample_views as delivery_sample_views
 from .delivery import settings as delivery_settings
+from .delivery import subscriptions as delivery_subscriptions
+from .delivery import supervision_views as delivery_supervision_views
 from .delivery import views as delivery_views
 from .delivery.logic import action as delivery_action
 from .delivery.logic import auth as delivery_auth
 from .delivery.logic import client_action as delivery_client_action
 from .delivery.logic import client_auth as delivery_client_auth
+from .delivery.logic import supervision_action as delivery_supervision_action
+from .delivery.logic import supervision_auth as delivery_supervision_auth
 from .delivery.operations import helpers as delivery_operation_helpers
 from .payments import subscriptions as payments_subscriptions
 from .payments import views as payments_views
 from .payments.logic import action as payments_action
 from .payments.logic import auth as payments_auth
 from .pricing import helpers as pricing_helpers
+from .pricing import subscriptions as pricing_subscriptions
 from .pricing import views as pricing_views
 from .pricing.logic import action as pricing_action
 from .pricing.logic import auth as pricing_auth
@@ -63,12 +68,12 @@ def _exported(*modules: ModuleType) -> dict[str, Any]:
 
 def _actions() -> dict[str, Any]:
     return _exported(catalog_action, pricing_action, payments_action, applications_action,
-                     delivery_action, delivery_client_action)
+                     delivery_action, delivery_client_action, delivery_supervision_action)
 
 
 def _auth_functions() -> dict[str, Any]:
     return _exported(catalog_auth, pricing_auth, payments_auth, applications_auth,
-                     delivery_auth, delivery_client_auth)
+                     delivery_auth, delivery_client_auth, delivery_supervision_auth)
 
 
 def _helpers() -> dict[str, Any]:
@@ -82,7 +87,7 @@ def _validators() -> dict[str, Any]:
 
 def _blueprints() -> list[Any]:
     found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js,
-                       delivery_sample_views, delivery_views)
+                       delivery_sample_views, delivery_views, delivery_supervision_views)
     return [bp for bp in found.values() if isinstance(bp, Blueprint)]
 
 
@@ -137,7 +142,8 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     # ISignal: applications and payments react to each other (common/signals.py)
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
         subscriptions: dict[Any, list[Any]] = {}
-        for feature in (applications_subscriptions, payments_subscriptions):
+        for feature in (applications_subscriptions, payments_subscriptions,
+                        delivery_subscriptions, pricing_subscriptions):
             for signal, receivers in feature.get_subscriptions().items():
                 subscriptions.setdefault(signal, []).extend(receivers)
         return subscriptions
