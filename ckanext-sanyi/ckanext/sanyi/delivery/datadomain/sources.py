@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Field", "Source", "SOURCES", "by_table", "by_resource_title", "SCHEMA"]
+__all__ = ["Field", "Index", "Source", "SOURCES", "by_table", "by_resource_title", "SCHEMA"]
 
 SCHEMA = "sanyi_domain"
 TYPES = ("string", "integer", "decimal", "date", "datetime", "code")
@@ -34,6 +34,16 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Index:
+    """A B-tree index on ``columns``; ``include`` columns ride in its leaves (a covering index:
+    the operations' lookups read the index alone), ``where`` makes it partial (each
+    ``(column, value)`` an equality every row of the index satisfies)."""
+    columns: tuple[str, ...]
+    include: tuple[str, ...] = ()
+    where: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Source:
     table: str
     zh: str
@@ -41,7 +51,7 @@ class Source:
     resource_title: str
     key: str
     fields: tuple[Field, ...]
-    indexes: tuple[tuple[str, ...], ...] = field(default=())
+    indexes: tuple[tuple[str, ...] | Index, ...] = field(default=())  # a tuple: plain columns
     new_resource: bool = False  # not in the published first batch: the demo adds it
 
     def field(self, column: str) -> Field:
@@ -56,6 +66,9 @@ class Source:
 
     def by_zh(self) -> dict[str, Field]:
         return {f.zh: f for f in self.fields}
+
+    def index_specs(self) -> tuple[Index, ...]:
+        return tuple(ix if isinstance(ix, Index) else Index(tuple(ix)) for ix in self.indexes)
 
 
 def _f(column: str, zh: str, type_: str = "string", *, sensitive: bool = False,
@@ -101,7 +114,9 @@ SOURCES: tuple[Source, ...] = (
         _f("diagnosis_name", "诊断名称"),
         _f("doctor_code", "主诊医师编码", "code", sensitive=True),
         _f("total_fee", "医疗总费用", "decimal"),
-    ), indexes=(("id_number", "visit_date"), ("visit_date",))),
+    ), indexes=(Index(("id_number", "visit_date"),
+                      include=("diagnosis_code", "institution_code", "institution_name")),
+                ("visit_date",))),
     Source("admissions", "入院登记", WJW, "入院登记数据", "admission_id", (
         _f("admission_id", "住院号", "code", required=True),
         *_person(), *_institution(),
@@ -109,7 +124,8 @@ SOURCES: tuple[Source, ...] = (
         _f("admission_date", "入院日期", "date", required=True),
         _f("diagnosis_code", "入院诊断编码", "code", required=True),
         _f("diagnosis_name", "入院诊断名称"),
-    ), indexes=(("id_number", "admission_date"),)),
+    ), indexes=(Index(("id_number", "admission_date"), include=(
+        "admission_id", "diagnosis_code", "institution_code", "institution_name")),)),
     Source("discharges", "出院记录", WJW, "出院记录数据", "admission_id", (
         _f("admission_id", "住院号", "code", required=True),
         *_person(), *_institution(),
@@ -119,7 +135,7 @@ SOURCES: tuple[Source, ...] = (
         _f("diagnosis_name", "出院主诊断名称"),
         _f("discharge_method", "离院方式", "code"),
         _f("doctor_name", "主诊医师姓名", sensitive=True),
-    ), indexes=(("id_number", "discharge_date"),)),
+    ), indexes=(Index(("id_number", "discharge_date"), include=("diagnosis_code",)),)),
     Source("settlements", "医保结算单据", YBJ, "医保结算单据数据", "settlement_id", (
         _f("settlement_id", "医保结算ID", "code", required=True),
         _f("bill_no", "结算单据号", "code", sensitive=True),
@@ -155,8 +171,8 @@ SOURCES: tuple[Source, ...] = (
         _f("frequency", "用药频次"),
         _f("days", "用药天数", "integer", required=True),
         _f("chronic", "慢病处方标志", "code"),
-    ), indexes=(("id_number", "prescribed_on"), ("drug_name", "prescribed_on")),
-        new_resource=True),
+    ), indexes=(Index(("id_number", "prescribed_on"), where=(("chronic", "1"),)),
+                ("drug_name", "prescribed_on")), new_resource=True),
     Source("chronic_registrations", "慢病登记", WJW, "高血压患者健康管理数据", "registration_id", (
         _f("registration_id", "登记编号", "code", required=True),
         *_person(),
@@ -165,7 +181,8 @@ SOURCES: tuple[Source, ...] = (
         _f("registered_on", "登记日期", "date", required=True),
         _f("managing_institution", "管理机构名称"),
         _f("status", "管理状态", "code", required=True),
-    ), indexes=(("id_number",),)),
+    ), indexes=(Index(("id_number",), include=(
+        "registered_on", "condition_code", "condition_name", "status")),)),
     Source("exams", "体检明细", WJW, "体检明细数据", "exam_item_id", (
         _f("exam_item_id", "体检明细ID", "code", required=True),
         *_person(),
@@ -175,7 +192,7 @@ SOURCES: tuple[Source, ...] = (
         _f("item_name", "体检项目名称"),
         _f("value", "结果值", "decimal", required=True),
         _f("unit", "单位"),
-    ), indexes=(("id_number", "exam_date"),)),
+    ), indexes=(Index(("id_number", "exam_date"), include=("item_code", "value")),)),
     Source("lab_results", "检验明细", WJW, "检验明细数据", "result_id", (
         _f("result_id", "检验明细ID", "code", required=True),
         *_person(),

@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
 from .sources import SCHEMA
 from .tables import metadata
 
-__all__ = ["engine", "connect", "begin", "ensure_schema", "configured_url", "dispose"]
+__all__ = ["engine", "connect", "begin", "ensure_schema", "sync_indexes", "configured_url",
+           "dispose"]
 
 _lock = threading.Lock()
 _engines: dict[str, sa.engine.Engine] = {}
@@ -67,8 +69,30 @@ def begin(url: str | None = None) -> Iterator[sa.engine.Connection]:
         yield conn
 
 
-def ensure_schema(url: str | None = None) -> None:
-    """Create the schema and every table and index that is missing (idempotent)."""
+def ensure_schema(url: str | None = None) -> dict[str, Any]:
+    """Create the schema and every table and index that is missing and drop the domain tables'
+    indexes no longer declared (:func:`sync_indexes`). Idempotent; says what it did."""
     with begin(url) as conn:
         conn.execute(sa.schema.CreateSchema(SCHEMA, if_not_exists=True))
         metadata.create_all(conn, checkfirst=True)
+        built, dropped = sync_indexes(conn)
+    return {"indexes_built": built, "indexes_dropped": dropped}
+
+
+def sync_indexes(conn: sa.engine.Connection) -> tuple[list[str], list[str]]:
+    """Build the declared indexes a table lacks and drop its ``ix_`` indexes no longer
+    declared (a definition that changed has a new name): ``(built, dropped)``."""
+    declared = {str(ix.name): ix for t in metadata.tables.values() for ix in t.indexes}
+    present = {name: table for name, table in conn.execute(sa.text(
+        "SELECT indexname, tablename FROM pg_indexes WHERE schemaname = :s"), {"s": SCHEMA})}
+    ours = {t.name for t in metadata.tables.values()}
+    dropped = sorted(n for n, t in present.items()
+                     if t in ours and n.startswith("ix_") and n not in declared)
+    for name in dropped:
+        conn.execute(sa.text(f'DROP INDEX IF EXISTS {SCHEMA}."{name}"'))
+    built = sorted(n for n in declared if n not in present)
+    if built:
+        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for name in built:
+        conn.execute(sa.schema.CreateIndex(declared[name], if_not_exists=True))
+    return built, dropped

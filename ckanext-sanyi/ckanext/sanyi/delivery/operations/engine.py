@@ -9,14 +9,16 @@ The gateway calls, in this order, each step separate and each refusal typed
     ...quota...
     answer = engine.run(op, typed)                       # Answer(result, fields_read, rows_touched)
 
-:func:`run` executes inside the domain (:func:`..datadomain.store.connect`), with SQLAlchemy
-Core and bound parameters only, and checks its answer against the operation's output schema
-before it returns it: an answer the schema does not allow is never returned (``RuntimeError``).
+:func:`run` executes inside the domain (:func:`connection`), with SQLAlchemy Core and bound
+parameters only, and checks its answer against the operation's output schema before it returns
+it: an answer the schema does not allow is never returned (``RuntimeError``). Each operation
+is one statement, hence one round trip to the domain.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +32,7 @@ from .answer import Answer
 from .errors import DataItemsExceeded, InvalidInput, OperationUnavailable, UnknownOperation
 
 __all__ = ["Answer", "resolve", "required_items", "check_reads", "validate_input", "run",
-           "RUNNERS"]
+           "connection", "RUNNERS"]
 
 
 Runner = Callable[[sa.engine.Connection, Any, dt.date], Answer]
@@ -111,10 +113,19 @@ _TYPED = {"risk-assessment": op_inputs.RiskInput, "visit-verification": op_input
           "health-profile": op_inputs.ProfileInput}
 
 
+@contextlib.contextmanager
+def connection(url: str | None = None) -> Iterator[sa.engine.Connection]:
+    """A connection to the domain (``url``, default the configured one) for running
+    operations: in autocommit, since each operation is one statement (its own snapshot), which
+    spares the round trips of BEGIN and ROLLBACK."""
+    with store.connect(url) as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def run(op_or_name: spec.Operation | str, payload: Any, *,
         conn: sa.engine.Connection | None = None, today: dt.date | None = None) -> Answer:
     """Compute ``op`` on ``payload`` (its typed input, or the JSON object, validated here)
-    inside the domain; ``conn`` defaults to a read connection of the configured domain,
+    inside the domain; ``conn`` defaults to :func:`connection` to the configured domain,
     ``today`` to today in Asia/Shanghai."""
     op = _op(op_or_name)
     today = today or clock.today()
@@ -122,7 +133,7 @@ def run(op_or_name: spec.Operation | str, payload: Any, *,
         validate_input(op, payload, today=today)
     fn = RUNNERS[op.name]
     if conn is None:
-        with store.connect() as own:
+        with connection() as own:
             answer = fn(own, typed, today)
     else:
         answer = fn(conn, typed, today)

@@ -1,6 +1,11 @@
 """The operations about one person: the SQL fetching the minimal facts (SQLAlchemy Core, bound
-parameters only, each query on an ``id_number`` index) and the pure decision of
-:mod:`ckanext.sanyi.domain` that turns them into the answer.
+parameters only) and the pure decision of :mod:`ckanext.sanyi.domain` that turns them into the
+answer.
+
+Each operation is **one statement** (one round trip): whether the person is found, then each
+fact as a sub-select (an array of counts, or a JSON array of a few small rows) evaluated only
+when the person is found. Every sub-select reads a covering or partial index on ``id_number``
+declared in :mod:`..datadomain.sources` (an index-only scan: no table page is read).
 
 A person is *found* when the insured persons' table (参保人员) holds their identity number;
 an unknown person's answer is ``{"found": false}`` and reads nothing else.
@@ -13,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 
 from ...domain import health, icd10, renewal, risk
 from ...domain.op_inputs import ProfileInput, RenewalInput, RiskInput, VisitInput
@@ -35,13 +41,36 @@ EXAM_ITEMS = ("SBP", "DBP", "FBG", "BMI")
 # becomes SQL text, and SQLAlchemy compiles each statement once.
 PID = sa.bindparam("pid", type_=sa.Unicode)
 _FOUND = sa.select(sa.exists().where(PERSONS.c.id_number == PID))
-_REGISTRATIONS = (sa.select(REGS.c.condition_code, REGS.c.condition_name, REGS.c.status)
-                  .where(REGS.c.id_number == PID)
-                  .order_by(REGS.c.registered_on, REGS.c.condition_code))
+# computed once (materialized: not repeated in each CASE)
+_F = sa.select(sa.exists().where(PERSONS.c.id_number == PID).label("found")) \
+    .cte("f").prefix_with("MATERIALIZED")
+# the person's registrations, oldest first: [[code, name, status], ...] or NULL
+_REGISTRATIONS = (
+    sa.select(sa.func.json_agg(aggregate_order_by(
+        sa.func.json_build_array(REGS.c.condition_code, REGS.c.condition_name, REGS.c.status),
+        REGS.c.registered_on, REGS.c.condition_code)))
+    .where(REGS.c.id_number == PID).scalar_subquery())
 
 
 def found(conn: sa.engine.Connection, id_number: str) -> bool:
     return bool(conn.execute(_FOUND, {"pid": id_number}).scalar())
+
+
+def _statement(**facts: Any) -> Any:
+    """``SELECT found, <fact> ...``: each fact (a scalar sub-select) only when found."""
+    return sa.select(_F.c.found, *(sa.case((_F.c.found, fact)).label(name)
+                                   for name, fact in facts.items()))
+
+
+def _counts(*counts: Any, where: Any) -> Any:
+    """One sub-select giving several counts of the same rows as an array."""
+    return sa.select(array(counts)).where(*where).scalar_subquery()
+
+
+def _json_rows(select: Any) -> Any:
+    """The rows of ``select`` (a few, grouped) as a JSON array of arrays (NULL when none)."""
+    sub = select.subquery()
+    return sa.select(sa.func.json_agg(sa.func.json_build_array(*sub.c))).scalar_subquery()
 
 
 def in_ranges(column: sa.ColumnElement[Any], ranges: Sequence[icd10.Range]) -> Any:
@@ -50,14 +79,12 @@ def in_ranges(column: sa.ColumnElement[Any], ranges: Sequence[icd10.Range]) -> A
     return sa.or_(*(sa.and_(code >= lo, code < hi) for lo, hi in map(icd10.bounds, ranges)))
 
 
-def _chapter(column: sa.ColumnElement[Any], letter: str) -> Any:
+def _chapter(column: sa.ColumnElement[Any], letter: Any) -> Any:
     return sa.func.upper(sa.func.left(column, 1)) == letter
 
 
-def _registrations(conn: sa.engine.Connection, id_number: str,
-                   ) -> list[renewal.Registration]:
-    rows = conn.execute(_REGISTRATIONS, {"pid": id_number}).all()
-    return [renewal.Registration(r[0], r[1], r[2]) for r in rows]
+def _registrations(rows: list[list[str]] | None) -> list[renewal.Registration]:
+    return [renewal.Registration(r[0], r[1], r[2]) for r in rows or ()]
 
 
 def _names(regs: Sequence[renewal.Registration]) -> tuple[str, ...]:
@@ -76,34 +103,32 @@ def _cols(*reads: tuple[str, Sequence[str]]) -> tuple[str, ...]:
 # -- 智慧核保 risk-assessment -----------------------------------------------------------------------
 _MAJOR = icd10.MAJOR_DISEASES
 _SINCE, _TODAY = sa.bindparam("since", type_=sa.Date), sa.bindparam("today", type_=sa.Date)
-# per table: rows of the person, rows with a major disease, admissions in the last 3 years
-_RISK_COUNTS = sa.union_all(
-    sa.select(sa.literal("admissions").label("src"), sa.func.count().label("n"),
-              sa.func.count().filter(in_ranges(ADMISSIONS.c.diagnosis_code, _MAJOR))
-              .label("major"),
-              sa.func.count().filter(ADMISSIONS.c.admission_date > _SINCE,
-                                     ADMISSIONS.c.admission_date <= _TODAY).label("recent"))
-    .where(ADMISSIONS.c.id_number == PID),
-    sa.select(sa.literal("discharges"), sa.func.count(),
-              sa.func.count().filter(in_ranges(DISCHARGES.c.diagnosis_code, _MAJOR)),
-              sa.literal(0))
-    .where(DISCHARGES.c.id_number == PID),
-    sa.select(sa.literal("outpatient_visits"), sa.func.count(),
-              sa.func.count().filter(in_ranges(VISITS.c.diagnosis_code, _MAJOR)),
-              sa.literal(0))
-    .where(VISITS.c.id_number == PID))
+# per table: [rows of the person, rows with a major disease(, admissions in the last 3 years)]
+_RISK = _statement(
+    regs=_REGISTRATIONS,
+    admissions=_counts(
+        sa.func.count(), sa.func.count().filter(in_ranges(ADMISSIONS.c.diagnosis_code, _MAJOR)),
+        sa.func.count().filter(ADMISSIONS.c.admission_date > _SINCE,
+                               ADMISSIONS.c.admission_date <= _TODAY),
+        where=[ADMISSIONS.c.id_number == PID]),
+    discharges=_counts(
+        sa.func.count(), sa.func.count().filter(in_ranges(DISCHARGES.c.diagnosis_code, _MAJOR)),
+        where=[DISCHARGES.c.id_number == PID]),
+    visits=_counts(
+        sa.func.count(), sa.func.count().filter(in_ranges(VISITS.c.diagnosis_code, _MAJOR)),
+        where=[VISITS.c.id_number == PID]))
 
 
 def risk_assessment(conn: sa.engine.Connection, inp: RiskInput, today: dt.date) -> Answer:
-    pid = inp.id_number
-    if not found(conn, pid):
+    row = conn.execute(_RISK, {"pid": inp.id_number, "since": risk.three_years_before(today),
+                               "today": today}).one()
+    if not row.found:
         return Answer({"found": False}, NOT_FOUND, 0)
-    regs = _registrations(conn, pid)
-    rows = {r[0]: r for r in conn.execute(_RISK_COUNTS, {
-        "pid": pid, "since": risk.three_years_before(today), "today": today}).all()}
-    facts = risk.RiskFacts(_names(regs), int(rows["admissions"][3]),
-                           any(int(r[2]) > 0 for r in rows.values()))
-    touched = 1 + len(regs) + sum(int(r[1]) for r in rows.values())
+    regs = _registrations(row.regs)
+    counts = (row.admissions, row.discharges, row.visits)
+    facts = risk.RiskFacts(_names(regs), int(row.admissions[2]),
+                           any(int(c[1]) > 0 for c in counts))
+    touched = 1 + len(regs) + sum(int(c[0]) for c in counts)
     return Answer(risk.assess(facts), _cols(
         ("persons", ["id_number"]),
         ("chronic_registrations", ["id_number", "condition_code", "condition_name"]),
@@ -124,41 +149,40 @@ _FROM, _TO = sa.bindparam("date_from", type_=sa.Date), sa.bindparam("date_to", t
 _LETTER = sa.bindparam("letter", type_=sa.Unicode)
 
 
-def _visit_statements(chapter: bool) -> tuple[Any, Any]:
-    """(visits, stays) at the institution in the window, with or without the chapter."""
+def _visit_statement(chapter: bool) -> Any:
+    """[visits, with the chapter] and [stays, with the chapter] at the institution in the
+    window (the chapter counts 0 when none is asked)."""
     v_chapter = _chapter(VISITS.c.diagnosis_code, _LETTER) if chapter else sa.false()
-    visits = (sa.select(sa.func.count(), sa.func.count().filter(v_chapter))
-              .where(VISITS.c.id_number == PID, VISITS.c.visit_date >= _FROM,
-                     VISITS.c.visit_date <= _TO,
-                     sa.or_(VISITS.c.institution_code == _CODE,
-                            VISITS.c.institution_name == _NAME)))
     s_chapter = sa.or_(_chapter(ADMISSIONS.c.diagnosis_code, _LETTER),
                        _chapter(DISCHARGES.c.diagnosis_code, _LETTER)) if chapter else sa.false()
-    stays = (sa.select(sa.func.count(sa.distinct(ADMISSIONS.c.admission_id)),
-                       sa.func.count().filter(s_chapter))
+    stays = (sa.select(array([sa.func.count(sa.distinct(ADMISSIONS.c.admission_id)),
+                              sa.func.count().filter(s_chapter)]))
              .select_from(ADMISSIONS.outerjoin(
                  DISCHARGES, DISCHARGES.c.admission_id == ADMISSIONS.c.admission_id))
              .where(ADMISSIONS.c.id_number == PID, ADMISSIONS.c.admission_date >= _FROM,
                     ADMISSIONS.c.admission_date <= _TO,
                     sa.or_(ADMISSIONS.c.institution_code == _CODE,
-                           ADMISSIONS.c.institution_name == _NAME)))
-    return visits, stays
+                           ADMISSIONS.c.institution_name == _NAME))
+             .scalar_subquery())
+    return _statement(
+        visits=_counts(sa.func.count(), sa.func.count().filter(v_chapter), where=[
+            VISITS.c.id_number == PID, VISITS.c.visit_date >= _FROM, VISITS.c.visit_date <= _TO,
+            sa.or_(VISITS.c.institution_code == _CODE, VISITS.c.institution_name == _NAME)]),
+        stays=stays)
 
 
-_VISITS = {True: _visit_statements(True), False: _visit_statements(False)}
+_VISITS = {True: _visit_statement(True), False: _visit_statement(False)}
 
 
 def visit_verification(conn: sa.engine.Connection, inp: VisitInput, today: dt.date) -> Answer:
-    pid = inp.id_number
-    if not found(conn, pid):
-        return Answer({"found": False}, NOT_FOUND, 0)
     code, name = _institution(inp.institution)
     letter = inp.diagnosis_chapter
-    params = {"pid": pid, "code": code, "name": name, "date_from": inp.date_from,
-              "date_to": inp.date_to, "letter": letter or ""}
-    q_visits, q_stays = _VISITS[bool(letter)]
-    visits = conn.execute(q_visits, params).one()
-    stays = conn.execute(q_stays, params).one()
+    row = conn.execute(_VISITS[bool(letter)], {
+        "pid": inp.id_number, "code": code, "name": name, "date_from": inp.date_from,
+        "date_to": inp.date_to, "letter": letter or ""}).one()
+    if not row.found:
+        return Answer({"found": False}, NOT_FOUND, 0)
+    visits, stays = row.visits, row.stays
     present = None if not letter else bool(visits[1] or stays[1])
     dx = ["diagnosis_code"] if letter else []
     cols = _cols(
@@ -175,27 +199,36 @@ def visit_verification(conn: sa.engine.Connection, inp: VisitInput, today: dt.da
 
 # -- 慢病线上开处方 renewal-eligibility -------------------------------------------------------------
 _CATEGORY = sa.func.upper(sa.func.left(VISITS.c.diagnosis_code, 3))
-_LAST_VISIT_BY_CATEGORY = (
-    sa.select(_CATEGORY, sa.func.max(VISITS.c.visit_date), sa.func.count())
-    .where(VISITS.c.id_number == PID, VISITS.c.visit_date <= _TODAY).group_by(_CATEGORY))
-_LAST_CHRONIC_PRESCRIPTION = (
-    sa.select(sa.func.max(PRESCRIPTIONS.c.prescribed_on), sa.func.count())
+_RENEWAL = _statement(
+    regs=_REGISTRATIONS,
+    # [[category, last visit (ISO date), visits], ...] up to today
+    by_category=_json_rows(
+        sa.select(_CATEGORY, sa.func.max(VISITS.c.visit_date), sa.func.count())
+        .where(VISITS.c.id_number == PID, VISITS.c.visit_date <= _TODAY).group_by(_CATEGORY)),
+    # [last chronic prescription (ISO date), chronic prescriptions] up to today (the partial
+    # index of chronic prescriptions)
+    chronic_rx=sa.select(sa.func.json_build_array(
+        sa.func.max(PRESCRIPTIONS.c.prescribed_on), sa.func.count()))
     .where(PRESCRIPTIONS.c.id_number == PID, PRESCRIPTIONS.c.chronic == "1",
-           PRESCRIPTIONS.c.prescribed_on <= _TODAY))
+           PRESCRIPTIONS.c.prescribed_on <= _TODAY).scalar_subquery())
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
 
 
 def renewal_eligibility(conn: sa.engine.Connection, inp: RenewalInput,
                         today: dt.date) -> Answer:
-    pid = inp.id_number
-    if not found(conn, pid):
+    row = conn.execute(_RENEWAL, {"pid": inp.id_number, "today": today}).one()
+    if not row.found:
         return Answer({"found": False}, NOT_FOUND, 0)
-    regs = _registrations(conn, pid)
-    params = {"pid": pid, "today": today}
-    by_category = conn.execute(_LAST_VISIT_BY_CATEGORY, params).all()
-    rx = conn.execute(_LAST_CHRONIC_PRESCRIPTION, params).one()
+    regs = _registrations(row.regs)
+    by_category = row.by_category or []
+    last_rx, rx_count = row.chronic_rx
     decision = renewal.decide(renewal.RenewalFacts(
-        tuple(regs), {str(c): d for c, d, _n in by_category if c}, rx[0]), today)
-    touched = 1 + len(regs) + sum(int(r[2]) for r in by_category) + int(rx[1])
+        tuple(regs), {str(c): dt.date.fromisoformat(d) for c, d, _n in by_category if c},
+        _day(last_rx)), today)
+    touched = 1 + len(regs) + sum(int(r[2]) for r in by_category) + int(rx_count)
     return Answer({"found": True, "chronic_conditions": list(decision.chronic_conditions),
                    "last_qualifying_visit_month": decision.last_qualifying_visit_month,
                    "eligible": decision.eligible, "reason_code": decision.reason_code,
@@ -209,21 +242,25 @@ def renewal_eligibility(conn: sa.engine.Connection, inp: RenewalInput,
 
 # -- 个人健康画像与风险预警 health-profile ----------------------------------------------------------
 _YEAR = sa.extract("year", EXAMS.c.exam_date)
-_EXAMS_BY_YEAR = (
-    sa.select(_YEAR, EXAMS.c.item_code, sa.func.avg(EXAMS.c.value), sa.func.count())
-    .where(EXAMS.c.id_number == PID, EXAMS.c.item_code.in_(EXAM_ITEMS),
-           EXAMS.c.exam_date >= _SINCE, EXAMS.c.exam_date <= _TODAY)
-    .group_by(_YEAR, EXAMS.c.item_code))
+_PROFILE = _statement(
+    regs=_REGISTRATIONS,
+    # [[year, item, mean (as text: exact), exams], ...]
+    exams=_json_rows(
+        sa.select(_YEAR, EXAMS.c.item_code, sa.cast(sa.func.avg(EXAMS.c.value), sa.Text),
+                  sa.func.count())
+        .where(EXAMS.c.id_number == PID, EXAMS.c.item_code.in_(EXAM_ITEMS),
+               EXAMS.c.exam_date >= _SINCE, EXAMS.c.exam_date <= _TODAY)
+        .group_by(_YEAR, EXAMS.c.item_code)))
 
 
 def health_profile(conn: sa.engine.Connection, inp: ProfileInput, today: dt.date) -> Answer:
-    pid = inp.id_number
-    if not found(conn, pid):
+    row = conn.execute(_PROFILE, {
+        "pid": inp.id_number, "today": today,
+        "since": dt.date(today.year - health.YEARS + 1, 1, 1)}).one()
+    if not row.found:
         return Answer({"found": False}, NOT_FOUND, 0)
-    regs = _registrations(conn, pid)
-    rows = conn.execute(_EXAMS_BY_YEAR, {
-        "pid": pid, "today": today,
-        "since": dt.date(today.year - health.YEARS + 1, 1, 1)}).all()
+    regs = _registrations(row.regs)
+    rows = row.exams or []
     by_year: dict[int, dict[str, Decimal]] = {}
     for y, item, avg, _n in rows:
         if avg is not None:
