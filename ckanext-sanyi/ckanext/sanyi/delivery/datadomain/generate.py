@@ -7,7 +7,8 @@ the next is generated, so memory stays bounded whatever the size); for a large p
 indexes and primary keys are dropped before and rebuilt after, much faster than maintaining
 them row by row.
 Each table's load is recorded in ``loads`` with the origin
-``generate:persons=N,seed=S,today=YYYY-MM-DD`` and the SHA-256 of its rows as loaded.
+``generate:persons=N,seed=S,today=YYYY-MM-DD`` and the SHA-256 of its rows as loaded; then the
+derived tables are rebuilt (:func:`.derive.refresh`).
 
 Deterministic: the same persons, seed and today give the same rows (:func:`stream` is pure).
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from . import fixed, synth
+from . import derive, fixed, synth
 from .rows import Rows
 from .sources import SCHEMA, SOURCES
 from .tables import loads, table
@@ -46,7 +47,7 @@ class Report:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     sha256: dict[str, str] = field(default_factory=dict)
-    phases: dict[str, float] = field(default_factory=dict)  # seconds: rows, keys
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: rows, keys, derived
 
     @property
     def total(self) -> int:
@@ -184,6 +185,9 @@ def generate(conn: sa.engine.Connection, *, persons: int, seed: int, today: dt.d
         {"source_table": s.table, "resource": f"{s.unit_title}/{s.resource_title}",
          "origin": report.origin, "sha256": report.sha256[s.table], "rows": counts[s.table],
          "loaded_by": loaded_by} for s in SOURCES])
+    derived = time.perf_counter()
+    derive.refresh(conn, truncate=True)
+    report.phases["derived"] = time.perf_counter() - derived
     report.seconds = time.perf_counter() - started
     return report
 

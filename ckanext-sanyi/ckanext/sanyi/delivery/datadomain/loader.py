@@ -13,7 +13,8 @@
 3. One transaction in the domain: the rows are COPYed into a temporary staging table, compared
    with the table (rows added, changed, removed), then swapped in: ``replace`` deletes the
    table's rows and inserts the staged ones, ``upsert`` inserts new keys and updates changed
-   rows. The load is recorded in ``loads`` and, in CKAN's database, in the audit log. When the
+   rows. The load is recorded in ``loads`` and, in CKAN's database, in the audit log; the tables
+   derived from it are rebuilt in the same transaction (:func:`.derive.refresh`). When the
    staged rows equal the table's, nothing is written (re-loading the same file is a no-op).
 
 Identifiers in SQL come from :mod:`.sources` only; values travel by COPY or bound parameters.
@@ -37,7 +38,7 @@ from sqlalchemy.dialects import postgresql as pg
 
 from ...common import audit, clock, tabular
 from ...domain.extract import HeaderError, RowChecker, RowError, Spec, map_header
-from . import catalog_link, store, tables
+from . import catalog_link, derive, store, tables
 from .sources import SCHEMA, Source
 
 __all__ = ["LoadRefused", "LoadReport", "Target", "target", "specs_for", "load_file",
@@ -297,6 +298,8 @@ def write(conn: sa.engine.Connection, tgt: Target, checked: Checked, report: Loa
         source_table=source.table, resource=tgt.resource["name"], origin=report.origin,
         sha256=report.sha256, rows=report.rows, loaded_by=actor)
         .returning(tables.loads.c.id)).scalar_one())
+    if source.table in derive.INPUTS:
+        derive.refresh(conn, [source.table])
     audit.record(actor, AUDIT_ACTION, "domain_table", source.table, after={
         "resource": tgt.resource["name"], "origin": report.origin, "sha256": report.sha256,
         "mode": report.mode, "rows": report.rows, "inserted": added, "updated": changed,

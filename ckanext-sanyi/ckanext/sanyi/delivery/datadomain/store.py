@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import derive
 from .sources import SCHEMA
 from .tables import metadata
 
@@ -70,13 +71,15 @@ def begin(url: str | None = None) -> Iterator[sa.engine.Connection]:
 
 
 def ensure_schema(url: str | None = None) -> dict[str, Any]:
-    """Create the schema and every table and index that is missing and drop the domain tables'
-    indexes no longer declared (:func:`sync_indexes`). Idempotent; says what it did."""
+    """Create the schema and every table and index that is missing, drop the domain tables'
+    indexes no longer declared (:func:`sync_indexes`) and refresh the derived tables that do
+    not follow the last loads (:func:`.derive.ensure`). Idempotent; says what it did."""
     with begin(url) as conn:
         conn.execute(sa.schema.CreateSchema(SCHEMA, if_not_exists=True))
         metadata.create_all(conn, checkfirst=True)
         built, dropped = sync_indexes(conn)
-    return {"indexes_built": built, "indexes_dropped": dropped}
+        derived = derive.ensure(conn)
+    return {"indexes_built": built, "indexes_dropped": dropped, "derived": derived}
 
 
 def sync_indexes(conn: sa.engine.Connection) -> tuple[list[str], list[str]]:

@@ -1,12 +1,18 @@
 """回顾性疗效安全性研究 ``cohort-statistics``: users of a drug and persons with a reported adverse
 reaction to it, per age band and sex, suppressed by :mod:`ckanext.sanyi.domain.suppression`.
 
-One query per measure counts distinct persons per (age band, sex) cell of the full 5 × 2
-grid — always the same population, whatever the grouping asked for: insured persons of known
-sex (1 or 2) and date of birth, age taken on ``date_from`` — and every published total is
-summed from those cells, so totals of different groupings agree and never differ by hidden
+One statement counts, for both measures, the distinct persons per (age band, sex) cell of the
+full 5 × 2 grid — always the same population, whatever the grouping asked for: insured persons
+of known sex (1 or 2) and date of birth, age taken on ``date_from`` — and every published total
+is summed from those cells, so totals of different groupings agree and never differ by hidden
 persons. The grid is then folded to the grouping asked for and suppressed (users and adverse
 events separately, each with its totals).
+
+The counts come from the tables :mod:`..datadomain.derive` derives from prescriptions,
+adverse events and persons (the window is whole months): the persons per drug, sex, birth key
+and month used whose previous month used lies before the window, summed over the window's
+months, plus the few identity numbers held by several persons, counted one by one. They equal
+the distinct persons of the source rows (a test compares both over the small domain).
 """
 from __future__ import annotations
 
@@ -17,56 +23,81 @@ import sqlalchemy as sa
 
 from ...domain import suppression
 from ...domain.op_inputs import CohortInput
-from ..datadomain.tables import table
+from ..datadomain import derive
 from .answer import Answer
 
 __all__ = ["cohort_statistics", "AGE_BANDS", "SEXES", "grid_counts", "fold", "publish"]
 
-PERSONS, PRESCRIPTIONS, EVENTS = table("persons"), table("prescriptions"), \
-    table("adverse_events")
 AGE_BANDS = (("0-17", 18), ("18-44", 45), ("45-59", 60), ("60-74", 75), ("75+", None))
 SEXES = (("1", "男"), ("2", "女"))
+assert tuple(code for code, _ in SEXES) == derive.SEX_CODES
 THRESHOLD = suppression.HIGH + 1
+USERS, EVENTS = derive.measure("drug_use"), derive.measure("drug_reaction")
 
 
-# Statements built once with bound parameters (:drug, :date_from, :date_to).
+# One statement built once with bound parameters: the drug, the window's first and last month
+# numbers and its months, and per age band's upper age U the birth key and date of birth
+# before which a person is at least U on the window's first day (:func:`_params`).
 _DRUG = sa.bindparam("drug", type_=sa.UnicodeText)
-_FROM, _TO = sa.bindparam("date_from", type_=sa.Date), sa.bindparam("date_to", type_=sa.Date)
-_AGE = sa.extract("year", sa.func.age(_FROM, PERSONS.c.birth_date))  # age on date_from
-_BAND = sa.case(*((_AGE < upper, label) for label, upper in AGE_BANDS if upper is not None),
-                else_=AGE_BANDS[-1][0]).label("band")
+_FIRST, _LAST = sa.bindparam("first", type_=sa.Integer), sa.bindparam("last", type_=sa.Integer)
+_MONTHS = sa.bindparam("months", type_=sa.ARRAY(sa.Integer))
+_UPPERS = tuple(upper for _, upper in AGE_BANDS if upper is not None)
 
 
-def _persons_per_cell(ids: Any) -> Any:
-    """Distinct persons of ``ids`` per (age band, sex) among insured persons of known sex and
-    date of birth."""
-    return (sa.select(_BAND, PERSONS.c.sex, sa.func.count(sa.distinct(ids.c.id_number)))
-            .select_from(ids.join(PERSONS, PERSONS.c.id_number == ids.c.id_number))
-            .where(PERSONS.c.sex.in_([code for code, _ in SEXES]),
-                   PERSONS.c.birth_date.is_not(None))
-            .group_by(_BAND, PERSONS.c.sex))
+def _band(born: Any, param: str, type_: Any) -> Any:
+    """The age band of a birth (key or date) later than the band's bound (age < U)."""
+    return sa.case(*((born > sa.bindparam(f"{param}{upper}", type_=type_), label)
+                     for label, upper in AGE_BANDS if upper is not None),
+                   else_=AGE_BANDS[-1][0]).label("band")
 
 
-_USERS = _persons_per_cell(
-    sa.select(PRESCRIPTIONS.c.id_number)
-    .where(PRESCRIPTIONS.c.drug_name == _DRUG, PRESCRIPTIONS.c.prescribed_on >= _FROM,
-           PRESCRIPTIONS.c.prescribed_on <= _TO).distinct().subquery("users"))
-_EVENTS = _persons_per_cell(
-    sa.select(EVENTS.c.id_number)
-    .where(EVENTS.c.drug_name == _DRUG, EVENTS.c.onset_date >= _FROM,
-           EVENTS.c.onset_date <= _TO).distinct().subquery("events"))
+def _per_cell(m: derive.Measure) -> list[Any]:
+    """Persons of measure ``m`` per (band, sex): the summed ones, then the shared ones."""
+    s, p = m.months, m.persons
+    band = _band(s.c.birth_key, "key", sa.Integer)
+    summed = (sa.select(sa.literal(m.name).label("measure"), band, s.c.sex,
+                        sa.func.sum(s.c.persons).label("n"))
+              .where(s.c.drug_name == _DRUG, s.c.month >= _FIRST, s.c.month <= _LAST,
+                     s.c.prev_month < _FIRST)
+              .group_by(band, s.c.sex))
+    band = _band(p.c.birth_date, "born", sa.Date)
+    shared = (sa.select(sa.literal(m.name), band, p.c.sex,
+                        sa.func.count(sa.distinct(p.c.id_number)))
+              .where(p.c.drug_name == _DRUG, p.c.shared, p.c.months.overlap(_MONTHS))
+              .group_by(band, p.c.sex))
+    return [summed, shared]
+
+
+_COUNTS = sa.union_all(*_per_cell(USERS), *_per_cell(EVENTS))
+
+
+def _params(inp: CohortInput) -> dict[str, Any]:
+    start, end = inp.date_from, inp.date_to
+    if start.day != 1 or (end + dt.timedelta(days=1)).day != 1 or end < start:
+        raise ValueError("the cohort's window is whole months")
+    first = derive.month_number(start.year, start.month)
+    last = derive.month_number(end.year, end.month)
+    params: dict[str, Any] = {"drug": inp.drug, "first": first, "last": last,
+                              "months": list(range(first, last + 1))}
+    for upper in _UPPERS:  # age on the 1st < U  <=>  born after the 1st of that month U years ago
+        params[f"key{upper}"] = derive.birth_key(start.year - upper, start.month, 1)
+        params[f"born{upper}"] = dt.date(start.year - upper, start.month, 1)
+    return params
 
 
 def grid_counts(conn: sa.engine.Connection, inp: CohortInput,
                 ) -> tuple[list[list[int]], list[list[int]]]:
-    """The users grid and the adverse-events grid, age bands × sexes."""
-    params = {"drug": inp.drug, "date_from": inp.date_from, "date_to": inp.date_to}
-    out = []
-    for statement in (_USERS, _EVENTS):
-        counts = {(str(b), str(sx)): int(n) for b, sx, n in conn.execute(statement, params)}
-        out.append([[counts.get((band, code), 0) for code, _ in SEXES]
-                    for band, _ in AGE_BANDS])
-    return out[0], out[1]
+    """The users grid and the adverse-events grid, age bands × sexes (``inp``'s window is
+    whole months, as :func:`~ckanext.sanyi.domain.op_inputs.parse_cohort` requires)."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for measure, band, sex, n in conn.execute(_COUNTS, _params(inp)):
+        key = (str(measure), str(band), str(sex))
+        counts[key] = counts.get(key, 0) + int(n)
+
+    def grid(m: derive.Measure) -> list[list[int]]:
+        return [[counts.get((m.name, band, code), 0) for code, _ in SEXES]
+                for band, _ in AGE_BANDS]
+    return grid(USERS), grid(EVENTS)
 
 
 def fold(grid: list[list[int]], group_by: tuple[str, ...]) -> suppression.Grid:
