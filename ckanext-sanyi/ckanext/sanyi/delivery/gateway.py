@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -85,6 +86,7 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+import redis
 import sqlalchemy as sa
 from flask import Request, Response
 
@@ -166,7 +168,11 @@ def _unauth_per_minute() -> int:
 
 
 def _database_name() -> str:
-    url = str(tk.config.get("sqlalchemy.url") or "")
+    return _database_of(str(tk.config.get("sqlalchemy.url") or ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _database_of(url: str) -> str:
     try:
         return sa.engine.make_url(url).database or ""
     except Exception:
@@ -261,6 +267,21 @@ def forget_caches() -> None:
     """Drop the route table and the catalog resources (tests that change the catalog)."""
     _routes.clear()
     _resources.clear()
+
+
+_redis_lock = threading.Lock()
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def _counters() -> redis.Redis:
+    """The counters' Redis client, one per URL and process (building one per call costs
+    more than the call's two Redis round trips)."""
+    address = counters.url()
+    found = _redis_clients.get(address)
+    if found is None:
+        with _redis_lock:
+            found = _redis_clients.setdefault(address, counters.client(address))
+    return found
 
 
 def records_of(op: spec.Operation, result: Mapping[str, Any]) -> int:
@@ -420,8 +441,9 @@ def _granted(request: Request, call: _Call, found: Route, typed: Any, today: dt.
     entitlement = {"id": info.entitlement_id, "quota": info.quota, "quota_unit": info.quota_unit}
     window: ratelimit.Window | None = None
     try:
-        with quota.reserve(entitlement) as grant:
-            window = ratelimit.hit(info.client_id)
+        counts = _counters()
+        with quota.reserve(entitlement, redis_client=counts) as grant:
+            window = ratelimit.hit(info.client_id, redis_client=counts)
             noop = request.headers.get(BENCH_HEADER) == "1" and bench_noop_enabled()
             if noop:
                 result: dict[str, Any] = {"noop": True}
@@ -591,7 +613,7 @@ def _may_ledger_unauthenticated(key: str) -> bool:
         return False
     name = f"{_UNAUTH_KEY}{key}:{_minute()}"
     try:
-        pipe = counters.client().pipeline(transaction=False)
+        pipe = _counters().pipeline(transaction=False)
         pipe.incr(name)
         pipe.expire(name, 120)
         count = int(pipe.execute()[0])
