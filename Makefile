@@ -5,7 +5,7 @@ CKAN := $(VENV)/bin/ckan
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-test bench clean-db
+.PHONY: run test setup setup-test bench bench-delivery clean-db
 
 setup:
 	bash deploy/setup.sh run
@@ -22,3 +22,7 @@ test: setup-test
 
 bench: setup
 	$(VENV)/bin/python bench/search.py --ini deploy/ckan.ini
+
+# the delivery gateway under gunicorn (its own scratch databases; see bench/delivery.py)
+bench-delivery: setup
+	$(VENV)/bin/python bench/delivery.py --ini deploy/ckan.ini --reuse
