@@ -446,3 +446,44 @@ def _alerts(ent):
                                  .order_by(t.c.kind)).all()
     model.Session.commit()
     return [tuple(r) for r in rows]
+
+
+# -- quota units -----------------------------------------------------------------------------
+def test_a_quota_by_records_counts_the_records_of_the_answer(app, gateway_world, noon):
+    ent = entitle(gateway_world, quota=2, unit="record")
+    tok = token(app, ent)
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert res.json["usage"] == {"quota": 2, "used": 1, "remaining": 1}
+    row, = ledger_rows(entitlement_id=ent["id"])
+    assert row["units"] == 1
+
+
+def test_a_time_quota_counts_calls_without_bounding_them(app, gateway_world, noon):
+    ent = entitle(gateway_world, quota=12, unit="month")
+    tok = token(app, ent)
+    for n in (1, 2):
+        res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+        assert res.json["usage"] == {"quota": None, "used": n, "remaining": None}
+
+
+# -- the benchmark's no-op ---------------------------------------------------------------------
+def test_the_noop_header_runs_the_operation_without_the_switch(app, gateway_world, noon, ran):
+    ent = entitle(gateway_world)
+    tok = token(app, ent)
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input(),
+               headers={gateway.BENCH_HEADER: "1"})
+    assert res.json["result"]["risk_level"] == "C" and ran == ["risk-assessment"]
+
+
+def test_the_noop_switch_outside_a_benchmark_database_is_refused(app, gateway_world, noon, ran,
+                                                                ckan_config, monkeypatch):
+    from ckan.exceptions import CkanConfigurationException
+    monkeypatch.setitem(ckan_config, gateway.BENCH_NOOP, "true")
+    assert not gateway.bench_noop_enabled()
+    with pytest.raises(CkanConfigurationException, match="bench"):
+        gateway.check_bench_config()
+    ent = entitle(gateway_world)
+    tok = token(app, ent)
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input(),
+               headers={gateway.BENCH_HEADER: "1"})
+    assert "noop" not in res.json["result"] and ran == ["risk-assessment"]
