@@ -56,7 +56,7 @@ WEBHOOK_SECRET = "whsec_test"
 SECRET_KEY = "sk_test_x"
 CARD_3DS = "4000002500003155"
 PASSWORDS = {"merchant": "Sanyi-merchant-2026", "bureau": "Sanyi-bureau-2026",
-             "weijian": "Sanyi-weijian-2026"}
+             "weijian": "Sanyi-weijian-2026", "yibao": "Sanyi-yibao-2026"}
 
 
 def _wait_port(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
@@ -234,7 +234,9 @@ def test_free_public_interest_journey(login):
     app_path = _apply(merchant, FREE_PRODUCT, "public_interest", "1000",
                       "社区慢病居民健康画像公益服务")
 
-    _review(login("weijian"), app_path, FREE_PRODUCT, "数据局审批中", "free-unit-approved")
+    # the product draws on 市卫健委 and 市医保局 data: each unit reviews (分级审批)
+    _review(login("weijian"), app_path, FREE_PRODUCT, "数源单位审核中", "free-unit-approved")
+    _review(login("yibao"), app_path, FREE_PRODUCT, "数据局审批中", "free-units-approved")
     _review(login("bureau"), app_path, FREE_PRODUCT, "使用中", "free-bureau-approved")
 
     merchant.goto(app_path)
@@ -262,7 +264,9 @@ def test_paid_industrial_journey(login, journey_portal):
     merchant = login("merchant")
     app_path = _apply(merchant, PAID_PRODUCT, "industrial", "15000", "健康险智能核保风控")
 
-    _review(login("weijian"), app_path, PAID_PRODUCT, "数据局审批中", "paid-unit-approved")
+    # the product draws on 市卫健委 and 市医保局 data: each unit reviews (分级审批)
+    _review(login("weijian"), app_path, PAID_PRODUCT, "数源单位审核中", "paid-unit-approved")
+    _review(login("yibao"), app_path, PAID_PRODUCT, "数据局审批中", "paid-units-approved")
     _review(login("bureau"), app_path, PAID_PRODUCT, "待缴费", "paid-bureau-approved")
 
     # the merchant opens its order from the application and goes to the payment page
