@@ -22,7 +22,7 @@ __all__ = ["engine", "connect", "begin", "ensure_schema", "sync_indexes", "confi
            "dispose"]
 
 _lock = threading.Lock()
-_engines: dict[str, sa.engine.Engine] = {}
+_engines: dict[tuple[str, bool], sa.engine.Engine] = {}
 
 
 def configured_url() -> str:
@@ -33,16 +33,21 @@ def configured_url() -> str:
     return str(url)
 
 
-def engine(url: str | None = None) -> sa.engine.Engine:
-    """One pooled engine per URL (the configured one by default)."""
+def engine(url: str | None = None, *, autocommit: bool = False) -> sa.engine.Engine:
+    """One pooled engine per URL (the configured one by default). With ``autocommit``, another
+    pool, for reads of one statement (the operations'): its connections never open a
+    transaction (no BEGIN and ROLLBACK round trips) and are not pinged when checked out (the
+    caller retries a statement on a connection found dropped)."""
     url = url or configured_url()
     with _lock:
-        eng = _engines.get(url)
+        eng = _engines.get((url, autocommit))
         if eng is None:
-            eng = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+            options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+            eng = sa.create_engine(url, pool_pre_ping=not autocommit, pool_size=10,
+                                   max_overflow=20, **options,
                                    connect_args={"application_name": "sanyi-domain",
                                                  "options": f"-c search_path={SCHEMA}"})
-            _engines[url] = eng
+            _engines[(url, autocommit)] = eng
         return eng
 
 
@@ -54,9 +59,11 @@ def dispose() -> None:
 
 
 @contextlib.contextmanager
-def connect(url: str | None = None) -> Iterator[sa.engine.Connection]:
-    """A read connection (its transaction rolled back at the end)."""
-    with engine(url).connect() as conn:
+def connect(url: str | None = None, *, autocommit: bool = False
+            ) -> Iterator[sa.engine.Connection]:
+    """A read connection (its transaction rolled back at the end; ``autocommit``: of the pool
+    of single-statement reads, see :func:`engine`)."""
+    with engine(url, autocommit=autocommit).connect() as conn:
         try:
             yield conn
         finally:

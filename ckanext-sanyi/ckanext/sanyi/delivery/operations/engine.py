@@ -116,10 +116,11 @@ _TYPED = {"risk-assessment": op_inputs.RiskInput, "visit-verification": op_input
 @contextlib.contextmanager
 def connection(url: str | None = None) -> Iterator[sa.engine.Connection]:
     """A connection to the domain (``url``, default the configured one) for running
-    operations: in autocommit, since each operation is one statement (its own snapshot), which
-    spares the round trips of BEGIN and ROLLBACK."""
-    with store.connect(url) as conn:
-        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+    operations, from the pool of single-statement reads (:func:`..datadomain.store.engine`):
+    each operation is one statement (its own snapshot), so no transaction is opened and the
+    operation is the only round trip."""
+    with store.connect(url, autocommit=True) as conn:
+        yield conn
 
 
 def run(op_or_name: spec.Operation | str, payload: Any, *,
@@ -132,11 +133,17 @@ def run(op_or_name: spec.Operation | str, payload: Any, *,
     typed = payload if isinstance(payload, _TYPED[op.name]) else \
         validate_input(op, payload, today=today)
     fn = RUNNERS[op.name]
-    if conn is None:
-        with connection() as own:
-            answer = fn(own, typed, today)
-    else:
+    if conn is not None:
         answer = fn(conn, typed, today)
+    else:
+        try:
+            with connection() as own:
+                answer = fn(own, typed, today)
+        except sa.exc.DBAPIError as err:  # a pooled connection the server dropped: once more
+            if not err.connection_invalidated:
+                raise
+            with connection() as own:
+                answer = fn(own, typed, today)
     problems = sorted(op.output_validator.iter_errors(answer.result), key=str)
     if problems:  # never hand out what the schema does not allow
         raise RuntimeError(f"{op.name}: the answer does not match the output schema: "
