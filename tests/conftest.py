@@ -7,9 +7,10 @@ before the first test.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sanyi_db import Database
 
 UNIT = Path(__file__).resolve().parent / "unit"
 
@@ -30,33 +31,51 @@ def pytest_configure(config: pytest.Config) -> None:
             if plugin is not None:
                 config.pluginmanager.unregister(plugin)
 
-_migrated = {"done": False}
 
-
-@pytest.fixture
-def clean_db(reset_db, migrate_db_for):
-    """An empty database with CKAN's and the sanyi tables. The first use in a session resets
-    it as CKAN does and applies the migrations; later uses empty every table of CKAN's
-    metadata and of the extension's (``MetaData.sorted_tables``) with one TRUNCATE."""
-    from ckan import model
-    from sqlalchemy.orm import close_all_sessions
-
-    from ckanext.sanyi.tables import all_tables
-    if not _migrated["done"]:
+@pytest.fixture(scope="session")
+def sanyi_db(reset_db, migrate_db_for) -> Database:
+    """The test database (sanyi_db.py): emptied by ``clean_db``, worlds reused by ``layer``.
+    Its first use in a session resets the database as CKAN does and applies the migrations."""
+    def prepare() -> None:
         reset_db()
         migrate_db_for("activity")
         migrate_db_for("sanyi")
-        _migrated["done"] = True
-    close_all_sessions()
-    model.Session.remove()
-    names = [t.name for t in model.repo.metadata.sorted_tables if t.name != "alembic_version"]
-    names += [t.name for t in all_tables()]
-    model.Session.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
-    model.Session.commit()
+    db = Database(prepare)
+    _databases.append(db)
+    return db
+
+
+_databases: list[Database] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef) -> None:
+    for db in _databases:  # a fixture that may write: its world part is checked, not assumed
+        db.setting_up(fixturedef.argname)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call() -> None:
+    for db in _databases:
+        db.setting_up("<test>")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for db in _databases:
+        s = db.stats
+        terminalreporter.write_line(f"test database: emptied {s['cleaned']} times; "
+                                    f"{s['built']} world parts built, {s['reused']} tests "
+                                    f"reused the world of the test before")
 
 
 @pytest.fixture
-def sanyi_orgs(clean_db):
+def clean_db(sanyi_db, request):
+    """An empty database with CKAN's and the sanyi tables (search index included), as CKAN's
+    ``clean_db`` leaves it (see ``Database.clean``)."""
+    sanyi_db.clean(request)
+
+
+def make_orgs() -> dict[str, Any]:
     """The bureau, the operator and two data units, with one editor each."""
     from ckan.tests import factories
     users = {k: factories.User(name=k) for k in
@@ -72,6 +91,13 @@ def sanyi_orgs(clean_db):
                                      users=[{"name": "yb_editor", "capacity": "editor"}]),
     }
     return {"users": users, "orgs": orgs}
+
+
+@pytest.fixture
+def sanyi_orgs(sanyi_db, request):
+    """The bureau, the operator and two data units, with one editor each, on an empty database
+    (``make_orgs``; reused by the next tests of the module while nothing is written)."""
+    return sanyi_db.layer(request, make_orgs)
 
 
 LOGIN_PASSWORD = "Sanyi-test-2026"

@@ -1,10 +1,11 @@
 """Fixtures shared by several folders of the integration tests, and those of the fuzz tests.
 
-The worlds of the feature tests, each built per test on an empty database: ``world`` (the
-application tests' units, resources, products and merchants;
-``applications/applications_support.py``), ``pricing_world`` (``pricing/pricing_support.py``)
-and ``pay_world`` (``payments/payments_support.py``); the session's ``localstripe`` and
-``stripe_config``, which points the extension at it.
+The worlds of the feature tests, built on an empty database and reused by the next tests of
+a module while nothing is written (tests/sanyi_db.py): ``world`` (the application tests'
+units, resources, products and merchants; ``applications/applications_support.py``),
+``pricing_world`` (``pricing/pricing_support.py``) and ``pay_world``
+(``payments/payments_support.py``); the session's ``localstripe`` and ``stripe_config``, which
+points the extension at it.
 
 The fuzz tests (common/test_fuzz_*.py) run against one world per module, reached over HTTP.
 
@@ -34,19 +35,19 @@ ROLES = ("anonymous", "no_role", "sysadmin", "bureau_user", "operator_user", "wj
 
 # -- the worlds of the feature tests --------------------------------------------------------
 @pytest.fixture
-def world(sanyi_orgs):
+def world(sanyi_orgs, sanyi_db, request):
     """sanyi_orgs + a sysadmin, a second merchant, an uninvolved data unit, catalog resources
     of three units, a charged and a free product, both merchants verified (``build_world``)."""
     from applications_support import build_world
-    return build_world(sanyi_orgs)
+    return sanyi_db.layer(request, lambda: build_world(sanyi_orgs))
 
 
 @pytest.fixture
-def pricing_world(sanyi_orgs):
+def pricing_world(sanyi_orgs, sanyi_db, request):
     """sanyi_orgs + a sysadmin + the tiered 智慧核保 product, a public-interest and a
     flat-priced one (``build_pricing_world``)."""
     from pricing_support import build_pricing_world
-    return build_pricing_world(sanyi_orgs)
+    return sanyi_db.layer(request, lambda: build_pricing_world(sanyi_orgs))
 
 
 @pytest.fixture(scope="session")
