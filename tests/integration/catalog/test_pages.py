@@ -27,8 +27,13 @@ def _resource(org_id: str, name: str, title: str, last_updated: str, **extra) ->
 
 
 @pytest.fixture
-def portal(sanyi_orgs):
-    """Two catalog resources of 市卫健委 (one overdue, one current), one of 市医保局, a product."""
+def portal(sanyi_orgs, sanyi_db, request):
+    """Two catalog resources of 市卫健委 (one overdue, one current), one of 市医保局, a product
+    (built once while the tests only read: ``sanyi_db.layer``)."""
+    return sanyi_db.layer(request, lambda: _portal(sanyi_orgs))
+
+
+def _portal(sanyi_orgs):
     orgs = sanyi_orgs["orgs"]
     overdue = _resource(
         orgs["wj"]["id"], "hypertension", "高血压患者健康管理数据", _days_ago(75),

@@ -31,8 +31,9 @@ def _may(role: str, action: str, data: dict) -> bool:
 
 
 @pytest.fixture
-def order(pay_world):
-    return new_order()
+def order(pay_world, sanyi_db, request):
+    """An order awaiting payment (built once while the tests only read: ``sanyi_db.layer``)."""
+    return sanyi_db.layer(request, new_order)
 
 
 def test_authorization_table(order):

@@ -20,9 +20,14 @@ Y = TODAY.year
 
 
 @pytest.fixture
-def history(pricing_world):
+def history(pricing_world, sanyi_db, request):
     """rental: last year 0.20 (ceiling 0.25) from 1 March; from 1 January this year the
-    fixture's 0.30 (ceiling 0.40); a 0.35 price scheduled next year."""
+    fixture's 0.30 (ceiling 0.40); a 0.35 price scheduled next year (built once while the
+    tests only read: ``sanyi_db.layer``)."""
+    return sanyi_db.layer(request, lambda: _history(pricing_world))
+
+
+def _history(pricing_world):
     system("sanyi_price_ceiling_set", product="rental", schedule=flat("call", "0.25"),
            effective_from=f"{Y - 1}-03-01")
     system("sanyi_price_set", product="rental", schedule=flat("call", "0.20"),

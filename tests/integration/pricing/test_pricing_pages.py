@@ -17,7 +17,13 @@ HEALTH = "个人健康画像与风险预警"
 
 
 @pytest.fixture
-def demo_world(sanyi_orgs):
+def demo_world(sanyi_orgs, sanyi_db, request):
+    """The demo products and prices (built once while the tests only read:
+    ``sanyi_db.layer``)."""
+    return sanyi_db.layer(request, lambda: _demo_world(sanyi_orgs))
+
+
+def _demo_world(sanyi_orgs):
     factories.Sysadmin(name="sysadmin")
     for scenario in (ZHIHE, "普惠金融"):
         make_product(demo_product_name(scenario), title=scenario)

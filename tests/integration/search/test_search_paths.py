@@ -129,7 +129,12 @@ def test_organization_create_patch_delete_purge(sanyi_orgs):
 # --- package_search -------------------------------------------------------------------
 
 @pytest.fixture
-def catalog(sanyi_orgs):
+def catalog(sanyi_orgs, sanyi_db, request):
+    """Six datasets of two units (built once while the tests only read: ``sanyi_db.layer``)."""
+    return sanyi_db.layer(request, lambda: _catalog(sanyi_orgs))
+
+
+def _catalog(sanyi_orgs):
     wj, yb = sanyi_orgs["orgs"]["wj"], sanyi_orgs["orgs"]["yb"]
     rows = [
         (wj, "gxy", "高血压患者健康管理数据", "health", "monthly", "L3", ["api"], ["慢病"]),
