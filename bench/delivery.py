@@ -287,28 +287,33 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def cpu_snapshot(master: int) -> dict[str, float]:
-    """CPU seconds so far of the gunicorn master and workers, and of the PostgreSQL backends
-    serving the benchmark's two databases (Linux /proc; Redis is shared with everything else
-    on the machine and left out)."""
-    out = {"gateway": 0.0, "postgres": 0.0}
+def cpu_snapshot(master: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds so far, per process, of the gunicorn master and workers (``gateway``) and
+    of the PostgreSQL backends serving the benchmark's two databases (``postgres``), from
+    Linux's /proc. Redis is shared with everything else on the machine and left out."""
+    out: dict[int, tuple[str, float]] = {}
     pids = [int(d) for d in os.listdir("/proc") if d.isdigit()] if os.path.isdir("/proc") else []
     for pid in pids:
         st = _stat(pid)
         if st is None:
             continue
         if pid == master or st[0] == master:
-            out["gateway"] += st[1]
+            out[pid] = ("gateway", st[1])
         else:
             line = _cmdline(pid)
             if line.startswith("postgres:") and (f" {DB} " in line or f" {DOMAIN_DB} " in line):
-                out["postgres"] += st[1]
+                out[pid] = ("postgres", st[1])
     return out
 
 
-def cpu_per_call(before: dict[str, float], after: dict[str, float], calls: int,
-                 client: float) -> dict[str, float]:
-    per = {k: round((after[k] - before[k]) / max(1, calls) * 1000, 3) for k in before}
+def cpu_per_call(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]],
+                 calls: int, client: float) -> dict[str, float]:
+    """CPU milliseconds per call by kind. A process that exited meanwhile (a pooled
+    connection closed) is missed: the PostgreSQL figure is a lower bound."""
+    spent = {"gateway": 0.0, "postgres": 0.0}
+    for pid, (kind, seconds) in after.items():
+        spent[kind] += max(0.0, seconds - before.get(pid, (kind, 0.0))[1])
+    per = {k: round(v / max(1, calls) * 1000, 3) for k, v in spent.items()}
     per["client"] = round(client / max(1, calls) * 1000, 3)
     server = per["gateway"] + per["postgres"]
     per["server"] = round(server, 3)
