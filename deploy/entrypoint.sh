@@ -11,6 +11,7 @@ ckan -c "$CKAN_INI" db pending-migrations --apply
 # the JS translations /api/i18n/<locale> serves (``ckan run`` builds them; uwsgi does not)
 ckan -c "$CKAN_INI" translation js
 [ "${SANYI_LOAD_DEMO:-false}" = true ] && ckan -c "$CKAN_INI" sanyi load-demo
-exec uwsgi --http :5000 --master --processes "${UWSGI_PROCESSES:-4}" --threads 2 \
-  --wsgi-file "$(python -c 'import ckan.config.wsgi as w; print(w.__file__)')" \
-  --callable application --harakiri 60
+ckan -c "$CKAN_INI" sanyi domain init
+# each worker builds CKAN's app itself (--lazy-apps): connections are never shared across a fork
+exec uwsgi --http :5000 --master --lazy-apps --processes "${UWSGI_PROCESSES:-4}" --threads 2 \
+  --wsgi-file /srv/app/deploy/wsgi.py --callable application --harakiri 60
