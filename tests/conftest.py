@@ -75,6 +75,14 @@ def clean_db(sanyi_db, request):
     sanyi_db.clean(request)
 
 
+@pytest.fixture
+def clean_index(sanyi_db, request):
+    """The search index lives in the database's tables (``sanyi_search_*``), which
+    ``clean_db`` empties (or hands over with the reused world); CKAN's own fixture would
+    empty them again after a world was handed over."""
+    sanyi_db.clean(request)
+
+
 def make_orgs() -> dict[str, Any]:
     """The bureau, the operator and two data units, with one editor each."""
     from ckan.tests import factories

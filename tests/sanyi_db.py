@@ -54,6 +54,7 @@ class Database:
         self._test: str | None = None  # node id of the test whose start was handled
         self._world: _World | None = None  # the world that test builds or reuses
         self._reused = False
+        self._handed = False  # a part of the reused world was handed out in this test
         self._since: set[str] = set()  # fixtures set up since the last known fingerprint
         self.stats = {"cleaned": 0, "built": 0, "reused": 0}
 
@@ -127,6 +128,7 @@ class Database:
         state = self.fingerprint(self.tables())
         world = self._worlds.get(key)
         self._since.clear()
+        self._handed = False
         if world is not None and world.fingerprint == state:
             self._world, self._reused = world, True
             self.stats["reused"] += 1
@@ -141,7 +143,16 @@ class Database:
         self.clean(request)
         world, name = self._world, request.fixturename
         assert world is not None and name is not None
+        if self._reused and not self._handed and self._since - {name}:
+            # fixtures set up between the start of the test and its first world part: the
+            # world is handed over only if they left it as it was
+            state = self.fingerprint(self.tables())
+            if state != world.fingerprint:
+                world = self._world = _World(fingerprint=self._empty(state))
+                self._worlds[self._key(request)] = world
+                self._reused = False
         if self._reused and name in world.values:
+            self._handed = True
             return copy.deepcopy(world.values[name])
         names = self.tables()
         if self._since - {name} and world.fingerprint != self.fingerprint(names):
