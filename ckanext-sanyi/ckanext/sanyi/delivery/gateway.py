@@ -88,7 +88,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import redis
 import sqlalchemy as sa
-from flask import Request, Response
+from flask import Response, has_request_context
+from werkzeug.wrappers import Request
 
 from ..common import clock
 from ..common.inputs import find_problem
@@ -370,7 +371,8 @@ def _bearer(request: Request) -> str | None:
 
 
 def handle(request: Request, product: str, operation: str) -> Response:
-    """The answer to one call (see the module doc)."""
+    """The answer to one call (see the module doc). ``request`` is Flask's or a plain
+    werkzeug request (:mod:`.gateway_wsgi`, ahead of Flask)."""
     call = _Call(str(product)[:200], str(operation)[:200], clock.now_utc(), time.perf_counter())
     try:
         return _pipeline(request, call)
@@ -501,11 +503,12 @@ def _data_items(fields_read: tuple[str, ...], resources: Mapping[str, Mapping[st
 
 
 def _finish(response: Response, headers: Mapping[str, str]) -> Response:
-    from flask import request
     for key, value in headers.items():
         response.headers[key] = value
     response.headers["X-Request-ID"] = request_id()
-    request.environ["__no_cache__"] = True
+    if has_request_context():  # answered inside Flask: CKAN's after_request marks it private
+        from flask import request
+        request.environ["__no_cache__"] = True
     return response
 
 

@@ -10,14 +10,17 @@ call authenticates itself with its bearer token; :mod:`.gateway`):
   from the same document (Chinese by default, English at ``/en/api/delivery/docs``): no
   script or style from elsewhere, so it works on a closed network.
 
-The calls are answered ahead of CKAN's own request set-up (:func:`answer_call_first`, the
-first ``before_request`` function of the app): a call authenticates by its bearer token
-alone, so CKAN's user identification and its per-request check that its configuration is
-current (a database query) would only add to every call's time; CKAN's ``after_request``
-(the session removed, the cache headers) still runs.
+The calls are answered ahead of Flask, in a thin WSGI layer (:mod:`.gateway_wsgi`): a call
+authenticates by its bearer token alone, so Flask's request context, CKAN's session, user
+identification and per-request check that its configuration is current (a database query)
+would only add to every call's time. The same path under a language prefix (``/en/...``) or
+``ckan.root_path`` reaches the blueprint; it is answered by :func:`answer_call_first`, the
+first ``before_request`` function of the app, ahead of CKAN's own request set-up (CKAN's
+``after_request``, the session removed and the cache headers, still runs).
 
 When the blueprint is registered (CKAN's start) it checks the benchmark switch
-(:func:`.gateway.check_bench_config`) and installs :func:`answer_call_first`.
+(:func:`.gateway.check_bench_config`), installs :func:`answer_call_first` and puts the WSGI
+layer in front of the app.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ import ckan.plugins.toolkit as tk
 from ckan.config.middleware.flask_app import csrf
 from flask import Blueprint, Response, g, request
 
-from . import gateway, openapi
+from . import gateway, gateway_wsgi, openapi
 from .http import NO_STORE, error_response, json_response
 
 __all__ = ["gateway_api"]
@@ -60,6 +63,7 @@ def answer_call_first() -> Response | None:
 def _installed(state: Any) -> None:
     gateway.check_bench_config()
     state.app.before_request_funcs.setdefault(None, []).insert(0, answer_call_first)
+    gateway_wsgi.install(state.app)
 
 
 @gateway_api.route("/api/delivery/v1/", methods=ALL_METHODS, defaults={"rest": ""})
