@@ -1,0 +1,1 @@
+"""Supervision: tamper-evident logs, checkpoints, the bureau's supervision view and reports."""
