@@ -51,9 +51,12 @@ caller is known.
 
 The ledger (数据流转台账)
 -----------------------
-Every call that passed step 0 is one row (:func:`.ledger.record`), granted or refused with its
-code, written in the transaction that holds the quota reservation and committed with it
-(:mod:`.quota`), the alerts hook in the same transaction. The input is stored only as its HMAC
+Every call that passed step 0 is one row, granted or refused with its code. A granted call's
+row is written in the transaction that holds the quota reservation and committed with it
+(:mod:`.call_store`: the token read with the entitlement's shared lock in one statement, the
+row and the commit in another; :func:`.quota.take_held`). A refused call's transaction is
+ended first; its row is written through CKAN's session (:func:`.ledger.record`), the alerts
+hook in the same transaction. The input is stored only as its HMAC
 (:func:`.ledger.input_hash`: of the canonical JSON, or of the raw bytes of a body that is not
 JSON). Refusals at step 1 are ledgered within a bound, so that an anonymous flood cannot fill
 a table whose rows are kept three years: a token that was issued once (expired, revoked, its
@@ -93,11 +96,9 @@ from werkzeug.wrappers import Request
 
 from ..common import clock
 from ..common.inputs import find_problem
-from . import clients, counters, ledger, quota, ratelimit
+from . import call_store, clients, counters, ledger, quota, ratelimit
 from .datadomain import catalog_link, sources
 from .http import NO_STORE, json_response, request_id
-from .model import client_table as ct
-from .model import token_table as tt
 from .operations import engine, spec
 from .operations.errors import DataItemsExceeded, InvalidInput, OperationUnavailable
 
@@ -316,6 +317,7 @@ class _Call:
     parsed: bool = False
     info: clients.TokenInfo | None = None
     owner: Mapping[str, Any] | None = None   # a dead token's client (ledger of step 1)
+    tx: call_store.CallTx = dataclasses.field(default_factory=call_store.CallTx)
 
     def latency_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000.0
@@ -377,15 +379,20 @@ def handle(request: Request, product: str, operation: str) -> Response:
     try:
         return _pipeline(request, call)
     except _Refused as refusal:
+        call.tx.rollback()
         return _answer_refusal(call, refusal)
     except sa.exc.SQLAlchemyError:
+        call.tx.rollback()
         _rollback()
         log.warning("delivery call %s: the portal's database failed", request_id(), exc_info=True)
         return _response(_Refused("temporarily_unavailable"))
     except Exception:
+        call.tx.rollback()
         _rollback()
         log.exception("delivery call %s failed", request_id())
         return _answer_refusal(call, _Refused("server_error"))
+    finally:
+        call.tx.rollback()  # a no-op once the call's transaction has ended
 
 
 def _pipeline(request: Request, call: _Call) -> Response:
@@ -397,16 +404,20 @@ def _pipeline(request: Request, call: _Call) -> Response:
         raise _Refused("not_found")
     op = found.operation
     call.body = _read_body(request)
-    # 1. the token
+    resources = _resources.get()  # before the call's transaction: it may query
+    # 1. the token (its transaction opened, the entitlement's shared lock taken)
     token = _bearer(request)
-    info = clients.authenticate_bearer(token, strict=False, now=call.at) if token else None
+    row = call.tx.open(clients.token_hash(token)) if token and _TOKEN.match(token) else None
+    info = call_store.token_info(row, call.at) if row is not None else None
     if info is None:
-        call.owner = _dead_token_owner(token)
+        if row is not None:  # issued once: expired, revoked, its client revoked
+            call.owner = {k: row[k] for k in ("client_id", "merchant_id", "entitlement_id")}
         raise _Refused("invalid_token", headers={"WWW-Authenticate": _challenge()})
     call.info = info
     # 2. the entitlement: status, then period (Beijing days)
     today = call.at.astimezone(clock.local_tz()).date()
     if info.entitlement_status == "suspended":
+        call.tx.rollback()
         zh, en = _suspension_text(info.entitlement_id)
         raise _Refused("suspended", zh, en)
     refusal = info.refusal(today)
@@ -416,7 +427,6 @@ def _pipeline(request: Request, call: _Call) -> Response:
     if not info.covers(call.product, op.name):
         raise _Refused("out_of_scope")
     # 4. the operation's reads within the approved data items
-    resources = _resources.get()
     try:
         engine.check_reads(op, info.data_items, resources=resources)
     except DataItemsExceeded as err:
@@ -437,55 +447,75 @@ def _pipeline(request: Request, call: _Call) -> Response:
 
 def _granted(request: Request, call: _Call, found: Route, typed: Any, today: dt.date,
              resources: Mapping[str, Mapping[str, Any]]) -> Response:
+    """Steps 5 and 6, the operation and the ledger row, in the call's transaction
+    (:class:`.call_store.CallTx`, holding the entitlement's shared lock since step 1)."""
     info = call.info
     assert info is not None
     op = found.operation
     entitlement = {"id": info.entitlement_id, "quota": info.quota, "quota_unit": info.quota_unit}
-    window: ratelimit.Window | None = None
+    counts = _counters()
     try:
-        counts = _counters()
-        with quota.reserve(entitlement, redis_client=counts) as grant:
-            window = ratelimit.hit(info.client_id, redis_client=counts)
-            noop = request.headers.get(BENCH_HEADER) == "1" and bench_noop_enabled()
-            if noop:
-                result: dict[str, Any] = {"noop": True}
-                items: list[str] = []
-            else:
-                try:
-                    answer = engine.run(op, typed, today=today)
-                except (sa.exc.SQLAlchemyError, OperationUnavailable, OSError):
-                    log.warning("delivery call %s: the data domain failed", request_id(),
-                                exc_info=True)
-                    raise _Refused("temporarily_unavailable") from None
-                result = answer.result
-                items = _data_items(answer.fields_read, resources)
-                if info.quota_unit == "record":
-                    grant.settle(records_of(op, result))
-            body = {"request_id": request_id(), "product": found.product,
-                    "operation": op.name, "result": result, "usage": grant.usage()}
-            text = json.dumps(body, ensure_ascii=False)
-            ledger.record(request_id=request_id(), outcome="granted", product=found.product,
-                          operation=op.name, merchant_id=info.merchant_id,
-                          client_id=info.client_id, entitlement_id=info.entitlement_id,
-                          units=grant.units, payload=call.payload, fields_read=items,
-                          answer_bytes=len(text.encode("utf-8")), latency_ms=call.latency_ms(),
-                          at=call.at)
-        model.Session.commit()
+        grant = quota.take_held(entitlement, call.tx, redis_client=counts)
     except quota.QuotaExhausted as err:
-        headers = {"Retry-After": str(err.retry_after)} if err.retry_after else {}
-        usage = {"quota": err.quota, "used": err.used,
-                 "remaining": None if err.quota is None else max(0, err.quota - err.used)}
-        raise _Refused("quota_exhausted", headers=headers, extra={"usage": usage}) from None
+        raise _quota_refusal(err) from None
     except quota.QuotaUnavailable:
         raise _Refused("temporarily_unavailable") from None
-    except ratelimit.RateLimited as err:
-        raise _Refused("rate_limited", headers={**err.window.headers(),
-                                                "Retry-After": str(err.retry_after)}) from None
+    window: ratelimit.Window | None = None
+    try:
+        window = ratelimit.hit(info.client_id, redis_client=counts)
+        noop = request.headers.get(BENCH_HEADER) == "1" and bench_noop_enabled()
+        if noop:
+            result: dict[str, Any] = {"noop": True}
+            items: list[str] = []
+        else:
+            try:
+                answer = engine.run(op, typed, today=today)
+            except (sa.exc.SQLAlchemyError, OperationUnavailable, OSError):
+                log.warning("delivery call %s: the data domain failed", request_id(),
+                            exc_info=True)
+                raise _Refused("temporarily_unavailable") from None
+            result = answer.result
+            items = _data_items(answer.fields_read, resources)
+            if info.quota_unit == "record":
+                grant.settle(records_of(op, result))
+        body = {"request_id": request_id(), "product": found.product,
+                "operation": op.name, "result": result, "usage": grant.usage()}
+        text = json.dumps(body, ensure_ascii=False)
+        row = ledger.row(request_id=request_id(), outcome="granted", product=found.product,
+                         operation=op.name, merchant_id=info.merchant_id,
+                         client_id=info.client_id, entitlement_id=info.entitlement_id,
+                         units=grant.units, payload=call.payload, fields_read=items,
+                         answer_bytes=len(text.encode("utf-8")), latency_ms=call.latency_ms(),
+                         at=call.at)
+    except BaseException as err:
+        grant.release()
+        call.tx.rollback()
+        if isinstance(err, quota.QuotaExhausted):  # the answer's records pass the quota
+            raise _quota_refusal(err) from None
+        if isinstance(err, quota.QuotaUnavailable):
+            raise _Refused("temporarily_unavailable") from None
+        if isinstance(err, ratelimit.RateLimited):
+            raise _Refused("rate_limited", headers={**err.window.headers(),
+                                                    "Retry-After": str(err.retry_after)}) from None
+        raise
+    try:
+        call.tx.commit_row(row)
+    except sa.exc.DBAPIError as err:
+        if getattr(err, "committed", None) is False:  # nothing committed: give the units back
+            grant.release()
+        raise  # 503 (handle); a commit that may have happened keeps its units counted
     headers = dict(NO_STORE)
     if window is not None:
         headers.update(window.headers())
     response = Response(text, status=200, content_type="application/json;charset=utf-8")
     return _finish(response, headers)
+
+
+def _quota_refusal(err: quota.QuotaExhausted) -> _Refused:
+    headers = {"Retry-After": str(err.retry_after)} if err.retry_after else {}
+    usage = {"quota": err.quota, "used": err.used,
+             "remaining": None if err.quota is None else max(0, err.quota - err.used)}
+    return _Refused("quota_exhausted", headers=headers, extra={"usage": usage})
 
 
 def _data_items(fields_read: tuple[str, ...], resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -592,17 +622,6 @@ def _response(refusal: _Refused) -> Response:
             "message": {"zh": refusal.zh, "en": refusal.en}, "request_id": request_id(),
             **refusal.extra}
     return json_response(body, refusal.status, {**NO_STORE, **refusal.headers})
-
-
-def _dead_token_owner(token: str | None) -> Mapping[str, Any] | None:
-    """The client of a token that was issued once (expired or revoked), for the ledger."""
-    if not token or not _TOKEN.match(token):
-        return None
-    row = model.Session.execute(
-        sa.select(ct.c.client_id, ct.c.merchant_id, tt.c.entitlement_id)
-        .select_from(tt.join(ct, ct.c.id == tt.c.api_client_id))
-        .where(tt.c.token_hash == clients.token_hash(token))).mappings().first()
-    return dict(row) if row else None
 
 
 def _minute() -> int:

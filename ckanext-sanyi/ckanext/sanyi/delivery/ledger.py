@@ -17,8 +17,10 @@ index), the size of the answer and the call's latency.
   (the legal minimum, kept by the database whatever the configuration says).
   :func:`purge` deletes what is older than ``ckanext.sanyi.ledger.retention_years``
   (default 3; a value under 3 stops CKAN at startup, :mod:`.validators`).
-* **Chaining:** ``seq``, ``prev_hash`` and ``row_hash`` are left empty here; :func:`record`
-  is the one insert, inside the caller's transaction, where a hash chain can be added.
+* **Chaining:** ``seq``, ``prev_hash`` and ``row_hash`` are left empty here; :func:`row`
+  builds every row's values (:func:`record` inserts them in CKAN's session, the gateway's
+  granted calls in their own transaction, :mod:`.call_store`): where a hash chain can be
+  added.
 
 A granted call's row must be written in the transaction that holds its quota reservation
 (:func:`.quota.reserve`), CKAN's ``model.Session`` by default.
@@ -40,7 +42,7 @@ import sqlalchemy as sa
 from .model import OUTCOMES
 from .model import ledger_table as t
 
-__all__ = ["record", "input_hash", "resources_of", "granted_units", "retention_years",
+__all__ = ["record", "row", "input_hash", "resources_of", "granted_units", "retention_years",
            "purge", "MIN_RETENTION_YEARS", "OUTCOMES"]
 
 MIN_RETENTION_YEARS = 3
@@ -76,18 +78,14 @@ def resources_of(fields_read: Iterable[str]) -> list[str]:
     return sorted({str(item).split(":", 1)[0] for item in fields_read if item})
 
 
-def record(*, request_id: str, outcome: str, product: str = "", operation: str = "",
-           merchant_id: str | None = None, client_id: str | None = None,
-           entitlement_id: str | None = None, error: str | None = None, units: int = 0,
-           payload: Any = None, hashed_input: str | None = None,
-           fields_read: Iterable[str] = (), answer_bytes: int = 0, latency_ms: float = 0.0,
-           at: dt.datetime | None = None, session: Any = None) -> int:
-    """Append one row in ``session``'s transaction (not committed); returns its id.
-
-    ``payload`` is the call's input (hashed by :func:`input_hash`, never stored);
-    ``hashed_input`` passes a hash already computed. A refused call has an ``error`` code
-    and no units; a granted one no error. ``at`` defaults to the database's clock.
-    """
+def row(*, request_id: str, outcome: str, product: str = "", operation: str = "",
+        merchant_id: str | None = None, client_id: str | None = None,
+        entitlement_id: str | None = None, error: str | None = None, units: int = 0,
+        payload: Any = None, hashed_input: str | None = None,
+        fields_read: Iterable[str] = (), answer_bytes: int = 0, latency_ms: float = 0.0,
+        at: dt.datetime | None = None) -> dict[str, Any]:
+    """The column values of one row (see :func:`record`, which inserts them); ``at`` is left
+    out when None (the database's clock)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}: {outcome!r}")
     if (outcome == "refused") != bool(error):
@@ -105,6 +103,18 @@ def record(*, request_id: str, outcome: str, product: str = "", operation: str =
         "latency_ms": Decimal(f"{max(0.0, float(latency_ms)):.3f}")}
     if at is not None:
         values["at"] = at
+    return values
+
+
+def record(*, session: Any = None, **fields: Any) -> int:
+    """Append one row in ``session``'s transaction (not committed); returns its id.
+
+    ``fields`` are :func:`row`'s: ``payload`` is the call's input (hashed by
+    :func:`input_hash`, never stored); ``hashed_input`` passes a hash already computed. A
+    refused call has an ``error`` code and no units; a granted one no error. ``at`` defaults
+    to the database's clock.
+    """
+    values = row(**fields)
     session = session if session is not None else model.Session
     return int(session.execute(_insert, values).scalar_one())
 

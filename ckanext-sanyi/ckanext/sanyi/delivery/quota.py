@@ -65,6 +65,11 @@ Redis unreachable: the call is refused with :class:`QuotaUnavailable` (answered 
 down, as a count taken then would not be in Redis when it comes back.
 
 One reservation per transaction: a transaction must not hold two entitlements' locks.
+
+The gateway's calls (:func:`take_held`) take the shared lock in the statement that reads
+their token (:mod:`.call_store`), outside CKAN's session: on "missing" they end that
+transaction (the lock released), rebuild in CKAN's session (its own transaction, rolled
+back) and reserve again in a new transaction holding the lock.
 """
 from __future__ import annotations
 
@@ -72,7 +77,7 @@ import contextlib
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import ckan.model as model
 import redis
@@ -81,7 +86,7 @@ from redis.commands.core import Script
 
 from . import counters
 
-__all__ = ["reserve", "take", "rebuild", "usage", "limit_of", "Grant", "QuotaExhausted",
+__all__ = ["reserve", "take", "take_held", "HeldLock", "rebuild", "usage", "limit_of", "Grant", "QuotaExhausted",
            "QuotaUnavailable", "METERED", "NAMESPACE", "KEY_PREFIX", "KEY_TTL"]
 
 METERED = ("call", "record")  # quota units that bound calls
@@ -245,6 +250,43 @@ def take(entitlement: Mapping[str, Any], *, units: int = 1, session: Any = None,
         if status == 0:
             raise QuotaExhausted(limit, int(used))
         rebuild(ent_id, session=session, redis_client=client)
+    raise QuotaUnavailable("the quota count could not be rebuilt")
+
+
+class HeldLock(Protocol):
+    """A transaction holding the entitlement's shared lock (:class:`.call_store.CallTx`)."""
+
+    def rollback(self) -> None: ...
+
+    def relock(self, entitlement_id: str) -> None: ...
+
+
+def take_held(entitlement: Mapping[str, Any], held: HeldLock, *, units: int = 1,
+              redis_client: redis.Redis) -> Grant:
+    """:func:`take` for a caller whose transaction ``held`` already holds the entitlement's
+    shared lock and will write the call's ledger row. On a refusal (raised as by
+    :func:`take`) the transaction is rolled back; on a count to rebuild it is rolled back,
+    the count rebuilt in CKAN's session and the lock taken again in a new one."""
+    ent_id = str(entitlement["id"])
+    limit = limit_of(entitlement)
+    for _ in range(3):
+        try:
+            status, used, rid = _run(redis_client, "reserve", [key(ent_id)],
+                                     [units, -1 if limit is None else limit])
+        except counters.CounterError as err:
+            held.rollback()
+            raise QuotaUnavailable(str(err)) from err
+        if status == 1:
+            return Grant(ent_id, limit, int(used), units, redis_client, _text(rid))
+        held.rollback()
+        if status == 0:
+            raise QuotaExhausted(limit, int(used))
+        try:
+            rebuild(ent_id, session=model.Session, redis_client=redis_client)
+        finally:
+            model.Session.rollback()
+        held.relock(ent_id)
+    held.rollback()
     raise QuotaUnavailable("the quota count could not be rebuilt")
 
 

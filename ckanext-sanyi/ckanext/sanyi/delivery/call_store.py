@@ -1,0 +1,175 @@
+"""A call's transaction in CKAN's database, in two round trips when the call is granted.
+
+:class:`CallTx` runs on a pool of its own (:func:`engine`: CKAN's database, ``AUTOCOMMIT`` so
+that no statement opens a transaction by itself, no ping at checkout) and writes the
+transaction's ``BEGIN`` and ``COMMIT`` into its statements:
+
+1. :meth:`CallTx.open`: ``BEGIN`` and one query reading the token, its client and its
+   entitlement by the token's hash, taking the entitlement's shared advisory lock of
+   :mod:`.quota` in the same statement (the lock the quota reservation needs; taken only
+   when the token is known);
+2. :meth:`CallTx.commit_row`: the call's ledger row (:mod:`.ledger`) and ``COMMIT``.
+
+Before, a granted call cost six (the pool's ping, ``BEGIN``, the token, the savepoint with
+the lock, the ledger row, ``COMMIT``). A refused call ends the transaction
+(:meth:`CallTx.rollback`, which gives the connection back to the pool) before its refusal is
+ledgered through CKAN's session as before, so one thread never holds the lock on one
+connection while it waits on another.
+
+A connection the server dropped while it sat in the pool is noticed by the first statement
+and that statement is sent once more on a new connection (nothing was done on the old one).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from ..applications.model import entitlement_table as et
+from . import clients
+from .model import ledger_table
+from .quota import NAMESPACE
+
+__all__ = ["CallTx", "engine", "token_info", "dispose"]
+
+_engines: dict[str, sa.engine.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _sql(stmt: Any) -> str:
+    return str(stmt.compile(dialect=postgresql.psycopg2.dialect()))
+
+
+_LOCK = sa.func.pg_advisory_xact_lock_shared(sa.bindparam("ns"), sa.func.hashtext(et.c.id))
+_OPEN = "BEGIN; " + _sql(clients._BEARER.add_columns(_LOCK.label("locked")))
+_RELOCK = "BEGIN; SELECT pg_advisory_xact_lock_shared(%(ns)s, hashtext(%(ent)s))"
+_LEDGER_COLUMNS = ("at", "request_id", "merchant_id", "client_id", "entitlement_id", "product",
+                   "operation", "outcome", "error", "units", "input_hash", "fields_read",
+                   "resources", "answer_bytes", "latency_ms")
+assert set(_LEDGER_COLUMNS) <= set(ledger_table.c.keys())
+_INSERT = (f"INSERT INTO {ledger_table.name} ({', '.join(_LEDGER_COLUMNS)}) VALUES ("
+           + ", ".join(f"%({c})s::jsonb" if c == "fields_read" else f"%({c})s"
+                       for c in _LEDGER_COLUMNS) + "); COMMIT")
+
+
+def engine() -> sa.engine.Engine:
+    """The calls' pool on CKAN's database (one per URL and process)."""
+    url = str(tk.config.get("sqlalchemy.url"))
+    found = _engines.get(url)
+    if found is None:
+        with _engines_lock:
+            found = _engines.get(url)
+            if found is None:
+                found = _engines[url] = sa.create_engine(
+                    url, isolation_level="AUTOCOMMIT", pool_pre_ping=False, pool_size=5,
+                    max_overflow=15, pool_recycle=3600)
+    return found
+
+
+def dispose() -> None:
+    """Close every pooled connection (tests; a process after a fork)."""
+    with _engines_lock:
+        for eng in _engines.values():
+            eng.dispose()
+        _engines.clear()
+
+
+def token_info(row: Mapping[str, Any], now: dt.datetime) -> clients.TokenInfo | None:
+    """The live token of ``row`` (as :func:`.clients.authenticate_bearer` with
+    ``strict=False``), or None when it is revoked, expired or its client is not active."""
+    if row["revoked_at"] is not None or row["status"] != "active" or row["expires_at"] <= now:
+        return None
+    return clients.TokenInfo(
+        client_pk=row["client_pk"], client_id=row["client_id"], client_name=row["name"],
+        merchant_id=row["merchant_id"], entitlement_id=row["entitlement_id"],
+        application_id=row["application_id"], product_id=row["product_id"],
+        product_name=row["product_name"], scopes=frozenset(row["scope"].split()),
+        issued_at=row["issued_at"], expires_at=row["expires_at"],
+        entitlement_status=row["entitlement_status"], period_start=row["period_start"],
+        period_end=row["period_end"], purpose=row["purpose"], use=row["use"],
+        data_items=tuple(row["data_items"]), quota=int(row["quota"]),
+        quota_unit=row["quota_unit"])
+
+
+class CallTx:
+    """One call's transaction (see the module doc). Not shared between threads."""
+
+    def __init__(self) -> None:
+        self._conn: sa.engine.Connection | None = None
+        self.active = False  # a transaction is open on the connection
+
+    def _first(self, sql: str, params: Mapping[str, Any]) -> Any:
+        """Run the transaction's first statement (``BEGIN; ...``), once more on a new
+        connection when the pooled one was dropped by the server."""
+        for attempt in (1, 2):
+            self._conn = engine().connect()
+            try:
+                result = self._conn.exec_driver_sql(sql, dict(params))
+                self.active = True
+                return result
+            except sa.exc.DBAPIError as err:
+                self._release()
+                if attempt == 2 or not err.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def open(self, hashed_token: str) -> dict[str, Any] | None:
+        """``BEGIN`` and the token's row (client, entitlement) by its hash, the
+        entitlement's shared lock taken; None for an unknown token."""
+        row = self._first(_OPEN, {"h": hashed_token, "ns": NAMESPACE}).mappings().first()
+        return dict(row) if row is not None else None
+
+    def relock(self, entitlement_id: str) -> None:
+        """A new transaction holding the entitlement's shared lock (after :meth:`rollback`)."""
+        self.rollback()
+        self._first(_RELOCK, {"ns": NAMESPACE, "ent": entitlement_id})
+
+    def rollback(self) -> None:
+        """End the transaction (the lock released) and give the connection back."""
+        if self._conn is None:
+            return
+        try:
+            if self.active:
+                self._conn.exec_driver_sql("ROLLBACK")
+        except sa.exc.DBAPIError:
+            self._conn.invalidate()
+        finally:
+            self._release()
+
+    def commit_row(self, values: Mapping[str, Any]) -> None:
+        """Insert the ledger row (``values`` from :func:`.ledger.row`) and commit, in one
+        round trip. On an error the server reported, nothing was committed and
+        ``DBAPIError.committed`` is False; when the connection was lost it is None (the
+        commit may or may not have happened)."""
+        assert self._conn is not None and self.active
+        params = {c: values.get(c) for c in _LEDGER_COLUMNS}
+        params["fields_read"] = json.dumps(list(params["fields_read"] or []),
+                                           ensure_ascii=False)
+        params["resources"] = list(params["resources"] or [])
+        try:
+            self._conn.exec_driver_sql(_INSERT, params)
+        except sa.exc.DBAPIError as err:
+            reported = getattr(err.orig, "pgcode", None) is not None
+            err.committed = False if reported else None  # type: ignore[attr-defined]
+            if reported:
+                self.rollback()
+            else:
+                self._conn.invalidate()
+                self._release()
+            raise
+        self.active = False
+        self._release()
+
+    def _release(self) -> None:
+        conn, self._conn, self.active = self._conn, None, False
+        if conn is not None:
+            try:
+                conn.close()
+            except sa.exc.DBAPIError:  # pragma: no cover - the pool invalidates it
+                pass
