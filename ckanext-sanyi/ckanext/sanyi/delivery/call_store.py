@@ -36,7 +36,9 @@ from . import clients
 from .model import ledger_table
 from .quota import NAMESPACE
 
-__all__ = ["CallTx", "engine", "token_info", "dispose"]
+__all__ = ["CallTx", "engine", "token_info", "dispose", "APPLICATION_NAME"]
+
+APPLICATION_NAME = "sanyi-delivery-calls"  # pg_stat_activity's name of the pool's connections
 
 _engines: dict[str, sa.engine.Engine] = {}
 _engines_lock = threading.Lock()
@@ -68,7 +70,8 @@ def engine() -> sa.engine.Engine:
             if found is None:
                 found = _engines[url] = sa.create_engine(
                     url, isolation_level="AUTOCOMMIT", pool_pre_ping=False, pool_size=5,
-                    max_overflow=15, pool_recycle=3600)
+                    max_overflow=15, pool_recycle=3600,
+                    connect_args={"application_name": APPLICATION_NAME})
     return found
 
 

@@ -1,0 +1,135 @@
+"""A granted call's round trips to CKAN's database (``call_store.CallTx``): two statements on
+the calls' own pool (``BEGIN`` with the token query and its lock, the ledger row with
+``COMMIT``), none through CKAN's session once the route table and the catalog resources are
+cached; no transaction left open after a call, granted or refused; a pooled connection the
+server dropped is retried once; a ledger row the database refuses gives the quota back."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from ckan import model
+from gateway_support import (  # noqa: F401  (gateway_world: a fixture)
+    NOON,
+    call,
+    entitle,
+    gateway_world,
+    ledger_rows,
+    risk_input,
+    set_status,
+    token,
+)
+
+from ckanext.sanyi.common import clock
+from ckanext.sanyi.delivery import call_store, quota
+
+pytestmark = pytest.mark.usefixtures("with_plugins")
+
+
+@pytest.fixture
+def noon():
+    with clock.freeze(NOON):
+        yield
+
+
+@pytest.fixture
+def statements():
+    """Statements sent, by pool: ``calls`` (the gateway's own) and ``ckan`` (CKAN's)."""
+    seen: dict[str, list[str]] = {"calls": [], "ckan": []}
+
+    def on(kind):
+        def listener(conn, cursor, statement, parameters, context, executemany):
+            seen[kind].append(statement)
+        return listener
+    targets = [(call_store.engine(), on("calls")), (model.meta.engine, on("ckan"))]
+    for target, fn in targets:
+        sa.event.listen(target, "before_cursor_execute", fn)
+    yield seen
+    for target, fn in targets:
+        sa.event.remove(target, "before_cursor_execute", fn)
+
+
+def _open_transactions() -> int:
+    with call_store.engine().connect() as conn:
+        return int(conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = %(name)s AND state LIKE 'idle in transaction%%'",
+            {"name": call_store.APPLICATION_NAME}).scalar_one())
+
+
+def test_a_granted_call_is_two_statements_on_the_calls_pool(app, gateway_world, noon,
+                                                            statements):
+    ent = entitle(gateway_world, quota=5)
+    tok = token(app, ent)
+    assert call(app, tok, ent["product"], "risk-assessment", risk_input()).status_code == 200
+    for kind in statements:
+        statements[kind].clear()
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert res.status_code == 200 and res.json["usage"]["used"] == 2
+    calls = statements["calls"]
+    assert len(calls) == 2, calls
+    assert calls[0].startswith("BEGIN; SELECT") and "pg_advisory_xact_lock_shared" in calls[0]
+    assert calls[1].startswith("INSERT INTO sanyi_ledger") and calls[1].endswith("COMMIT")
+    assert statements["ckan"] == []
+    assert _open_transactions() == 0
+    rows = ledger_rows(entitlement_id=ent["id"])
+    assert [(r["outcome"], r["units"]) for r in rows] == [("granted", 1)] * 2
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked"])
+def test_a_refused_call_leaves_no_transaction_open(app, gateway_world, noon, status):
+    ent = entitle(gateway_world, quota=5)
+    tok = token(app, ent)
+    set_status(ent["id"], status)
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert res.status_code == 403
+    assert _open_transactions() == 0
+    # the entitlement's lock is free: a rebuild (exclusive lock) does not wait
+    model.Session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+    assert quota.rebuild(ent["id"]) == 0
+    model.Session.rollback()
+    assert [r["error"] for r in ledger_rows(entitlement_id=ent["id"])] == [res.json["error"]]
+
+
+def test_an_expired_token_is_ledgered_under_its_client_from_the_same_row(app, gateway_world,
+                                                                         statements):
+    ent = entitle(gateway_world, quota=5)
+    with clock.freeze(NOON):
+        tok = token(app, ent)
+    with clock.freeze(NOON.replace(hour=23)):
+        statements["calls"].clear()
+        res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert res.status_code == 401 and res.json["error"] == "invalid_token"
+    assert len(statements["calls"]) == 2 and statements["calls"][1] == "ROLLBACK"
+    row, = ledger_rows(entitlement_id=ent["id"])
+    assert (row["client_id"], row["merchant_id"]) == (ent["client_id"], ent["merchant_id"])
+
+
+def test_a_pooled_connection_the_server_dropped_is_retried(app, gateway_world, noon):
+    ent = entitle(gateway_world, quota=5)
+    tok = token(app, ent)
+    assert call(app, tok, ent["product"], "risk-assessment", risk_input()).status_code == 200
+    killed = model.Session.execute(sa.text(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name = :name AND state = 'idle'"),
+        {"name": call_store.APPLICATION_NAME}).scalar()
+    model.Session.commit()
+    assert killed >= 1
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert res.status_code == 200, res.get_data(as_text=True)
+    assert res.json["usage"]["used"] == 2
+
+
+def test_a_ledger_row_the_database_refuses_gives_the_quota_back(app, gateway_world, noon,
+                                                                monkeypatch):
+    ent = entitle(gateway_world, quota=3)
+    tok = token(app, ent)
+    monkeypatch.setattr(call_store, "_INSERT",
+                        call_store._INSERT.replace("sanyi_ledger", "sanyi_no_such_ledger", 1))
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert res.status_code == 503 and res.json["error"] == "temporarily_unavailable"
+    assert _open_transactions() == 0
+    assert quota.usage({"id": ent["id"], "quota": 3, "quota_unit": "call"})["used"] == 0
+    monkeypatch.undo()
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert res.status_code == 200 and res.json["usage"]["used"] == 1
+    assert [r["outcome"] for r in ledger_rows(entitlement_id=ent["id"])] == ["granted"]
