@@ -40,6 +40,7 @@ setup(
         "oauthlib>=3",
         "openpyxl>=3.1",
         "jsonschema==4.26.0",
+        "cryptography>=42",
     ],
     entry_points={
         "ckan.plugins": ["sanyi = ckanext.sanyi.plugin:SanyiPlugin"],
