@@ -43,23 +43,29 @@ _WRAP = """
         SELECT CASE WHEN value IS NULL THEN NULL ELSE jsonb_build_array(value) END
     $$
 """
+# ``record``, not the tables' row types: a function depending on a row type would stop a
+# DROP TABLE (CKAN's test reset drops the tables).
 _AUDIT_CANONICAL = """
-    CREATE OR REPLACE FUNCTION sanyi_audit_canonical(r sanyi_audit) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT jsonb_build_array(
+    CREATE OR REPLACE FUNCTION sanyi_audit_canonical(r record) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+    BEGIN
+        RETURN jsonb_build_array(
             'sanyi-chain/1', 'audit', r.seq, r.id, r.actor, r.action, r.object_type,
             r.object_id, sanyi_chain_wrap(r.before), sanyi_chain_wrap(r.after),
-            sanyi_chain_ts(r.created), r.prev_hash)::text
+            sanyi_chain_ts(r.created), r.prev_hash)::text;
+    END
     $$
 """
 _LEDGER_CANONICAL = """
-    CREATE OR REPLACE FUNCTION sanyi_ledger_canonical(r sanyi_ledger) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT jsonb_build_array(
+    CREATE OR REPLACE FUNCTION sanyi_ledger_canonical(r record) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+    BEGIN
+        RETURN jsonb_build_array(
             'sanyi-chain/1', 'ledger', r.seq, r.id, sanyi_chain_ts(r.at), r.request_id,
             r.merchant_id, r.client_id, r.entitlement_id, r.product, r.operation, r.outcome,
             r.error, r.units, r.input_hash, sanyi_chain_wrap(r.fields_read),
-            to_jsonb(r.resources), r.answer_bytes, r.latency_ms, r.prev_hash)::text
+            to_jsonb(r.resources), r.answer_bytes, r.latency_ms, r.prev_hash)::text;
+    END
     $$
 """
 _APPEND = """
@@ -205,7 +211,7 @@ def downgrade() -> None:
     op.execute("ALTER TABLE sanyi_ledger ENABLE TRIGGER sanyi_ledger_append_only")
     op.execute("ALTER TABLE sanyi_audit DROP COLUMN IF EXISTS seq, "
                "DROP COLUMN IF EXISTS prev_hash, DROP COLUMN IF EXISTS row_hash")
-    for name in ("sanyi_audit_canonical(sanyi_audit)", "sanyi_ledger_canonical(sanyi_ledger)",
+    for name in ("sanyi_audit_canonical(record)", "sanyi_ledger_canonical(record)",
                  "sanyi_chain_wrap(jsonb)", "sanyi_chain_ts(timestamptz)",
                  "sanyi_chain_truncated()"):
         op.execute(f"DROP FUNCTION IF EXISTS {name}")
