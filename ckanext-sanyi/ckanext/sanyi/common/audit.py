@@ -2,7 +2,10 @@
 
 One generic table, ``sanyi_audit`` (migration ``0002_pricing_audit``): ``actor``, ``action``,
 ``object_type``, ``object_id``, ``before`` and ``after`` (jsonb), ``created``. A database
-trigger refuses UPDATE and DELETE, so a record can never be changed once written.
+trigger refuses UPDATE, and DELETE of a record younger than three years, so a record can never
+be changed once written. A hash chain (migration ``0010_hash_chains``): the database gives each
+record its ``seq``, ``prev_hash`` and ``row_hash`` as it is inserted, whoever inserts it
+(:mod:`ckanext.sanyi.supervision.chain`; ``ckan sanyi audit verify``).
 
 :func:`record` writes in the caller's session and does not commit, so the change and its audit
 record are committed (or rolled back) together; pass ``commit=True`` for a standalone record.
@@ -35,6 +38,9 @@ audit_table = sa.Table(
     sa.Column("before", JSONB),
     sa.Column("after", JSONB),
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seq", sa.BigInteger, unique=True),
+    sa.Column("prev_hash", sa.UnicodeText),
+    sa.Column("row_hash", sa.UnicodeText),
 )
 
 
