@@ -107,8 +107,10 @@ def expire_entitlements(today: str | None) -> None:
 def _add_feature_commands() -> None:
     from .delivery.billing_cli import delivery
     from .delivery.cli import domain
+    from .supervision.audit_cli import audit_group
     sanyi.add_command(domain)
     sanyi.add_command(delivery)
+    sanyi.add_command(audit_group)
 
 
 _add_feature_commands()
