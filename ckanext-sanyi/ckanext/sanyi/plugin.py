@@ -51,8 +51,9 @@ from .pricing import subscriptions as pricing_subscriptions
 from .pricing import views as pricing_views
 from .pricing.logic import action as pricing_action
 from .pricing.logic import auth as pricing_auth
+from .supervision import checkpoint_views as supervision_checkpoint_views
 
-FEATURES = ("catalog", "pricing", "applications", "payments", "delivery")
+FEATURES = ("catalog", "pricing", "applications", "payments", "delivery", "supervision")
 
 
 def _exported(*modules: ModuleType) -> dict[str, Any]:
@@ -87,7 +88,8 @@ def _validators() -> dict[str, Any]:
 
 def _blueprints() -> list[Any]:
     found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js,
-                       delivery_sample_views, delivery_views, delivery_supervision_views)
+                       delivery_sample_views, delivery_views, delivery_supervision_views,
+                       supervision_checkpoint_views)
     return [bp for bp in found.values() if isinstance(bp, Blueprint)]
 
 
