@@ -8,16 +8,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from ckan import model
-from gateway_support import (  # noqa: F401  (gateway_world: a fixture)
-    NOON,
-    call,
-    entitle,
-    gateway_world,
-    ledger_rows,
-    risk_input,
-    set_status,
-    token,
-)
+from gateway_calls import NOON, call, entitle, ledger_rows, risk_input, set_status, token
 
 from ckanext.sanyi.common import clock
 from ckanext.sanyi.delivery import call_store, quota
@@ -133,3 +124,35 @@ def test_a_ledger_row_the_database_refuses_gives_the_quota_back(app, gateway_wor
     res = call(app, tok, ent["product"], "risk-assessment", risk_input())
     assert res.status_code == 200 and res.json["usage"]["used"] == 1
     assert [r["outcome"] for r in ledger_rows(entitlement_id=ent["id"])] == ["granted"]
+
+
+def test_quota_and_rate_limit_are_one_round_trip_to_redis(app, gateway_world, noon, ckan_config,
+                                                          monkeypatch):
+    from ckanext.sanyi.delivery import ratelimit
+    monkeypatch.setitem(ckan_config, "ckanext.sanyi.delivery.rate_limit", "2/min")
+    ent = entitle(gateway_world, quota=10)
+    tok = token(app, ent)
+    scripts: list[str] = []
+    real_run = quota._run
+
+    def run(client, name, keys, args):
+        scripts.append(name)
+        return real_run(client, name, keys, args)
+    monkeypatch.setattr(quota, "_run", run)
+    monkeypatch.setattr(ratelimit, "hit", lambda *a, **kw: pytest.fail("a second round trip"))
+    first = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert first.status_code == 200 and first.headers["X-RateLimit-Remaining"] == "1"
+    assert scripts == ["reserve_slide", "rebuild", "reserve_slide"]  # a new count: built first
+    scripts.clear()
+    assert call(app, tok, ent["product"], "risk-assessment", risk_input()).status_code == 200
+    assert scripts == ["reserve_slide"]
+    limited = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert limited.status_code == 429 and limited.json["error"] == "rate_limited"
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert scripts == ["reserve_slide"] * 2  # the refusal gave nothing back: nothing was taken
+    assert quota.usage({"id": ent["id"], "quota": 10, "quota_unit": "call"})["used"] == 2
+    exhausted = entitle(gateway_world, quota=0)
+    tok = token(app, exhausted)
+    res = call(app, tok, exhausted["product"], "risk-assessment", risk_input())
+    assert res.status_code == 429 and res.json["error"] == "quota_exhausted"
+    assert "X-RateLimit-Limit" not in res.headers  # the quota refuses before the rate limit

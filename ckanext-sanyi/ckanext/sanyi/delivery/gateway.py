@@ -454,15 +454,17 @@ def _granted(request: Request, call: _Call, found: Route, typed: Any, today: dt.
     op = found.operation
     entitlement = {"id": info.entitlement_id, "quota": info.quota, "quota_unit": info.quota_unit}
     counts = _counters()
-    try:
-        grant = quota.take_held(entitlement, call.tx, redis_client=counts)
+    try:  # 5. and 6. in one round trip to Redis
+        grant, window = quota.take_held(entitlement, call.tx, redis_client=counts,
+                                        client_id=info.client_id, rate=ratelimit.rule())
     except quota.QuotaExhausted as err:
         raise _quota_refusal(err) from None
     except quota.QuotaUnavailable:
         raise _Refused("temporarily_unavailable") from None
-    window: ratelimit.Window | None = None
+    except ratelimit.RateLimited as err:
+        raise _Refused("rate_limited", headers={**err.window.headers(),
+                                                "Retry-After": str(err.retry_after)}) from None
     try:
-        window = ratelimit.hit(info.client_id, redis_client=counts)
         noop = request.headers.get(BENCH_HEADER) == "1" and bench_noop_enabled()
         if noop:
             result: dict[str, Any] = {"noop": True}
@@ -494,9 +496,6 @@ def _granted(request: Request, call: _Call, found: Route, typed: Any, today: dt.
             raise _quota_refusal(err) from None
         if isinstance(err, quota.QuotaUnavailable):
             raise _Refused("temporarily_unavailable") from None
-        if isinstance(err, ratelimit.RateLimited):
-            raise _Refused("rate_limited", headers={**err.window.headers(),
-                                                    "Retry-After": str(err.retry_after)}) from None
         raise
     try:
         call.tx.commit_row(row)

@@ -84,7 +84,7 @@ import redis
 import sqlalchemy as sa
 from redis.commands.core import Script
 
-from . import counters
+from . import counters, ratelimit
 
 __all__ = ["reserve", "take", "take_held", "HeldLock", "rebuild", "usage", "limit_of", "Grant", "QuotaExhausted",
            "QuotaUnavailable", "METERED", "NAMESPACE", "KEY_PREFIX", "KEY_TTL"]
@@ -104,6 +104,20 @@ if not state[1] or state[2] ~= rid then return {-1, 0, rid} end
 local used, n, quota = tonumber(state[1]), tonumber(ARGV[1]), tonumber(ARGV[2])
 if quota >= 0 and used + n > quota then return {0, used, rid} end
 return {1, redis.call('HINCRBY', KEYS[1], 'used', n), rid}
+"""
+# The reservation and the client's rate limit in one round trip (:func:`take_held`):
+# KEYS[1] the count, KEYS[2] the rate limit's key prefix; ARGV units, quota (-1: unbounded),
+# limit, window (ms). As _RESERVE, the rate limit checked once the quota allows the call:
+# {2, used, rid, count, reset ms, wait ms} refused by the rate limit (nothing counted),
+# {1, used, rid, count, reset ms, 0} granted (both counted).
+_RESERVE_SLIDE = _RUN_ID + ratelimit.SLIDE_FUNCTION + """
+local state = redis.call('HMGET', KEYS[1], 'used', 'rid')
+if not state[1] or state[2] ~= rid then return {-1, 0, rid} end
+local used, n, quota = tonumber(state[1]), tonumber(ARGV[1]), tonumber(ARGV[2])
+if quota >= 0 and used + n > quota then return {0, used, rid} end
+local rate = slide(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+if rate[1] == 0 then return {2, used, rid, rate[2], rate[3], rate[4]} end
+return {1, redis.call('HINCRBY', KEYS[1], 'used', n), rid, rate[2], rate[3], 0}
 """
 # KEYS[1]; ARGV units (negative: give back), quota, rid of the reservation.
 # {1, used} done, {0, used} refused (would pass the quota), {-1, 0} the count is not the one.
@@ -262,25 +276,40 @@ class HeldLock(Protocol):
 
 
 def take_held(entitlement: Mapping[str, Any], held: HeldLock, *, units: int = 1,
-              redis_client: redis.Redis) -> Grant:
+              redis_client: redis.Redis, client_id: str | None = None,
+              rate: ratelimit.Rule | None = None) -> tuple[Grant, ratelimit.Window | None]:
     """:func:`take` for a caller whose transaction ``held`` already holds the entitlement's
-    shared lock and will write the call's ledger row. On a refusal (raised as by
+    shared lock and will write the call's ledger row; with ``rate``, the rate limit of
+    ``client_id`` is counted in the same round trip once the quota allows the call (raises
+    :class:`.ratelimit.RateLimited`, the quota untouched). On a refusal (raised as by
     :func:`take`) the transaction is rolled back; on a count to rebuild it is rolled back,
-    the count rebuilt in CKAN's session and the lock taken again in a new one."""
+    the count rebuilt in CKAN's session and the lock taken again in a new one. Answers the
+    grant and the rate limit's window (None without ``rate``)."""
     ent_id = str(entitlement["id"])
     limit = limit_of(entitlement)
+    bound = -1 if limit is None else limit
     for _ in range(3):
         try:
-            status, used, rid = _run(redis_client, "reserve", [key(ent_id)],
-                                     [units, -1 if limit is None else limit])
+            if rate is None or client_id is None:
+                out = _run(redis_client, "reserve", [key(ent_id)], [units, bound])
+            else:
+                out = _run(redis_client, "reserve_slide",
+                           [key(ent_id), ratelimit.key_prefix(client_id, rate)],
+                           [units, bound, rate.limit, rate.window * 1000])
         except counters.CounterError as err:
             held.rollback()
             raise QuotaUnavailable(str(err)) from err
+        status, used, rid = int(out[0]), int(out[1]), _text(out[2])
+        sliding = rate is not None and len(out) == 6
         if status == 1:
-            return Grant(ent_id, limit, int(used), units, redis_client, _text(rid))
+            window = ratelimit.outcome(rate, 1, int(out[3]), int(out[4]), 0) \
+                if rate is not None and sliding else None
+            return Grant(ent_id, limit, used, units, redis_client, rid), window
         held.rollback()
+        if status == 2 and rate is not None and sliding:  # raises RateLimited
+            ratelimit.outcome(rate, 0, int(out[3]), int(out[4]), int(out[5]))
         if status == 0:
-            raise QuotaExhausted(limit, int(used))
+            raise QuotaExhausted(limit, used)
         try:
             rebuild(ent_id, session=model.Session, redis_client=redis_client)
         finally:
@@ -350,6 +379,7 @@ def _run(client: redis.Redis, name: str, keys: list[str], args: list[Any]) -> An
     script = _scripts.get(name)
     if script is None:
         with _scripts_lock:
-            source = {"reserve": _RESERVE, "adjust": _ADJUST, "rebuild": _REBUILD}[name]
+            source = {"reserve": _RESERVE, "adjust": _ADJUST, "rebuild": _REBUILD,
+                      "reserve_slide": _RESERVE_SLIDE}[name]
             script = _scripts.setdefault(name, client.register_script(source))
     return script(keys=keys, args=args, client=client)

@@ -25,7 +25,8 @@ from redis.commands.core import Script
 
 from . import counters
 
-__all__ = ["Rule", "Window", "RateLimited", "parse", "rule", "hit", "DEFAULT", "KEY_PREFIX"]
+__all__ = ["Rule", "Window", "RateLimited", "parse", "rule", "hit", "key_prefix", "outcome",
+           "SLIDE_FUNCTION", "DEFAULT", "KEY_PREFIX"]
 
 DEFAULT = "100/s"
 KEY_PREFIX = "sanyi:rate:"
@@ -33,31 +34,35 @@ _UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min"
           "mins": 60, "minute": 60, "minutes": 60, "h": 3600, "hour": 3600, "hours": 3600}
 _RULE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
 
-# KEYS[1] key prefix of the client; ARGV limit, window (ms).
+# slide(key prefix of the client, limit, window in ms):
 # {allowed (1/0), count after this call (or now), ms until the window ends, ms to wait}
-_SLIDE = """
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-local index = math.floor(ms / window)
-local elapsed = ms - index * window
-local current = tonumber(redis.call('GET', KEYS[1] .. index) or '0')
-local previous = tonumber(redis.call('GET', KEYS[1] .. (index - 1)) or '0')
-local weight = (window - elapsed) / window
-local count = math.floor(previous * weight) + current
-if count >= limit then
-    local wait = window - elapsed
-    if current < limit and previous > 0 then
-        -- the weighted previous window falls below limit - current after t ms
-        local t = window - math.floor((limit - current - 1) * window / previous) - elapsed
-        if t > 0 and t < wait then wait = t end
+# (also the second half of quota's reservation with a rate limit, :func:`.quota.take_held`)
+SLIDE_FUNCTION = """
+local function slide(prefix, limit, window)
+    local now = redis.call('TIME')
+    local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+    local index = math.floor(ms / window)
+    local elapsed = ms - index * window
+    local current = tonumber(redis.call('GET', prefix .. index) or '0')
+    local previous = tonumber(redis.call('GET', prefix .. (index - 1)) or '0')
+    local weight = (window - elapsed) / window
+    local count = math.floor(previous * weight) + current
+    if count >= limit then
+        local wait = window - elapsed
+        if current < limit and previous > 0 then
+            -- the weighted previous window falls below limit - current after t ms
+            local t = window - math.floor((limit - current - 1) * window / previous) - elapsed
+            if t > 0 and t < wait then wait = t end
+        end
+        return {0, count, window - elapsed, wait}
     end
-    return {0, count, window - elapsed, wait}
+    redis.call('INCR', prefix .. index)
+    redis.call('PEXPIRE', prefix .. index, window * 2 + 1000)
+    return {1, count + 1, window - elapsed, 0}
 end
-redis.call('INCR', KEYS[1] .. index)
-redis.call('PEXPIRE', KEYS[1] .. index, window * 2 + 1000)
-return {1, count + 1, window - elapsed, 0}
 """
+# KEYS[1] key prefix of the client; ARGV limit, window (ms).
+_SLIDE = SLIDE_FUNCTION + "return slide(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))\n"
 _script: dict[str, Script] = {}
 _script_lock = threading.Lock()
 
@@ -132,10 +137,20 @@ def hit(client_id: str, *, limit: Rule | None = None, use_config: bool = True,
             script = _script.setdefault("slide", client.register_script(_SLIDE))
     try:
         allowed, count, reset_ms, wait_ms = script(
-            keys=[f"{KEY_PREFIX}{client_id}:{limit.window}:"],
-            args=[limit.limit, limit.window * 1000], client=client)
+            keys=[key_prefix(client_id, limit)], args=[limit.limit, limit.window * 1000],
+            client=client)
     except counters.CounterError:
         return None
+    return outcome(limit, allowed, count, reset_ms, wait_ms)
+
+
+def key_prefix(client_id: str, limit: Rule) -> str:
+    """The prefix of the client's window counters (the window's index follows)."""
+    return f"{KEY_PREFIX}{client_id}:{limit.window}:"
+
+
+def outcome(limit: Rule, allowed: int, count: int, reset_ms: int, wait_ms: int) -> Window:
+    """The :class:`Window` of ``slide``'s answer, or :class:`RateLimited` when it refused."""
     window = Window(limit.limit, max(0, limit.limit - int(count)),
                     max(1, math.ceil(int(reset_ms) / 1000)))
     if not allowed:
