@@ -23,20 +23,21 @@ def noon():
 
 
 @pytest.fixture
-def statements():
+def statements(monkeypatch):
     """Statements sent, by pool: ``calls`` (the gateway's own) and ``ckan`` (CKAN's)."""
     seen: dict[str, list[str]] = {"calls": [], "ckan": []}
+    real = call_store._execute
 
-    def on(kind):
-        def listener(conn, cursor, statement, parameters, context, executemany):
-            seen[kind].append(statement)
-        return listener
-    targets = [(call_store.engine(), on("calls")), (model.meta.engine, on("ckan"))]
-    for target, fn in targets:
-        sa.event.listen(target, "before_cursor_execute", fn)
+    def execute(conn, sql, params=None):
+        seen["calls"].append(sql)
+        return real(conn, sql, params)
+    monkeypatch.setattr(call_store, "_execute", execute)
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        seen["ckan"].append(statement)
+    sa.event.listen(model.meta.engine, "before_cursor_execute", listener)
     yield seen
-    for target, fn in targets:
-        sa.event.remove(target, "before_cursor_execute", fn)
+    sa.event.remove(model.meta.engine, "before_cursor_execute", listener)
 
 
 def _open_transactions() -> int:

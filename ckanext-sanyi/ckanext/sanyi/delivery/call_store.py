@@ -16,8 +16,10 @@ the lock, the ledger row, ``COMMIT``). A refused call ends the transaction
 ledgered through CKAN's session as before, so one thread never holds the lock on one
 connection while it waits on another.
 
-A connection the server dropped while it sat in the pool is noticed by the first statement
-and that statement is sent once more on a new connection (nothing was done on the old one).
+The statements go straight to the pooled DBAPI connection (:func:`_execute`: no SQLAlchemy
+result machinery on the way; errors raised as SQLAlchemy's ``DBAPIError``). A connection the
+server dropped while it sat in the pool is noticed by the first statement and that statement
+is sent once more on a new connection (nothing was done on the old one).
 """
 from __future__ import annotations
 
@@ -100,22 +102,42 @@ def token_info(row: Mapping[str, Any], now: dt.datetime) -> clients.TokenInfo | 
         quota_unit=row["quota_unit"])
 
 
+def _execute(conn: Any, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    """Send ``sql`` on the pooled DBAPI connection ``conn``; answers the cursor. A DBAPI
+    error is raised as SQLAlchemy's ``DBAPIError`` (``connection_invalidated`` when the
+    server is gone: the connection is then dropped from the pool)."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql, params)
+    except Exception as err:
+        dialect = engine().dialect
+        dbapi = dialect.loaded_dbapi
+        if not isinstance(err, dbapi.Error):
+            raise
+        gone = dialect.is_disconnect(err, conn.dbapi_connection, cursor)
+        if gone:
+            conn.invalidate(err)
+        raise sa.exc.DBAPIError.instance(sql, params, err, dbapi.Error,
+                                         connection_invalidated=gone) from err
+    return cursor
+
+
 class CallTx:
     """One call's transaction (see the module doc). Not shared between threads."""
 
     def __init__(self) -> None:
-        self._conn: sa.engine.Connection | None = None
+        self._conn: Any = None  # a pooled DBAPI connection (SQLAlchemy's pool)
         self.active = False  # a transaction is open on the connection
 
     def _first(self, sql: str, params: Mapping[str, Any]) -> Any:
         """Run the transaction's first statement (``BEGIN; ...``), once more on a new
         connection when the pooled one was dropped by the server."""
         for attempt in (1, 2):
-            self._conn = engine().connect()
+            self._conn = engine().raw_connection()
             try:
-                result = self._conn.exec_driver_sql(sql, dict(params))
+                cursor = _execute(self._conn, sql, params)
                 self.active = True
-                return result
+                return cursor
             except sa.exc.DBAPIError as err:
                 self._release()
                 if attempt == 2 or not err.connection_invalidated:
@@ -125,8 +147,11 @@ class CallTx:
     def open(self, hashed_token: str) -> dict[str, Any] | None:
         """``BEGIN`` and the token's row (client, entitlement) by its hash, the
         entitlement's shared lock taken; None for an unknown token."""
-        row = self._first(_OPEN, {"h": hashed_token, "ns": NAMESPACE}).mappings().first()
-        return dict(row) if row is not None else None
+        cursor = self._first(_OPEN, {"h": hashed_token, "ns": NAMESPACE})
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
     def relock(self, entitlement_id: str) -> None:
         """A new transaction holding the entitlement's shared lock (after :meth:`rollback`)."""
@@ -139,7 +164,7 @@ class CallTx:
             return
         try:
             if self.active:
-                self._conn.exec_driver_sql("ROLLBACK")
+                _execute(self._conn, "ROLLBACK")
         except sa.exc.DBAPIError:
             self._conn.invalidate()
         finally:
@@ -156,14 +181,15 @@ class CallTx:
                                            ensure_ascii=False)
         params["resources"] = list(params["resources"] or [])
         try:
-            self._conn.exec_driver_sql(_INSERT, params)
+            _execute(self._conn, _INSERT, params)
         except sa.exc.DBAPIError as err:
             reported = getattr(err.orig, "pgcode", None) is not None
             err.committed = False if reported else None  # type: ignore[attr-defined]
             if reported:
                 self.rollback()
             else:
-                self._conn.invalidate()
+                if not err.connection_invalidated:
+                    self._conn.invalidate()
                 self._release()
             raise
         self.active = False
@@ -174,5 +200,5 @@ class CallTx:
         if conn is not None:
             try:
                 conn.close()
-            except sa.exc.DBAPIError:  # pragma: no cover - the pool invalidates it
+            except Exception:  # pragma: no cover - the pool invalidates it
                 pass
