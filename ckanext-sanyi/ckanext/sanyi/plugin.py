@@ -52,6 +52,9 @@ from .pricing import views as pricing_views
 from .pricing.logic import action as pricing_action
 from .pricing.logic import auth as pricing_auth
 from .supervision import checkpoint_views as supervision_checkpoint_views
+from .supervision import views as supervision_views
+from .supervision.logic import action as supervision_action
+from .supervision.logic import auth as supervision_auth
 
 FEATURES = ("catalog", "pricing", "applications", "payments", "delivery", "supervision")
 
@@ -69,12 +72,14 @@ def _exported(*modules: ModuleType) -> dict[str, Any]:
 
 def _actions() -> dict[str, Any]:
     return _exported(catalog_action, pricing_action, payments_action, applications_action,
-                     delivery_action, delivery_client_action, delivery_supervision_action)
+                     delivery_action, delivery_client_action, delivery_supervision_action,
+                     supervision_action)
 
 
 def _auth_functions() -> dict[str, Any]:
     return _exported(catalog_auth, pricing_auth, payments_auth, applications_auth,
-                     delivery_auth, delivery_client_auth, delivery_supervision_auth)
+                     delivery_auth, delivery_client_auth, delivery_supervision_auth,
+                     supervision_auth)
 
 
 def _helpers() -> dict[str, Any]:
@@ -89,7 +94,7 @@ def _validators() -> dict[str, Any]:
 def _blueprints() -> list[Any]:
     found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js,
                        delivery_sample_views, delivery_views, delivery_supervision_views,
-                       supervision_checkpoint_views)
+                       supervision_views, supervision_checkpoint_views)
     return [bp for bp in found.values() if isinstance(bp, Blueprint)]
 
 

@@ -105,7 +105,7 @@ def test_bureau_page_is_403_for_others(app, demo_world, user):
 def test_bureau_page_works_for_bureau(app, demo_world, user):
     html = app.get("/bureau/pricing", headers=token(user)).get_data(as_text=True)
     assert "上限收费标准" in html and "最高准许收入" in html and "收益分配" in html
-    assert "sanyi_price_ceiling_set" in html  # the change history (audit records)
+    assert "/bureau/supervision/audit?object_type=price_ceiling" in html  # the change history
     assert "sanyi-revenue-warning" in html   # demo revenue is above 80 % of the cap
 
 

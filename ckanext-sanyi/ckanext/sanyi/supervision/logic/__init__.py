@@ -1,0 +1,1 @@
+"""Actions and auth functions of the supervision view."""
