@@ -27,6 +27,7 @@ from ..common.i18n_text import bi
 from ..common.paging import numbered
 from ..common.user import acting_user, login_redirect, page_context
 from ..delivery import usage_chart
+from ..domain.report_periods import quarter_of
 from . import audit_text, bars, figures, product_review
 
 __all__ = ["bureau_supervision", "PER_PAGE"]
@@ -35,7 +36,7 @@ bureau_supervision = Blueprint("sanyi_bureau_supervision", __name__)
 PER_PAGE = 50
 MAX_SHOWN = 500  # characters of one audited value shown in the diff table
 AUDIT_FILTERS = ("actor", "action", "object_type", "object_id")
-REPORT_PATHS = ("/bureau/reports", "/bureau/supervision/reports", "/reports")
+REPORTS_INDEX, REPORT_FILE = "/reports", "/reports/<kind>/<period>.<fmt>"
 
 
 def _require() -> Any:
@@ -105,12 +106,21 @@ def _charts(figs: dict[str, Any], zh: bool) -> dict[str, Markup]:
     return out
 
 
-def _report_link() -> str | None:
-    """The quarterly report page, when the reports are installed."""
+def _report_links() -> dict[str, str]:
+    """Links to the reports when they are installed (``supervision/reports``): their index
+    and the PDF of the last quarter that has ended (the quarter before today's)."""
+    out: dict[str, str] = {}
+    previous = quarter_of(quarter_of(clock.today()).first - dt.timedelta(days=1))
     for rule in current_app.url_map.iter_rules():
-        if rule.rule in REPORT_PATHS and "GET" in (rule.methods or ()):
-            return rule.rule
-    return None
+        if "GET" not in (rule.methods or ()):
+            continue
+        if rule.rule == REPORTS_INDEX:
+            out["index"] = tk.url_for(rule.endpoint)
+        elif rule.rule == REPORT_FILE:
+            out["quarterly_pdf"] = tk.url_for(rule.endpoint, kind="quarterly",
+                                              period=previous.key, fmt="pdf")
+            out["quarter"] = previous.title(sanyi_is_zh())
+    return out
 
 
 @bureau_supervision.route("/bureau/supervision")
@@ -131,7 +141,7 @@ def index() -> Any:
         "figs": figs, "charts": _charts(figs, zh), "errors": errors,
         "form": {k: v or "" for k, v in args.items()},
         "units": figures.units(), "products": figures.products(), "queue": queue,
-        "decided": decided, "today": clock.today().isoformat(), "reports_url": _report_link(),
+        "decided": decided, "today": clock.today().isoformat(), "reports": _report_links(),
         "max_comment": product_review.MAX_COMMENT})
     return (body, 400) if errors else body
 
