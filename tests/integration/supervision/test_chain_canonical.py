@@ -6,7 +6,6 @@ by the gateway's own connection and by a raw INSERT."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
@@ -86,17 +85,13 @@ def test_ledger_rows_from_every_writer():
     ledger.record(request_id="中文请求", outcome="refused", error="out_of_scope",
                   fields_read=[], latency_ms=0.0)
     model.Session.commit()
-    tx = call_store.CallTx()  # the gateway's own connection: BEGIN; ...; COMMIT
-    tx._first("BEGIN; SELECT 1", {})
-    values = ledger.row(request_id="gw-1", outcome="granted", units=3, product="p",
-                        operation="o", fields_read=["yb-persons:身份证号"], latency_ms=12.345,
-                        merchant_id="m", client_id="c", entitlement_id="e",
-                        payload={"id_number": "420802195803124021"},
-                        at=dt.datetime(2026, 1, 1, tzinfo=UTC))
-    values["fields_read"] = json.dumps(values["fields_read"], ensure_ascii=False)
-    values.setdefault("at", None)
-    tx._conn.exec_driver_sql(call_store._INSERT, values)
-    tx._conn.close()
+    tx = call_store.CallTx()  # the gateway's own connection: its transaction and insert
+    tx.relock("e")
+    tx.commit_row(ledger.row(request_id="gw-1", outcome="granted", units=3, product="p",
+                             operation="o", fields_read=["yb-persons:身份证号"],
+                             latency_ms=12.345, merchant_id="m", client_id="c",
+                             entitlement_id="e", payload={"id_number": "420802195803124021"},
+                             at=dt.datetime(2026, 1, 1, tzinfo=UTC)))
     sql("INSERT INTO sanyi_ledger (request_id, outcome, units, fields_read, resources, "
         "latency_ms) VALUES ('raw', 'granted', 1, '[{\"k\": 1.50}, null]', '{a,NULL,\"b c\"}', "
         "99.9)")

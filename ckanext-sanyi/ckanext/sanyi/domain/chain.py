@@ -89,6 +89,10 @@ LOGS = ("audit", "ledger")
 _UTC = dt.timezone.utc
 _HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
+# json.dumps(s, ensure_ascii=False) for a str, without building an encoder per call: the same
+# escapes as PostgreSQL's (" \\ \b \f \n \r \t, other controls as \u00xx)
+_string: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal)
 
 FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "audit": (("seq", "int"), ("id", "int"), ("actor", "text"), ("action", "text"),
@@ -134,22 +138,30 @@ def _key(name: str) -> tuple[int, bytes]:
 def jsonb_text(value: Any) -> str:
     """PostgreSQL's text of the jsonb of ``value`` (None, bool, int, Decimal, str, list,
     tuple, dict); floats are refused (their decimal form is not what jsonb kept)."""
+    kind = type(value)  # exact types first: the walk calls this for every field of every row
+    if kind is str:
+        return str(_string(value))
+    if kind is int:
+        return str(value)
     if value is None:
         return "null"
+    if kind is list or kind is tuple:
+        return "[" + ", ".join(map(jsonb_text, value)) + "]"
+    if kind is Decimal:
+        return _numeric(value)
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, (int, Decimal)):
-        return _numeric(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(jsonb_text(v) for v in value) + "]"
     if isinstance(value, dict):
         items = sorted(((str(k), v) for k, v in value.items()), key=lambda kv: _key(kv[0]))
-        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {jsonb_text(v)}"
-                               for k, v in items) + "}"
+        return "{" + ", ".join(f"{_string(k)}: {jsonb_text(v)}" for k, v in items) + "}"
+    if isinstance(value, str):
+        return str(_string(str(value)))
+    if isinstance(value, (int, Decimal)):
+        return _numeric(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(jsonb_text, value)) + "]"
     if isinstance(value, float):
         raise ChainError("floats have no canonical form (read jsonb numbers as Decimal)")
     raise ChainError(f"no canonical form for {type(value).__name__}")
@@ -157,7 +169,7 @@ def jsonb_text(value: Any) -> str:
 
 def parse_jsonb(text: str) -> Any:
     """Parse jsonb text as PostgreSQL prints it, numbers as Decimal (their scale kept)."""
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+    return _DECODER.decode(text)
 
 
 def utc_text(value: dt.datetime | str) -> str:

@@ -6,10 +6,10 @@
   0008). A BEFORE INSERT trigger on each log, whoever inserts (CKAN's session, the gateway's
   own connection, a raw INSERT), locks the log's head row (held until the inserting
   transaction ends, so concurrent writers queue and cannot fork the chain), sets ``seq`` =
-  length + 1, ``prev_hash`` = the head's hash and ``row_hash`` = SHA-256 of the row's
+  length + 1, ``prev_hash`` = the previous row's hash and ``row_hash`` = SHA-256 of the row's
   canonical serialization (``sanyi_audit_canonical`` / ``sanyi_ledger_canonical``, specified
-  and reproduced in Python by ``ckanext.sanyi.domain.chain``), and moves the head.
-  A TRUNCATE of a log (the test fixtures) empties its head as well.
+  and reproduced in Python by ``ckanext.sanyi.domain.chain``); an AFTER INSERT statement
+  trigger moves the head. A TRUNCATE of a log (the test fixtures) empties its head as well.
 * Existing rows are chained here, in id order.
 * ``sanyi_checkpoint``: signed checkpoints (Ed25519) of a log's length and head, each naming
   the hash of the one before (``previous``); ``kind = 'archive'`` records an archived (and
@@ -68,11 +68,18 @@ _LEDGER_CANONICAL = """
     END
     $$
 """
+# The head row is locked (FOR UPDATE, until the transaction ends) for every row but updated
+# once per statement (``sanyi_chain_moved``): the previous row is the log's row of highest seq
+# (rows inserted earlier by the same statement are visible to a BEFORE ROW trigger), or the
+# head when that is further (everything archived, a tail removed). Updating the head row for
+# each row would leave one dead version per row inside the transaction, and each lock then
+# walks them all: a statement of 10,000 rows would cost quadratic time.
 _APPEND = """
     CREATE OR REPLACE FUNCTION sanyi_{log}_chain() RETURNS trigger
     LANGUAGE plpgsql AS $$
     DECLARE
         head record;
+        last record;
     BEGIN
         SELECT length, head_hash INTO head FROM sanyi_chain_head
          WHERE log = '{log}' FOR UPDATE;
@@ -82,13 +89,29 @@ _APPEND = """
             SELECT length, head_hash INTO head FROM sanyi_chain_head
              WHERE log = '{log}' FOR UPDATE;
         END IF;
+        SELECT seq, row_hash INTO last FROM {table}
+         WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1;
+        IF FOUND AND last.seq > head.length THEN
+            head.length := last.seq;
+            head.head_hash := last.row_hash;
+        END IF;
         NEW.seq := head.length + 1;
         NEW.prev_hash := head.head_hash;
         NEW.row_hash := encode(sha256(convert_to(sanyi_{log}_canonical(NEW), 'UTF8')), 'hex');
-        UPDATE sanyi_chain_head SET length = NEW.seq, head_hash = NEW.row_hash,
-               updated = clock_timestamp()
-         WHERE log = '{log}';
         RETURN NEW;
+    END
+    $$
+"""
+_MOVED = """
+    CREATE OR REPLACE FUNCTION sanyi_chain_moved() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE sanyi_chain_head h
+           SET length = m.seq, head_hash = m.row_hash, updated = clock_timestamp()
+          FROM (SELECT seq, row_hash FROM inserted WHERE seq IS NOT NULL
+                 ORDER BY seq DESC LIMIT 1) m
+         WHERE h.log = TG_ARGV[0] AND m.seq > h.length;
+        RETURN NULL;
     END
     $$
 """
@@ -151,15 +174,18 @@ def upgrade() -> None:
     """)
     op.execute("ALTER TABLE sanyi_audit ADD COLUMN seq bigint UNIQUE, "
                "ADD COLUMN prev_hash text, ADD COLUMN row_hash text")
-    for sql in (_TS, _WRAP, _AUDIT_CANONICAL, _LEDGER_CANONICAL, _TRUNCATED):
+    for sql in (_TS, _WRAP, _AUDIT_CANONICAL, _LEDGER_CANONICAL, _TRUNCATED, _MOVED):
         op.execute(sql)
     for log, table, guard in LOGS:
-        op.execute(_APPEND.format(log=log, genesis=GENESIS))
+        op.execute(_APPEND.format(log=log, table=table, genesis=GENESIS))
         op.execute(f"ALTER TABLE {table} DISABLE TRIGGER {guard}")
         op.execute(_BACKFILL.format(log=log, table=table, genesis=GENESIS))
         op.execute(f"ALTER TABLE {table} ENABLE TRIGGER {guard}")
         op.execute(f"CREATE TRIGGER {table}_chain BEFORE INSERT ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION sanyi_{log}_chain()")
+        op.execute(f"CREATE TRIGGER {table}_chain_head AFTER INSERT ON {table} "
+                   "REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT "
+                   f"EXECUTE FUNCTION sanyi_chain_moved('{log}')")
         op.execute(f"CREATE TRIGGER {table}_truncated AFTER TRUNCATE ON {table} "
                    f"FOR EACH STATEMENT EXECUTE FUNCTION sanyi_chain_truncated('{log}')")
     op.execute(_AUDIT_GUARD)
@@ -202,9 +228,10 @@ def downgrade() -> None:
     op.execute("CREATE TRIGGER sanyi_audit_append_only BEFORE UPDATE OR DELETE ON sanyi_audit "
                "FOR EACH ROW EXECUTE FUNCTION sanyi_refuse_change()")
     op.execute("DROP FUNCTION IF EXISTS sanyi_audit_guard()")
-    for log, table, guard in LOGS:
+    for log, table, _guard in LOGS:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_chain ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_truncated ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_chain_head ON {table}")
         op.execute(f"DROP FUNCTION IF EXISTS sanyi_{log}_chain()")
     op.execute("ALTER TABLE sanyi_ledger DISABLE TRIGGER sanyi_ledger_append_only")
     op.execute("UPDATE sanyi_ledger SET seq = NULL, prev_hash = NULL, row_hash = NULL")
@@ -213,6 +240,6 @@ def downgrade() -> None:
                "DROP COLUMN IF EXISTS prev_hash, DROP COLUMN IF EXISTS row_hash")
     for name in ("sanyi_audit_canonical(record)", "sanyi_ledger_canonical(record)",
                  "sanyi_chain_wrap(jsonb)", "sanyi_chain_ts(timestamptz)",
-                 "sanyi_chain_truncated()"):
+                 "sanyi_chain_truncated()", "sanyi_chain_moved()"):
         op.execute(f"DROP FUNCTION IF EXISTS {name}")
     op.execute("DROP TABLE IF EXISTS sanyi_chain_head")
