@@ -80,6 +80,23 @@ step "CKAN configuration (deploy/ckan.ini, test.ini)"
   "ckan.storage_path=$ROOT/deploy/storage" "ckan.redis.url=redis://127.0.0.1:6379/0" >/dev/null
 mkdir -p "$ROOT/deploy/storage"
 
+step "checkpoint signing key (ckanext.sanyi.audit.signing_key; a demo/test key when none)"
+AUDIT_KEY=$(sed -n 's/^ckanext\.sanyi\.audit\.signing_key *= *//p' "$INI" | tail -n 1)
+if [ -z "$AUDIT_KEY" ]; then
+  AUDIT_KEY=$ROOT/deploy/audit-signing-key.pem
+  "$CKAN" config-tool "$INI" "ckanext.sanyi.audit.signing_key=$AUDIT_KEY" >/dev/null
+fi
+[ -f "$AUDIT_KEY" ] || "$VENV/bin/python" - "$AUDIT_KEY" <<'PY'
+import os, sys
+from cryptography.hazmat.primitives import serialization as s
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+pem = Ed25519PrivateKey.generate().private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8,
+                                                 s.NoEncryption())
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+os.write(fd, pem)
+os.close(fd)
+PY
+
 step "data domain databases (own role; CKAN's role may not connect)"
 DOMAIN_URLS=$("$VENV/bin/python" - "$DB_NAME" "$TEST_DB" "$MODE" <<'PY'
 import sys
