@@ -17,10 +17,14 @@ index), the size of the answer and the call's latency.
   (the legal minimum, kept by the database whatever the configuration says).
   :func:`purge` deletes what is older than ``ckanext.sanyi.ledger.retention_years``
   (default 3; a value under 3 stops CKAN at startup, :mod:`.validators`).
-* **Chaining:** ``seq``, ``prev_hash`` and ``row_hash`` are left empty here; :func:`row`
-  builds every row's values (:func:`record` inserts them in CKAN's session, the gateway's
-  granted calls in their own transaction, :mod:`.call_store`): where a hash chain can be
-  added.
+* **Chaining:** ``seq``, ``prev_hash`` and ``row_hash`` are never given here: the database
+  assigns them in the inserting transaction, whoever inserts (:func:`record` in CKAN's
+  session, the gateway's granted calls in their own transaction, :mod:`.call_store`; a
+  trigger of migration ``0010_hash_chains``, rules in :mod:`ckanext.sanyi.domain.chain`).
+  The log's head row stays locked until that transaction ends, so keep the insert late in
+  it. :func:`purge` removes rows one by one and leaves the chain without a recorded start
+  (``ckan sanyi audit verify`` reports the gap); ``ckan sanyi audit archive`` removes whole
+  months after writing them to a signed file (:mod:`ckanext.sanyi.supervision.checkpoints`).
 
 A granted call's row must be written in the transaction that holds its quota reservation
 (:func:`.quota.reserve`), CKAN's ``model.Session`` by default.
