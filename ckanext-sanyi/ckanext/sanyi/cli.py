@@ -16,11 +16,14 @@ def sanyi() -> None:
 @sanyi.command("load-demo")
 def load_demo() -> None:
     """Load the first-batch catalog and products, organisations and demo accounts, and
-    generate the data domain (ckanext.sanyi.demo.domain_persons persons, once a day)."""
+    generate the data domain (ckanext.sanyi.demo.domain_persons persons, once a day); sign a
+    checkpoint of the audit log and the ledger."""
     from .catalog.demo import load
     from .delivery.demo import ensure_domain
+    from .supervision import checkpoints
     load(echo=click.echo)
     ensure_domain(echo=click.echo)
+    checkpoints.demo(echo=click.echo)
 
 
 @sanyi.command("import-catalog")
