@@ -151,3 +151,13 @@ def test_the_json_with_the_public_key_is_cacheable_and_paged(app):
         answer = app.get(JSON + bad)
         assert answer.status_code == 400, bad
         assert "whole number" in json.dumps(answer.json, ensure_ascii=False)
+
+
+@pytest.mark.usefixtures("signing_key")
+def test_the_demo_signs_each_log_once_while_nothing_changes():
+    ledger_rows(2)
+    printed: list[str] = []
+    checkpoints.demo(printed.append)
+    checkpoints.demo(printed.append)
+    assert [c["log"] for c in checkpoints.listing()] == ["audit", "ledger"]
+    assert len([p for p in printed if "已签名检查点" in p]) == 2
