@@ -24,8 +24,9 @@ never the portal's or a test one) and Redis database 8:
 
    * ``serial``: one client, ``--serial`` calls alternating the real operation and the no-op
      (header ``X-Sanyi-Bench-Noop: 1``): the latency of one call with nothing queued, so the
-     no-op's figures are the gateway's own cost per call (HTTP, CKAN's request handling, the
-     token query, the checks, quota and rate limit in Redis, the ledger row and its commit);
+     no-op's figures are the gateway's own cost per call (HTTP, the WSGI layer that answers
+     the calls ahead of Flask, the token query with the entitlement's lock, the checks, quota
+     and rate limit in one Redis script, the ledger row with its commit);
    * ``concurrent``: ``--clients`` clients (a thread pool) for ``--seconds`` each, first the
      real operation, then the no-op: throughput (answers per second) and latency under load;
 
