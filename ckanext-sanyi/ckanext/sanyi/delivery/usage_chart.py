@@ -4,7 +4,7 @@ No script and no CDN (the portal runs on closed networks): the SVG is written in
 It prints readably in black and white (granted bars solid dark grey, refused bars white
 with a hatch and an outline), says what it shows in its ``<title>``/``<desc>`` and in each
 bar's tooltip, and carries the figures as ``data-*`` attributes. Labels are Chinese, or
-English with ``zh=False``. Pure: no CKAN import.
+English with ``zh=False``. Pure: no CKAN import. Axis and hatch from :mod:`..common.charts`.
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
+
+from ..common import charts
 
 __all__ = ["daily_series", "svg"]
 
@@ -33,14 +35,7 @@ def daily_series(rows: Iterable[Mapping[str, Any]], end: dt.date,
             for d in (start + dt.timedelta(days=i) for i in range(days))]
 
 
-def _nice_top(value: int) -> int:
-    """The axis' top: 1, 2 or 5 × 10ⁿ at or above ``value`` (at least 5)."""
-    top = 1
-    while True:
-        for step in (1, 2, 5):
-            if step * top >= max(value, 5):
-                return step * top
-        top *= 10
+_nice_top = charts.nice_top  # the portal's one charting module (common/charts.py)
 
 
 def svg(series: list[tuple[dt.date, int, int]], *, zh: bool = True, chart_id: str = "usage") -> str:
@@ -66,9 +61,7 @@ def svg(series: list[tuple[dt.date, int, int]], *, zh: bool = True, chart_id: st
         f'font-family="sans-serif" font-size="11">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(desc)}</desc>',
-        f'<defs><pattern id="{hatch}" width="4" height="4" patternUnits="userSpaceOnUse" '
-        f'patternTransform="rotate(45)"><rect width="4" height="4" fill="#fff"/>'
-        f'<line x1="0" y1="0" x2="0" y2="4" stroke="#333" stroke-width="1.5"/></pattern></defs>',
+        f'<defs>{charts.hatch_pattern(hatch)}</defs>',
     ]
     for i in range(5):  # horizontal grid lines and the count axis
         value = top * i // 4
