@@ -111,9 +111,11 @@ def _add_feature_commands() -> None:
     from .delivery.billing_cli import delivery
     from .delivery.cli import domain
     from .supervision.audit_cli import audit_group
+    from .supervision.reports.cli import report
     sanyi.add_command(domain)
     sanyi.add_command(delivery)
     sanyi.add_command(audit_group)
+    sanyi.add_command(report)
 
 
 _add_feature_commands()

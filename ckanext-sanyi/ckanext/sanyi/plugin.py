@@ -55,6 +55,10 @@ from .supervision import checkpoint_views as supervision_checkpoint_views
 from .supervision import views as supervision_views
 from .supervision.logic import action as supervision_action
 from .supervision.logic import auth as supervision_auth
+from .supervision.reports import service as reports_service
+from .supervision.reports import views as reports_views
+from .supervision.reports.logic import action as reports_action
+from .supervision.reports.logic import auth as reports_auth
 
 FEATURES = ("catalog", "pricing", "applications", "payments", "delivery", "supervision")
 
@@ -73,13 +77,13 @@ def _exported(*modules: ModuleType) -> dict[str, Any]:
 def _actions() -> dict[str, Any]:
     return _exported(catalog_action, pricing_action, payments_action, applications_action,
                      delivery_action, delivery_client_action, delivery_supervision_action,
-                     supervision_action)
+                     supervision_action, reports_action)
 
 
 def _auth_functions() -> dict[str, Any]:
     return _exported(catalog_auth, pricing_auth, payments_auth, applications_auth,
                      delivery_auth, delivery_client_auth, delivery_supervision_auth,
-                     supervision_auth)
+                     supervision_auth, reports_auth)
 
 
 def _helpers() -> dict[str, Any]:
@@ -94,7 +98,7 @@ def _validators() -> dict[str, Any]:
 def _blueprints() -> list[Any]:
     found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js,
                        delivery_sample_views, delivery_views, delivery_supervision_views,
-                       supervision_views, supervision_checkpoint_views)
+                       supervision_views, reports_views, supervision_checkpoint_views)
     return [bp for bp in found.values() if isinstance(bp, Blueprint)]
 
 
@@ -139,12 +143,14 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
         tk.add_template_directory(config, "templates")
         for feature in FEATURES:
             tk.add_template_directory(config, f"{feature}/templates")
+        tk.add_template_directory(config, "supervision/reports/templates")
         tk.add_public_directory(config, "public")
         search.install(config)
 
     # IConfigurable: refuse to start on a bad value (e.g. a ledger kept under 3 years)
     def configure(self, config: Any) -> None:
         delivery_settings.check(config)
+        reports_service.check(config)
 
     # ISignal: applications and payments react to each other (common/signals.py)
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:

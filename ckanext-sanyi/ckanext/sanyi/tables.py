@@ -13,6 +13,7 @@ from .payments import model as _payments  # noqa: F401
 from .pricing import model as _pricing  # noqa: F401
 from .search import model as _search  # noqa: F401
 from .supervision import checkpoint_model as _chain  # noqa: F401
+from .supervision.reports import model as _reports  # noqa: F401
 
 __all__ = ["all_tables"]
 
