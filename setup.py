@@ -39,6 +39,7 @@ setup(
         "stripe>=10",
         "oauthlib>=3",
         "openpyxl>=3.1",
+        "weasyprint==70.0",
         "jsonschema==4.26.0",
         "cryptography>=42",
     ],

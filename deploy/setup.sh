@@ -35,7 +35,8 @@ command -v pg_config >/dev/null 2>&1 || apt_install libpq-dev
 if ! { command -v redis-cli >/dev/null 2>&1 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; }; then
   apt_install redis-server
 fi
-if [ "$MODE" = test ]; then apt_install chromium fonts-noto-cjk; fi
+# fonts-noto-cjk: the Chinese of the report PDFs (WeasyPrint); poppler-utils: the tests read them
+if [ "$MODE" = test ]; then apt_install chromium fonts-noto-cjk poppler-utils; else apt_install fonts-noto-cjk; fi
 
 step "PostgreSQL on 127.0.0.1:5432"
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
