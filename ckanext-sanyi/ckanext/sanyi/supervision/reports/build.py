@@ -294,6 +294,10 @@ def _operating(period: Period, start: dt.datetime, end: dt.datetime, today: dt.d
     return summary, tables
 
 
+def _prefixed(progress: Progress, prefix: str) -> Progress:
+    return lambda step: progress(f"{prefix} {step}")
+
+
 def _by_quarter(period: Period, today: dt.date, progress: Progress) -> dict[str, Any]:
     keys = ("calls_granted", "calls_refused", "applications_submitted", "applications_approved",
             "entitlements_granted", "alerts", "revenue", "resources_added", "overdue")
@@ -302,8 +306,7 @@ def _by_quarter(period: Period, today: dt.date, progress: Progress) -> dict[str,
         if quarter.first > today:
             continue
         start, end = q.bounds(quarter)
-        summary, _ = _operating(quarter, start, end, today,
-                                lambda step, key=quarter.key: progress(f"{key} {step}"))
+        summary, _ = _operating(quarter, start, end, today, _prefixed(progress, quarter.key))
         values = {s["key"]: s["value"] for s in summary}
         rows.append({"quarter": quarter.key, **{k: values[k] for k in keys}})
     labels = {"calls_granted": ("放行调用", "Granted"), "calls_refused": ("拒绝调用", "Refused"),
