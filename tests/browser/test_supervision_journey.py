@@ -1,6 +1,6 @@
 """Browser journey of the bureau's supervision view: the demo bureau account logs in, opens
-/bureau/supervision, every chart is drawn (SVG elements present, visible, with marks inside)
-and the page logs no console error; then, when the reports are installed, it downloads the
+/bureau/supervision, every chart is drawn (SVG elements present, visible, with marks inside),
+the demo's filed product waits in the queue and the page logs no console error; then, when the reports are installed, it downloads the
 quarterly report's PDF from the page, turns the first page into a PNG with pdftoppm and
 checks the page is not blank (the variance of its grey levels)."""
 from __future__ import annotations
@@ -52,6 +52,10 @@ def test_the_bureau_sees_the_charts_and_downloads_the_quarterly_pdf(page, tmp_pa
     assert days.count() == 30
     bars = page.locator("svg#sup-entitlements g.sanyi-bar")
     assert bars.count() == 4 and bars.first.get_attribute("data-key") == "active"
+    # the demo's filed product waits in the queue, with the bureau's two decisions
+    queued = page.locator("tr.sanyi-queue-product[data-product='p-demo-drug-safety-alert']")
+    expect(queued).to_be_visible()
+    expect(queued.locator("button[value=approve]")).to_be_visible()
     assert not errors, f"console errors: {errors}"
 
     link = page.locator("a.sanyi-quarterly-pdf")

@@ -21,7 +21,9 @@ def load_demo() -> None:
     from .catalog.demo import load
     from .delivery.demo import ensure_domain
     from .supervision import checkpoints
+    from .supervision.demo import ensure_filed_product
     load(echo=click.echo)
+    ensure_filed_product(echo=click.echo)
     ensure_domain(echo=click.echo)
     checkpoints.demo(echo=click.echo)
 

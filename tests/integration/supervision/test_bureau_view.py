@@ -198,6 +198,9 @@ def test_the_queue_shows_who_may_approve(view_world, app):
     sign_in(app, "bureau_two")
     body = checked_body(app.get(PAGE), PAGE)
     assert "sanyi-own-filing" not in body and body.count('value="approve"') == 2
+    # the product's edit form points to the queue (no approving by a dropdown unexplained)
+    edit = checked_body(app.get("/product/edit/filed-underwriting"), "/product/edit")
+    assert "待审核上架的产品" in page_text(edit) and "/bureau/supervision" in edit
 
 
 AUDIT = "/bureau/supervision/audit"
