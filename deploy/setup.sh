@@ -133,6 +133,27 @@ if [ "$MODE" = test ]; then
   "$CKAN" -c "$ROOT/test.ini" db init >/dev/null
   "$CKAN" -c "$ROOT/test.ini" db pending-migrations --apply >/dev/null
   "$CKAN" -c "$ROOT/test.ini" sanyi domain init >/dev/null
+  step "test lanes (test-lane2.ini ...: a database, data domain and Redis db of their own each)"
+  "$VENV/bin/python" - "$ROOT" "$TEST_DB" "$DB_USER" "$DB_PASS" "${SANYI_TEST_LANES:-2}" <<'PY'
+import sys
+from ckanext.sanyi import devtools
+root, test_db, owner, password, lanes = *sys.argv[1:5], int(sys.argv[5])
+for lane in range(2, lanes + 1):
+    db = f"{test_db}_lane{lane}"
+    devtools.create_database(db, owner)
+    url = devtools.create_domain_database(f"{db}_domain")
+    devtools.write_ini(f"{root}/test-lane{lane}.ini", f"{root}/test.ini", {
+        "sqlalchemy.url": f"postgresql://{owner}:{password}@127.0.0.1/{db}",
+        "ckan.redis.url": f"redis://127.0.0.1:6379/{lane + 4}",
+        "ckan.storage_path": f"{root}/deploy/storage-test-lane{lane}",
+        "ckanext.sanyi.domain.url": url})
+PY
+  for ini in "$ROOT"/test-lane*.ini; do
+    [ -f "$ini" ] || continue
+    "$CKAN" -c "$ini" db init >/dev/null
+    "$CKAN" -c "$ini" db pending-migrations --apply >/dev/null
+    "$CKAN" -c "$ini" sanyi domain init >/dev/null
+  done
 fi
 
 if [ "$MODE" = run ]; then

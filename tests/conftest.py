@@ -6,10 +6,12 @@ before the first test.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+import run_summary
 from sanyi_db import Database
 
 UNIT = Path(__file__).resolve().parent / "unit"
@@ -24,7 +26,22 @@ def _unit_tests_only(config: pytest.Config) -> bool:
     return bool(paths) and all(p == UNIT or UNIT in p.parents for p in paths)
 
 
+def _lane_ini(config: pytest.Config) -> None:
+    """Under pytest-xdist (``tests/run.sh`` runs the suite in lanes), worker ``gwN`` for N > 0
+    takes ``test-laneN+1.ini`` beside the given ``--ckan-ini``: a database, data domain,
+    Redis db and storage of its own (``deploy/setup.sh test`` writes them)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not config.option.ckan_ini or int(worker[2:]) == 0:
+        return
+    lane = Path(config.option.ckan_ini).resolve().with_name(f"test-lane{int(worker[2:]) + 1}.ini")
+    if not lane.exists():
+        raise pytest.UsageError(f"{lane} is missing: run `SANYI_TEST_LANES=N bash deploy/setup.sh "
+                                f"test` for N lanes")
+    config.option.ckan_ini = str(lane)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _lane_ini(config)
     if _unit_tests_only(config):
         for name in ("ckan", "ckan_fixtures"):  # entry points of ckan.tests.pytest_ckan
             plugin = config.pluginmanager.get_plugin(name)
@@ -60,12 +77,31 @@ def pytest_runtest_call() -> None:
         db.setting_up("<test>")
 
 
+@run_summary.source
+def _database_lines() -> list[str]:
+    return [f"test database: emptied {db.stats['cleaned']} times; {db.stats['built']} world "
+            f"parts built, {db.stats['reused']} tests reused the world of the test before"
+            for db in _databases]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workeroutput"):  # a lane of a run in lanes
+        session.config.workeroutput["sanyi_summary"] = run_summary.lines()
+
+
+_lanes: dict[str, list[str]] = {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    _lanes[node.gateway.id] = node.workeroutput.get("sanyi_summary", [])
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    for db in _databases:
-        s = db.stats
-        terminalreporter.write_line(f"test database: emptied {s['cleaned']} times; "
-                                    f"{s['built']} world parts built, {s['reused']} tests "
-                                    f"reused the world of the test before")
+    by_lane = sorted(_lanes.items()) or [("", run_summary.lines())]
+    for lane, lines in by_lane:
+        for line in lines:
+            terminalreporter.write_line(f"[{lane}] {line}" if lane else line)
 
 
 @pytest.fixture

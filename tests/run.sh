@@ -11,4 +11,10 @@ if [[ -z "${SANYI_SKIP_CHECKS:-}" ]]; then
     .venv/bin/ruff check --quiet .
     .venv/bin/mypy --config-file mypy.ini --no-error-summary
 fi
-exec .venv/bin/python -m pytest --ckan-ini="${CKAN_TEST_INI:-test.ini}" "$@"
+# The whole suite runs in SANYI_TEST_LANES lanes (default 2, one per core; pytest-xdist, each
+# test file in one lane, each lane with the database, data domain and Redis db of its own that
+# deploy/setup.sh prepared); a run of chosen tests runs in one lane unless SANYI_TEST_LANES is set.
+lanes=${SANYI_TEST_LANES:-$([[ $# -eq 0 ]] && echo 2 || echo 1)}
+parallel=()
+if (( lanes > 1 )); then parallel=(-n "$lanes" --dist loadfile); fi
+exec .venv/bin/python -m pytest --ckan-ini="${CKAN_TEST_INI:-test.ini}" "${parallel[@]}" "$@"

@@ -15,7 +15,7 @@ resources, a charged and a free product with prices, applications in several sta
 order awaiting payment, a paid order and a refund, and an API token for every user.
 ``fuzz_app`` is one CKAN test app for the module (the function-scoped ``app`` would build a
 new Flask app for every test). ``fuzz_log`` counts the requests sent and keeps every 5xx;
-both are reported at the end of the run (``pytest_terminal_summary``).
+both are reported at the end of the run (``run_summary``).
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+import run_summary
 from sqlalchemy import text
 
 ROLES = ("anonymous", "no_role", "sysadmin", "bureau_user", "operator_user", "wj_editor",
@@ -150,22 +151,21 @@ def fuzz_log() -> FuzzLog:
     return _LOG
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+@run_summary.source
+def _fuzz_lines() -> list[str]:
     if not _LOG.sent:
-        return
-    tr = terminalreporter
-    tr.section("fuzz requests")
-    for module, n in sorted(_LOG.sent.items()):
-        tr.write_line(f"{module}: {n} requests")
-    tr.write_line(f"total: {sum(_LOG.sent.values())} requests, {len(_LOG.failures)} answered 5xx")
+        return []
+    out = [f"fuzz: {module}: {n} requests" for module, n in sorted(_LOG.sent.items())]
+    out.append(f"fuzz: total {sum(_LOG.sent.values())} requests, {len(_LOG.failures)} answered 5xx")
     seen: set[tuple[str, str]] = set()
     for f in _LOG.failures:
         key = (f.get("target", ""), f.get("where", "").split(" | ")[0])
         if key in seen:
             continue
         seen.add(key)
-        tr.write_line(f"  5xx {f.get('status')} {f.get('target')} as {f.get('role')}: "
-                      f"{f.get('where', '')}")
+        out.append(f"  5xx {f.get('status')} {f.get('target')} as {f.get('role')}: "
+                   f"{f.get('where', '')}")
+    return out
 
 
 def _reset_database(reset_db: Any, migrate_db_for: Any) -> None:
