@@ -111,3 +111,10 @@ def test_titles():
     assert Q4.title() == "2026 年第 4 季度使用情况报告"
     assert Period("annual", 2026).title() == "2026 年度运营报告"
     assert Period("annual", 2026).title(zh=False) == "Annual operating report 2026"
+
+
+def test_reminders_start_at_the_first_reported_quarter():
+    rows = reminders(D(2027, 1, 1), first_year=2026, first_quarter=4)
+    keys = {(r.period.kind, r.period.key) for r in rows}
+    assert ("quarterly", "2026Q3") not in keys and ("quarterly", "2026Q4") in keys
+    assert ("annual", "2026") in keys and ("quarterly", "2027Q1") in keys

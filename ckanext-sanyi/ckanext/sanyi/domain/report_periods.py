@@ -15,7 +15,8 @@ A report's state on a day (:func:`state`): ``upcoming`` while its period runs, `
 from the day after its period until its due date (inclusive), ``overdue`` after that;
 ``submitted`` / ``submitted_late`` once submitted (on or before / after the due date).
 :func:`reminders` lists the reports a dashboard shows: the running periods (with their due
-date) and every ended period from ``first_year`` on that is not submitted.
+date) and every ended period from the platform's first reported quarter on that is not
+submitted.
 """
 from __future__ import annotations
 
@@ -161,12 +162,15 @@ class Reminder:
     days_left: int  # negative: days overdue
 
 
-def periods_between(kind: str, first_year: int, today: dt.date) -> list[Period]:
-    """Every period of ``kind`` from ``first_year`` on that has started by ``today``."""
+def periods_between(kind: str, first_year: int, today: dt.date,
+                    first_quarter: int = 1) -> list[Period]:
+    """Every period of ``kind`` from ``first_year`` (its quarter ``first_quarter`` for
+    quarterly reports) on that has started by ``today``."""
     out: list[Period] = []
     for year in range(first_year, today.year + 1):
         if kind == "quarterly":
-            out += [p for p in Period("annual", year).quarters() if p.first <= today]
+            out += [p for p in Period("annual", year).quarters() if p.first <= today
+                    and (year, p.quarter) >= (first_year, first_quarter)]
         else:
             out.append(Period(kind, year))
     return out
@@ -179,14 +183,16 @@ def ended_before(period: Period, today: dt.date) -> bool:
 
 def reminders(today: dt.date, rules: DueRules = DueRules(), *,
               submitted: Mapping[tuple[str, str], dt.date] | None = None,
-              first_year: int = 2026, kinds: Iterable[str] = KINDS) -> list[Reminder]:
-    """What a dashboard shows on ``today``: every report from ``first_year`` on that is not
-    submitted (``submitted`` maps ``(kind, key)`` to the day it was), overdue first, then
-    due, then the running ones; each with its due date and the days left."""
+              first_year: int = 2026, first_quarter: int = 1,
+              kinds: Iterable[str] = KINDS) -> list[Reminder]:
+    """What a dashboard shows on ``today``: every report from ``first_year`` (quarterly ones
+    from its quarter ``first_quarter``) on that is not submitted (``submitted`` maps
+    ``(kind, key)`` to the day it was), overdue first, then due, then the running ones; each
+    with its due date and the days left."""
     submitted = submitted or {}
     out = []
     for kind in kinds:
-        for period in periods_between(kind, first_year, today):
+        for period in periods_between(kind, first_year, today, first_quarter):
             if (kind, period.key) in submitted:
                 continue
             due = due_date(period, rules)

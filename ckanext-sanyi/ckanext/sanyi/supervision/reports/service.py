@@ -48,7 +48,7 @@ from ...domain.report_periods import (
 from . import build, render
 from .model import report_table as rt
 
-__all__ = ["rules", "first_year", "period_of", "stored", "audience", "report_for", "submit",
+__all__ = ["rules", "first_quarter", "period_of", "stored", "audience", "report_for", "submit",
            "receive", "reminders_for", "listing", "canonical", "sha256", "UNIT_TABLES",
            "may_submit", "may_receive", "is_staff"]
 
@@ -66,8 +66,11 @@ def rules() -> DueRules:
                         _P + "disclosure_due"))
 
 
-def first_year() -> int:
-    return int(tk.config.get(_P + "first_year") or 2026)
+def first_quarter() -> Period:
+    """``ckanext.sanyi.reports.first_quarter``: the first quarter reported on (its year's
+    annual report and disclosure are the first of theirs)."""
+    return parse_period("quarterly", str(tk.config.get(_P + "first_quarter") or "2026Q4"),
+                        _P + "first_quarter")
 
 
 def period_of(kind: Any, period: Any) -> Period:
@@ -241,8 +244,9 @@ def reminders_for(user: Any, today: dt.date | None = None) -> list[dict[str, Any
     today = today or clock.today()
     done = {k: clock.to_local(v["submitted_at"]).date()  # type: ignore[union-attr]
             for k, v in _submitted().items()}
+    first = first_quarter()
     return [_reminder(r) for r in reminders(today, rules(), submitted=done,
-                                            first_year=first_year())
+                                            first_year=first.year, first_quarter=first.quarter)
             if r.state in ("due", "overdue")]
 
 
@@ -253,7 +257,7 @@ def _reminder(r: Any) -> dict[str, Any]:
 
 
 def listing(user: Any, today: dt.date | None = None) -> dict[str, Any]:
-    """Every report period from the first year on, newest first, with its state and, when
+    """Every report period from the first reported quarter on, newest first, with its state and, when
     submitted, who submitted and received it; for staff (a data unit: quarterly and annual
     periods, its part)."""
     today = today or clock.today()
@@ -263,7 +267,8 @@ def listing(user: Any, today: dt.date | None = None) -> dict[str, Any]:
     for kind in KINDS:
         if seen is None and kind != "disclosure":
             continue
-        for period in periods_between(kind, first_year(), today):
+        first = first_quarter()
+        for period in periods_between(kind, first.year, today, first.quarter):
             row = done.get((kind, period.key))
             on = clock.to_local(row["submitted_at"]).date() if row else None  # type: ignore[union-attr]
             out.append({"kind": kind, "period": period.key,
@@ -282,10 +287,10 @@ def check(config: Any) -> None:
         days = int(config.get(_P + "quarterly_due_days") or 15)
         if not 0 <= days <= 366:
             raise ValueError(days)
-        int(config.get(_P + "first_year") or 2026)
-    except (TypeError, ValueError):
-        raise RuntimeError(f"{_P}quarterly_due_days must be 0..366 and {_P}first_year "
-                           "a year") from None
+        parse_period("quarterly", str(config.get(_P + "first_quarter") or "2026Q4"))
+    except (TypeError, ValueError, DomainError):
+        raise RuntimeError(f"{_P}quarterly_due_days must be 0..366 and {_P}first_quarter "
+                           "a quarter (2026Q4)") from None
     for key, default in (("annual_due", "01-31"), ("disclosure_due", "03-31")):
         try:
             DueRules.month_day(str(config.get(_P + key) or default), _P + key)

@@ -40,7 +40,7 @@ def sanyi_report_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
 @tk.side_effect_free
 def sanyi_report_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Every report period from ``ckanext.sanyi.reports.first_year`` on, newest first, with
+    """Every report period from ``ckanext.sanyi.reports.first_quarter`` on, newest first, with
     its due date and state, and the reminders (due and overdue reports) for staff.
 
     :returns: ``{"reports", "reminders", "audience"}``
