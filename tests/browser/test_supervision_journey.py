@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 BUREAU, PASSWORD = "bureau", "Sanyi-bureau-2026"
-CHARTS = ("sup-calls", "sup-entitlements", "sup-alerts", "sup-overdue", "sup-waiting")
+CHARTS = ("calls", "entitlements", "alerts", "revenue", "overdue", "waiting")  # sections
 
 
 def _login(page) -> None:
@@ -42,16 +42,17 @@ def test_the_bureau_sees_the_charts_and_downloads_the_quarterly_pdf(page, tmp_pa
     svgs = page.locator(".sanyi-bureau-supervision svg")
     assert svgs.count() >= len(CHARTS)
     for chart in CHARTS:
-        svg = page.locator(f"svg#{chart}") if chart != "sup-calls" else \
-            page.locator("#calls svg.sanyi-usage-chart")
+        svg = page.locator(f"section#{chart} svg")
         expect(svg).to_be_visible()
         box = svg.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 50, (chart, box)
         assert svg.locator("text").count() > 0  # labels drawn inside the chart
     days = page.locator("#calls svg g.sanyi-usage-day")
     assert days.count() == 30
-    bars = page.locator("svg#sup-entitlements g.sanyi-bar")
-    assert bars.count() == 4 and bars.first.get_attribute("data-key") == "active"
+    bars = page.locator("section#entitlements svg g.sanyi-chart-bar")
+    assert bars.count() == 4 and bars.first.get_attribute("data-label") == "有效"
+    marks = page.locator("section#revenue svg g.sanyi-bar-mark")  # the demo's cap: 80 %, 100 %
+    assert [marks.nth(i).get_attribute("data-value") for i in range(marks.count())] == ["80", "100"]
     # the demo's filed product waits in the queue, with the bureau's two decisions
     queued = page.locator("tr.sanyi-queue-product[data-product='p-demo-drug-safety-alert']")
     expect(queued).to_be_visible()

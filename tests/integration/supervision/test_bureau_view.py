@@ -95,6 +95,10 @@ def test_the_page_shows_the_figures_and_their_charts(view_world, app):
     assert 'data-kind="out_of_scope" data-count="1"' in body
     assert f'data-period="{TODAY.year}" data-level="warning" data-used-pct="94.44"' in body
     assert '<g class="sanyi-bar-mark" data-value="80">' in body and 'data-value="100"' in body
+    # the portal's charts (common/charts.py): 4 statuses, 3 entitlements in all
+    assert 'aria-labelledby="sup-entitlements-title sup-entitlements-desc" data-labels="4" ' \
+        'data-totals="3"' in body
+    assert 'data-label="已暂停" data-series="授权" data-value="1"' in body
     assert 'data-unit="shi-yi-bao-ju" data-count="1"' in body
     assert 'data-step="unit_review" data-count="1"' in body
     text = page_text(body)

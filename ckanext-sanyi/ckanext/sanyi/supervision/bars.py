@@ -1,8 +1,9 @@
-"""Horizontal bar charts as server-rendered SVG, in the manner of
-:mod:`..delivery.usage_chart` (no script, no CDN; dark grey bars that print in black and
-white; a ``<title>``/``<desc>`` saying what the chart shows, a tooltip and ``data-*`` figures
-on each bar), with optional vertical marks (the revenue cap's 80 % and 100 %).
-Pure: no CKAN import.
+"""Horizontal bars with vertical marks across them, as server-rendered SVG: the revenue
+against the cap with its warning mark (80 % unless the bureau set another) and 100 %, which
+:func:`..common.charts.hbars` (the portal's charts, used for the view's other figures) does
+not draw. The same manner: no script, no CDN; dark grey bars that print in black and white;
+a ``<title>``/``<desc>`` saying what the chart shows, a tooltip and ``data-*`` figures on
+each bar. Pure: no CKAN import.
 """
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def svg(bars: Sequence[Bar], *, title: str, desc: str, chart_id: str,
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sanyi-bar-chart" role="img" '
         f'id="{cid}" viewBox="0 0 {WIDTH} {height}" width="100%" style="max-width:{WIDTH}px" '
-        f'aria-labelledby="{cid}-title {cid}-desc" font-family="sans-serif" font-size="11">',
+        f'aria-labelledby="{cid}-title {cid}-desc" font-family="\'Noto Sans CJK SC\', sans-serif" font-size="11">',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(desc)}</desc>',
         f'<text x="0" y="14" fill="#000" font-weight="bold">{escape(title)}</text>',

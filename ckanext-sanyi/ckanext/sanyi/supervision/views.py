@@ -20,7 +20,7 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint, current_app
 from markupsafe import Markup
 
-from ..common import clock
+from ..common import charts, clock
 from ..common.errors import error_lines
 from ..common.helpers import sanyi_is_zh, sanyi_t
 from ..common.i18n_text import bi
@@ -61,17 +61,16 @@ def _charts(figs: dict[str, Any], zh: bool) -> dict[str, Markup]:
     series = usage_chart.daily_series(calls["days"], end, len(calls["days"]))
     out = {"calls": Markup(usage_chart.svg(series, zh=zh, chart_id="sup-calls"))}
     ents = figs["entitlements"]["by_status"]
-    out["entitlements"] = Markup(bars.svg(
-        [bars.Bar(t(r["zh"], r["en"]), r["count"], f"{r['count']:,}", r["status"]) for r in ents],
-        title=t("使用授权（按状态）", "Entitlements by status"), chart_id="sup-entitlements",
-        desc=t(f"共 {figs['entitlements']['total']:,} 项", f"{figs['entitlements']['total']:,} in all")))
+    out["entitlements"] = Markup(charts.hbars(
+        [t(r["zh"], r["en"]) for r in ents],
+        [(t("授权", "Entitlements"), [r["count"] for r in ents])],
+        title=t("使用授权（按状态）", "Entitlements by status"), chart_id="sup-entitlements"))
     kinds = figs["alerts"]["by_kind"]
-    out["alerts"] = Markup(bars.svg(
-        [bars.Bar(t(r["zh"], r["en"]), r["alerts"],
-                  t(f"{r['alerts']} 条（{r['refusals']} 次）", f"{r['alerts']} ({r['refusals']} calls)"),
-                  r["kind"]) for r in kinds],
-        title=t("待核实的预警（按类型）", "Open alerts by kind"), chart_id="sup-alerts",
-        desc=t(f"共 {figs['alerts']['total']} 条", f"{figs['alerts']['total']} in all")))
+    out["alerts"] = Markup(charts.hbars(
+        [t(r["zh"], r["en"]) for r in kinds],
+        [(t("预警", "Alerts"), [r["alerts"] for r in kinds]),
+         (t("拒绝次数", "Refused calls"), [r["refusals"] for r in kinds])],
+        title=t("待核实的预警（按类型）", "Open alerts by kind"), chart_id="sup-alerts"))
     periods = figs["revenue"]["periods"]
     if periods:
         warn = max((float(p.get("warning_pct") or 80) for p in periods), default=80.0)
@@ -85,23 +84,18 @@ def _charts(figs: dict[str, Any], zh: bool) -> dict[str, Markup]:
             chart_id="sup-revenue", top=max(120.0, *(float(p["used_pct"] or 0) for p in periods)),
             marks=[bars.Mark(warn, f"{warn:g}%"), bars.Mark(100, "100%", dashed=False)]))
     units = figs["overdue"]["units"]
-    out["overdue"] = Markup(bars.svg(
-        [bars.Bar(u["title"], u["count"], t(f"{u['count']} 项，最多逾期 {u['most_days']} 天",
-                                             f"{u['count']}, up to {u['most_days']} days late"),
-                  u["name"]) for u in units] or
-        [bars.Bar(t("无逾期", "none overdue"), 0, "0")],
+    out["overdue"] = Markup(charts.hbars(
+        [u["title"] for u in units],
+        [(t("逾期资源", "Overdue resources"), [u["count"] for u in units]),
+         (t("最多逾期天数", "Most days late"), [u["most_days"] for u in units])],
         title=t("逾期未更新的目录资源（按数源单位）", "Overdue catalog resources by data unit"),
-        desc=t(f"截至 {figs['overdue']['as_of']} 共 {figs['overdue']['total']} 项",
-               f"{figs['overdue']['total']} as of {figs['overdue']['as_of']}"),
-        chart_id="sup-overdue"))
+        chart_id="sup-overdue", empty=t("没有逾期的目录资源", "No overdue resources")))
     steps = figs["waiting"]["steps"]
-    out["waiting"] = Markup(bars.svg(
-        [bars.Bar(t(s["zh"], s["en"]), s["count"],
-                  t(f"{s['count']} 件" + (f"，最久 {s['oldest_days']} 天" if s["count"] else ""),
-                    f"{s['count']}" + (f", oldest {s['oldest_days']} days" if s["count"] else "")),
-                  s["step"]) for s in steps],
+    out["waiting"] = Markup(charts.hbars(
+        [t(s["zh"], s["en"]) for s in steps],
+        [(t("等待件数", "Waiting"), [s["count"] for s in steps]),
+         (t("最久天数", "Oldest, days"), [s["oldest_days"] or 0 for s in steps])],
         title=t("等待处理的数据使用申请（按环节）", "Applications waiting, by step"),
-        desc=t(f"共 {figs['waiting']['total']} 件", f"{figs['waiting']['total']} in all"),
         chart_id="sup-waiting"))
     return out
 
