@@ -129,3 +129,18 @@ def test_rows_purged_without_an_archive_are_reported():
     broken = chain.verify("ledger").broken
     assert broken is not None and (broken.kind, broken.seq) == ("gap", 1)
     assert "seq 1-17 missing" in broken.en
+
+
+@pytest.mark.usefixtures("signing_key")
+def test_an_old_month_of_the_audit_log_is_archived_too(tmp_path):
+    for day in (3, 17):
+        sql("INSERT INTO sanyi_audit (actor, action, object_type, object_id, after, created) "
+            "VALUES ('bureau_user', 'sanyi_price_set', 'price', '智慧核保', '{\"分\": 50}', :t)",
+            t=dt.datetime(2022, 11, day, 9, tzinfo=BJ))
+    audit.record("bureau_user", "sanyi_price_set", "price", "p", commit=True)
+    out = tmp_path / "audit-2022-11.jsonl"
+    res = run("archive", "--log", "audit", "--month", "2022-11", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert sql("SELECT min(seq) FROM sanyi_audit")[0][0] == 3
+    assert run("check-archive", str(out)).exit_code == 0
+    assert chain.verify("audit").ok and chain.start_of("audit")[0] == 2
