@@ -17,6 +17,16 @@ PAGE = "/bureau/supervision"
 API = "/api/3/action/sanyi_supervision_figures"
 
 
+@pytest.fixture(scope="module")
+def app():
+    """One test app for the module (CKAN's ``app`` builds one for every test, seconds each);
+    each test signs in afresh."""
+    from ckan.lib.app_globals import _CONFIG_CACHE
+    from ckan.tests import helpers
+    _CONFIG_CACHE.clear()
+    return helpers._get_test_app()
+
+
 @pytest.fixture
 def view_world(world, sanyi_db, request):
     """The known world (``build_view_world``), built once for the module: the tests only read."""

@@ -17,6 +17,16 @@ pytestmark = pytest.mark.usefixtures("with_plugins")
 PAGE = "/bureau/supervision"
 
 
+@pytest.fixture(scope="module")
+def app():
+    """One test app for the module (CKAN's ``app`` builds one for every test, seconds each);
+    each test signs in afresh."""
+    from ckan.lib.app_globals import _CONFIG_CACHE
+    from ckan.tests import helpers
+    _CONFIG_CACHE.clear()
+    return helpers._get_test_app()
+
+
 @pytest.fixture
 def queue_world(sanyi_orgs, sanyi_db, request):
     return sanyi_db.layer(request, lambda: build_queue_world(sanyi_orgs))
@@ -27,6 +37,51 @@ def review(app, product: dict, decision: str, comment: str = "", token: bool = T
     if token:
         data["_csrf_token"] = csrf_token(app, "/dashboard/overdue")
     return app.post(f"{PAGE}/products/{product['id']}/review", data=data, **kw)
+
+
+def test_others_cannot_decide(queue_world, app):
+    product = queue_world["by_operator"]
+    for who in (None, "no_role", "merchant_user", "wj_editor", "operator_user"):
+        sign_in(app, who)
+        res = review(app, product, "approve", token=who is not None, follow_redirects=False)
+        if who is None:
+            assert res.status_code == 302 and "/user/login" in res.headers["Location"]
+        else:
+            assert res.status_code == 403, who
+        headers = {"X-CSRFToken": csrf_token(app, "/dashboard/overdue")} if who else {}
+        res = app.post("/api/3/action/sanyi_product_review", headers=headers,
+                       json={"id": product["id"], "decision": "return", "comment": "不同意"})
+        assert res.status_code == 403, who
+        assert status_of(product["id"]) == ("filed", True) and audit_rows(product["id"]) == []
+
+
+def test_a_decision_without_the_csrf_token_is_refused(queue_world, app):
+    product = queue_world["by_operator"]
+    sign_in(app, "bureau_user")
+    assert review(app, product, "approve", token=False).status_code == 400
+    res = app.post("/api/3/action/sanyi_product_review",
+                   json={"id": product["id"], "decision": "approve"})
+    assert res.status_code == 400
+    assert status_of(product["id"]) == ("filed", True) and audit_rows(product["id"]) == []
+
+
+def test_bad_decisions_and_unknown_products(queue_world, app):
+    product = queue_world["by_operator"]
+    sign_in(app, "bureau_user")
+    text = page_text(checked_body(review(app, product, "publish"), PAGE))
+    assert "处理决定须为 approve（批准）或 return（退回）" in text
+    res = review(app, {"id": "no-such-product"}, "approve")
+    assert res.status_code == 404
+    res = review(app, {"id": "hypertension"}, "approve")  # a catalog resource, not a product
+    assert res.status_code == 404
+    token = csrf_token(app, "/dashboard/overdue")
+    for bad in ({"id": product["id"], "decision": ["approve"]},
+                {"id": product["id"], "decision": "return", "comment": {"a": 1}},
+                {"id": ["x"], "decision": "approve"}):
+        res = app.post("/api/3/action/sanyi_product_review", json=bad,
+                       headers={"X-CSRFToken": token})
+        assert res.status_code == 409, (bad, res.get_data(as_text=True)[:300])
+    assert status_of(product["id"]) == ("filed", True) and audit_rows(product["id"]) == []
 
 
 def test_the_bureau_approves_a_product_the_operator_filed(queue_world, app):
@@ -94,48 +149,3 @@ def test_the_bureau_returns_a_product_with_a_comment(queue_world, app):
     assert (row["decision"], row["comment"], row["actor"]) == ("return", comment, "bureau_user")
     english = page_text(checked_body(app.get("/en" + PAGE, query_string={}), "/en" + PAGE, 403))
     assert "data bureau staff" in english
-
-
-def test_others_cannot_decide(queue_world, app):
-    product = queue_world["by_operator"]
-    for who in (None, "no_role", "merchant_user", "wj_editor", "operator_user"):
-        sign_in(app, who)
-        res = review(app, product, "approve", token=who is not None, follow_redirects=False)
-        if who is None:
-            assert res.status_code == 302 and "/user/login" in res.headers["Location"]
-        else:
-            assert res.status_code == 403, who
-        headers = {"X-CSRFToken": csrf_token(app, "/dashboard/overdue")} if who else {}
-        res = app.post("/api/3/action/sanyi_product_review", headers=headers,
-                       json={"id": product["id"], "decision": "return", "comment": "不同意"})
-        assert res.status_code == 403, who
-        assert status_of(product["id"]) == ("filed", True) and audit_rows(product["id"]) == []
-
-
-def test_a_decision_without_the_csrf_token_is_refused(queue_world, app):
-    product = queue_world["by_operator"]
-    sign_in(app, "bureau_user")
-    assert review(app, product, "approve", token=False).status_code == 400
-    res = app.post("/api/3/action/sanyi_product_review",
-                   json={"id": product["id"], "decision": "approve"})
-    assert res.status_code == 400
-    assert status_of(product["id"]) == ("filed", True) and audit_rows(product["id"]) == []
-
-
-def test_bad_decisions_and_unknown_products(queue_world, app):
-    product = queue_world["by_operator"]
-    sign_in(app, "bureau_user")
-    text = page_text(checked_body(review(app, product, "publish"), PAGE))
-    assert "处理决定须为 approve（批准）或 return（退回）" in text
-    res = review(app, {"id": "no-such-product"}, "approve")
-    assert res.status_code == 404
-    res = review(app, {"id": "hypertension"}, "approve")  # a catalog resource, not a product
-    assert res.status_code == 404
-    token = csrf_token(app, "/dashboard/overdue")
-    for bad in ({"id": product["id"], "decision": ["approve"]},
-                {"id": product["id"], "decision": "return", "comment": {"a": 1}},
-                {"id": ["x"], "decision": "approve"}):
-        res = app.post("/api/3/action/sanyi_product_review", json=bad,
-                       headers={"X-CSRFToken": token})
-        assert res.status_code == 409, (bad, res.get_data(as_text=True)[:300])
-    assert status_of(product["id"]) == ("filed", True) and audit_rows(product["id"]) == []
