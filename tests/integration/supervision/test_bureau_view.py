@@ -57,6 +57,8 @@ def test_who_may_open_the_view(view_world, app):
         english = page_text(checked_body(app.get("/en" + PAGE), "/en" + PAGE))
         assert "Supervision" in english and "Calls per day" in english
         assert "Products awaiting approval" in english and "每日调用" not in english
+        nav = checked_body(app.get("/bureau/delivery"), "/bureau/delivery")
+        assert 'href="/bureau/supervision">监督管理</a>' in nav
 
 
 def test_each_figure_on_the_known_world(view_world, app):
