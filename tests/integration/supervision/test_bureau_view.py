@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from bureau_view_support import TODAY, D, build_view_world, sign_in
+from bureau_view_support import TODAY, D, build_view_world, csrf_token, sign_in
 from pagecheck import checked_body, page_text
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -192,6 +192,12 @@ def test_bad_filters_are_field_errors(view_world, app):
         res = app.get(API, query_string=args)
         assert res.status_code == 409
         assert field in json.loads(res.get_data(as_text=True))["error"]
+    # JSON of the wrong types, over the API: field errors too
+    token = csrf_token(app, PAGE)
+    res = app.post(API, json={"date_from": ["2026-01-01"], "unit": 5, "product": {"a": 1}},
+                   headers={"X-CSRFToken": token})
+    assert res.status_code == 409
+    assert set(json.loads(res.get_data(as_text=True))["error"]) >= {"date_from", "unit", "product"}
     english = checked_body(app.get("/en" + PAGE, query_string={"unit": "nope"}), "/en" + PAGE, 400)
     assert 'data-field="unit"' in english and "Some filters are invalid" in english
 
