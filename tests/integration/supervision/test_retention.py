@@ -50,7 +50,7 @@ def _world() -> None:
 
 
 @pytest.mark.usefixtures("signing_key")
-def test_a_whole_old_month_is_archived_signed_and_removed(tmp_path):
+def test_a_whole_old_month_is_archived_signed_and_removed(tmp_path, app):
     _world()
     out = tmp_path / "ledger-2022-11.jsonl"
     refused = run("archive", "--log", "ledger", "--month", "2022-12", "--out", str(out))
@@ -82,6 +82,10 @@ def test_a_whole_old_month_is_archived_signed_and_removed(tmp_path):
     page = checkpoints.as_json()["checkpoints"]
     assert [c["archived"]["month"] for c in page if c["kind"] == "archive"] == \
         ["2022-11", "2022-12"]
+    en = app.get("/en/transparency/checkpoints").body
+    assert "Archive 2022-11" in en and "seq 1–12 archived and removed" in en
+    zh = app.get("/transparency/checkpoints").body
+    assert "归档 2022-12" in zh and "第13–17 行已归档删除" in zh
 
 
 @pytest.mark.usefixtures("signing_key")
