@@ -186,44 +186,58 @@ def utc_text(value: dt.datetime | str) -> str:
             f"{t.second:02d}.{t.microsecond:06d}Z")
 
 
-def _field(kind: str, value: Any) -> Any:
-    """The JSON value (for :func:`jsonb_text`) of a field of ``kind``."""
-    if value is None:
-        return None
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            raise ChainError(f"not an integer: {value!r}")
-        return int(value)
-    if kind == "text":
-        if not isinstance(value, str):
-            raise ChainError(f"not text: {value!r}")
-        return value
-    if kind == "ts":
-        return utc_text(value)
-    if kind == "jsonb":
-        return [value.value if isinstance(value, Jsonb) else parse_jsonb(value)]
-    if kind == "text[]":
-        if not isinstance(value, (list, tuple)):
-            raise ChainError(f"not an array: {value!r}")
-        return list(value)
-    if kind == "numeric":
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            raise ChainError(f"not a numeric: {value!r}")
-        return value
-    raise ChainError(f"unknown kind {kind}")
+def _int(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ChainError(f"not an integer: {value!r}")
+    return str(int(value))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ChainError(f"not text: {value!r}")
+    return str(_string(value))
+
+
+def _ts(value: Any) -> str:
+    return '"' + utc_text(value) + '"'
+
+
+def _jsonb(value: Any) -> str:
+    return "[" + jsonb_text(value.value if isinstance(value, Jsonb) else parse_jsonb(value)) + "]"
+
+
+def _array(value: Any) -> str:
+    if not isinstance(value, (list, tuple)):
+        raise ChainError(f"not an array: {value!r}")
+    return jsonb_text(list(value))
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ChainError(f"not a numeric: {value!r}")
+    return _numeric(value)
+
+
+# Each kind's JSON text (SQL NULL is ``null`` for all): what jsonb_text would give for the
+# field's JSON value, written directly (the walk does this for every field of every row).
+_ENCODE = {"int": _int, "text": _text, "ts": _ts, "jsonb": _jsonb, "text[]": _array,
+           "numeric": _num}
 
 
 def canonical_text(log: str, row: Mapping[str, Any], prev_hash: str | None = None) -> str:
     """The canonical text of ``row`` of ``log`` (see the module doc): its fields as read
     from the database, jsonb ones as text (or :class:`Jsonb`), and ``prev_hash`` (default
     ``row["prev_hash"]``)."""
-    if log not in FIELDS:
+    fields = FIELDS.get(log)
+    if fields is None:
         raise ChainError(f"unknown log {log!r}")
     prev = row.get("prev_hash") if prev_hash is None else prev_hash
-    values: list[Any] = [VERSION, log]
-    values += [_field(kind, row.get(name)) for name, kind in FIELDS[log]]
-    values.append(prev)
-    return jsonb_text(values)
+    parts = ['"' + VERSION + '"', '"' + log + '"']
+    for name, kind in fields:
+        value = row.get(name)
+        parts.append("null" if value is None else _ENCODE[kind](value))
+    parts.append("null" if prev is None else _text(prev))
+    return "[" + ", ".join(parts) + "]"
 
 
 def sha256_hex(data: bytes | str) -> str:
