@@ -260,7 +260,7 @@ def test_the_audit_log_reads_as_words_in_beijing_time(view_world, app):
     [(rid, _)] = _entries(body)
     entry = body[body.index(f'data-id="{rid}"'):].split("</table>")[0]
     assert "暂停使用授权" in page_text(body)
-    assert re.search(r'data-field="status" data-change="changed"><td><code>status</code></td>'
+    assert re.search(r'data-field="status" data-change="changed"><td class="text-break"><code>status</code></td>'
                      r'<td class="text-break">active</td><td class="text-break">suspended</td>', entry)
     assert 'data-field="quota"' not in entry  # unchanged fields are left out
 

@@ -137,7 +137,7 @@ def test_the_bureau_returns_a_product_with_a_comment(queue_world, app):
     audit = checked_body(app.get(f"{PAGE}/audit", query_string={"object_id": product["id"]}),
                          f"{PAGE}/audit")
     assert "退回产品备案（改为草稿）" in page_text(audit)
-    assert re.search(r'data-field="status" data-change="changed"><td><code>status</code></td>'
+    assert re.search(r'data-field="status" data-change="changed"><td class="text-break"><code>status</code></td>'
                      r'<td class="text-break">filed</td><td class="text-break">draft</td>', audit)
     # a returned product is no longer awaiting approval
     text = page_text(checked_body(review(app, product, "approve"), PAGE))

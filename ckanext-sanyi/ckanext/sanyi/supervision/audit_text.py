@@ -79,6 +79,13 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "sanyi_processor_revoke": ("撤销数据加工处理人员", "revoked a data processor"),
     "sanyi_domain_load": ("载入数据域数据", "loaded data into the data domain"),
     "sanyi_domain_attach": ("连接数源单位数据库", "attached a data unit's database"),
+    # supervision: hash chains, checkpoints, reports
+    "sanyi_audit_checkpoint": ("签署日志检查点", "signed a checkpoint of a log"),
+    "sanyi_audit_verify": ("校验日志哈希链", "verified a log's hash chain"),
+    "sanyi_audit_archive": ("归档整月日志", "archived a whole month of a log"),
+    "sanyi_audit_check_archive": ("校验归档文件", "checked an archive file"),
+    "sanyi_report_submit": ("提交报告（冻结）", "submitted a report (frozen)"),
+    "sanyi_report_receive": ("签收报告", "received a report"),
 }
 
 OBJECT_TYPES: dict[str, tuple[str, str]] = {
@@ -94,6 +101,8 @@ OBJECT_TYPES: dict[str, tuple[str, str]] = {
     "alert": ("预警", "alert"), "statement": ("月度账单", "monthly statement"),
     "data_processor": ("数据加工处理人员", "data processor"),
     "domain_table": ("数据域表", "data domain table"),
+    "checkpoint": ("检查点", "checkpoint"), "chain": ("哈希链", "hash chain"),
+    "archive": ("归档文件", "archive file"), "report": ("报告", "report"),
 }
 
 

@@ -19,12 +19,13 @@ LABEL_W, RIGHT, TOP, ROW_H = 190, 70, 26, 26
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: its label, value, the text shown after it and in its tooltip, a key."""
+    """One bar: its label, value, the text shown after it, a key, and more for its tooltip."""
 
     label: str
     value: float
     text: str = ""
     key: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def svg(bars: Sequence[Bar], *, title: str, desc: str, chart_id: str,
     for i, bar in enumerate(bars):
         y = TOP + ROW_H * i
         w = max(0.0, min(1.15, bar.value / scale)) * plot_w
-        tip = f"{bar.label}：{bar.text or bar.value}"
+        tip = f"{bar.label}：{bar.text or bar.value}" + (f"（{bar.detail}）" if bar.detail else "")
         parts.append(f'<g class="sanyi-bar" data-key="{escape(bar.key)}" '
                      f'data-value="{bar.value:g}"><title>{escape(tip)}</title>')
         parts.append(f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end" fill="#000">'

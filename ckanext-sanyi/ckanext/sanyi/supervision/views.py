@@ -75,10 +75,10 @@ def _charts(figs: dict[str, Any], zh: bool) -> dict[str, Markup]:
     if periods:
         warn = max((float(p.get("warning_pct") or 80) for p in periods), default=80.0)
         out["revenue"] = Markup(bars.svg(
-            [bars.Bar(str(p["period"]), float(p["used_pct"] or 0),
-                      t(f"{p['used_pct'] or '—'}%（{p['billed_yuan']} / {p['effective_cap_yuan']} 元）",
-                        f"{p['used_pct'] or '—'}% ({p['billed_yuan']} / {p['effective_cap_yuan']} yuan)"),
-                      p["level"]) for p in periods],
+            [bars.Bar(str(p["period"]), float(p["used_pct"] or 0), f"{p['used_pct'] or '—'}%",
+                      p["level"], t(f"{p['billed_yuan']} / {p['effective_cap_yuan']} 元",
+                                    f"{p['billed_yuan']} / {p['effective_cap_yuan']} yuan"))
+             for p in periods],
             title=t("已收入占最高准许收入", "Revenue against the maximum allowed"),
             desc=t(f"预警线 {warn:g}%，上限 100%", f"warning at {warn:g}%, cap at 100%"),
             chart_id="sup-revenue", top=max(120.0, *(float(p["used_pct"] or 0) for p in periods)),
