@@ -6,7 +6,7 @@ the audit record's id); the database refuses any later change but marking it rec
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import BYTEA, JSONB
 
 from ...common.model import TIMESTAMP, metadata
 
@@ -22,7 +22,7 @@ report_table = sa.Table(
     sa.Column("language", sa.UnicodeText, nullable=False),
     sa.Column("figures", JSONB, nullable=False),
     sa.Column("figures_sha256", sa.UnicodeText, nullable=False),
-    sa.Column("pdf", sa.LargeBinary, nullable=False),
+    sa.Column("pdf", BYTEA, nullable=False),
     sa.Column("pdf_sha256", sa.UnicodeText, nullable=False),
     sa.Column("status", sa.UnicodeText, nullable=False, server_default="submitted"),
     sa.Column("submitted_by", sa.UnicodeText, nullable=False),

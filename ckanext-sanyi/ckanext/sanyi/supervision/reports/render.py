@@ -23,21 +23,22 @@ from markupsafe import Markup
 from ...common import charts
 from ...common.money import format_yuan
 
-__all__ = ["variables", "body", "document", "pdf", "xlsx", "TEMPLATES"]
+__all__ = ["pick", "variables", "body", "document", "pdf", "xlsx", "TEMPLATES"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                           trim_blocks=True, lstrip_blocks=True)
 
 
-def _pick(value: Any, zh: bool) -> Any:
+def pick(value: Any, zh: bool) -> Any:
+    """A ``[zh, en]`` label in the language; any other value as it is."""
     if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
         return value[0] if zh else value[1]
     return value
 
 
 def _cell(value: Any, column: dict[str, Any], zh: bool) -> str:
-    value = _pick(value, zh)
+    value = pick(value, zh)
     if value is None or value == "":
         return "—" if column.get("num") else ""
     if column.get("money") and isinstance(value, int):
@@ -50,10 +51,10 @@ def _cell(value: Any, column: dict[str, Any], zh: bool) -> str:
 def _chart(report: dict[str, Any], spec: dict[str, Any], zh: bool) -> Markup:
     table = next((t for t in report["tables"] if t["id"] == spec["table"]), None)
     rows = table["rows"] if table else []
-    labels = [str(_pick(r.get(spec["label"]), zh)) for r in rows]
+    labels = [str(pick(r.get(spec["label"]), zh)) for r in rows]
     series = [(zh_name if zh else en_name, [int(r.get(key) or 0) for r in rows])
               for key, zh_name, en_name in spec["series"]]
-    return Markup(charts.hbars(labels, series, title=str(_pick(spec["title"], zh)),
+    return Markup(charts.hbars(labels, series, title=str(pick(spec["title"], zh)),
                                chart_id=spec["id"], empty="无数据" if zh else "no data"))
 
 
@@ -61,7 +62,7 @@ def variables(report: dict[str, Any], zh: bool = True, **extra: Any) -> dict[str
     """What the body template reads (see the module docstring)."""
     return {"report": report, "zh": zh,
             "t": lambda a, b: a if zh else b,
-            "pick": lambda v: _pick(v, zh),
+            "pick": lambda v: pick(v, zh),
             "cell": lambda v, c: _cell(v, c, zh),
             "charts": {c["id"]: _chart(report, c, zh) for c in report["charts"]},
             "money": format_yuan, **extra}
@@ -93,7 +94,7 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 
 def _xlsx_value(value: Any, column: dict[str, Any], zh: bool) -> Any:
-    value = _pick(value, zh)
+    value = pick(value, zh)
     if column.get("money") and isinstance(value, int):
         return Decimal(value).scaleb(-2)
     return value
@@ -108,18 +109,18 @@ def xlsx(report: dict[str, Any], zh: bool = True) -> bytes:
     sheet = book.active
     used: set[str] = set()
     sheet.title = _sheet_name("摘要" if zh else "Summary", used)
-    sheet.append([_pick(report["title"], zh)])
+    sheet.append([pick(report["title"], zh)])
     sheet["A1"].font = Font(bold=True)
     sheet.append([("期间" if zh else "Period"), f"{report['first']} — {report['last']}"])
     sheet.append([("数据截至" if zh else "Figures as of"), report["as_of"]])
     for item in report["summary"]:
         value = Decimal(item["value"]).scaleb(-2) if item["money"] else item["value"]
-        sheet.append([_pick(item["label"], zh), value])
+        sheet.append([pick(item["label"], zh), value])
         if item["money"]:
             sheet.cell(row=sheet.max_row, column=2).number_format = "#,##0.00"
     for table in report["tables"]:
-        ws = book.create_sheet(_sheet_name(str(_pick(table["title"], zh)), used))
-        ws.append([_pick(c["label"], zh) for c in table["columns"]])
+        ws = book.create_sheet(_sheet_name(str(pick(table["title"], zh)), used))
+        ws.append([pick(c["label"], zh) for c in table["columns"]])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         rows = table["rows"] + ([table["total"]] if table.get("total") else [])

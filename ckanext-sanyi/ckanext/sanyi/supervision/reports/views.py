@@ -82,7 +82,7 @@ def show(kind: str, period: str) -> Any:
     zh = sanyi_is_zh()
     figures = shown["figures"]
     return tk.render("sanyi/reports/page.html", {
-        "report": figures, "pick": lambda v: render.variables(figures, zh)["pick"](v),
+        "report": figures, "pick": lambda v: render.pick(v, zh),
         "body": Markup(render.body(figures, zh, frozen=_frozen(shown))),
         "state": shown["state"], "state_text": STATE_TEXT[shown["state"]],
         "stored": shown["stored"], "audience": shown["audience"],
