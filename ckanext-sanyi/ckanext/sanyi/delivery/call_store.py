@@ -18,8 +18,9 @@ connection while it waits on another.
 
 The statements go straight to the pooled DBAPI connection (:func:`_execute`: no SQLAlchemy
 result machinery on the way; errors raised as SQLAlchemy's ``DBAPIError``). A connection the
-server dropped while it sat in the pool is noticed by the first statement and that statement
-is sent once more on a new connection (nothing was done on the old one).
+server dropped while it sat in the pool is noticed by the first statement: the pool's
+connections of before are dropped (the server restarted or terminated them all) and that
+statement is sent once more on a new connection (nothing was done on the old one).
 """
 from __future__ import annotations
 
@@ -115,8 +116,8 @@ def _execute(conn: Any, sql: str, params: Mapping[str, Any] | None = None) -> An
         if not isinstance(err, dbapi.Error):
             raise
         gone = dialect.is_disconnect(err, conn.dbapi_connection, cursor)
-        if gone:
-            conn.invalidate(err)
+        if gone:  # as SQLAlchemy's Connection does: every connection pooled before now goes
+            engine().pool._invalidate(conn, err)
         raise sa.exc.DBAPIError.instance(sql, params, err, dbapi.Error,
                                          connection_invalidated=gone) from err
     return cursor
