@@ -70,6 +70,9 @@ def test_submit_freezes_the_report(report_world, app, tmp_path):
         assert audit["actor"] == "operator_user" and audit["object_id"] == f"quarterly:{Q.key}"
         assert audit["after"]["pdf_sha256"] == row["pdf_sha256"]
         assert audit["after"]["figures_sha256"] == row["figures_sha256"]
+        chained = model.Session.execute(sa.text(  # the audit log's hash chain holds it
+            "SELECT seq, row_hash FROM sanyi_audit WHERE id = :i"), {"i": row["audit_id"]}).one()
+        assert chained.seq and len(chained.row_hash) == 64
         # the Chinese renders in the stored PDF (fonts-noto-cjk)
         (tmp_path / "r.pdf").write_bytes(pdf)
         text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], check=True,
