@@ -148,3 +148,34 @@ def test_the_database_keeps_a_submitted_report_as_it_is(report_world):
     # the public page of that year now shows the published (frozen) disclosure
     public = call_as("anonymous", "sanyi_report_show", kind="disclosure", period=last_year)
     assert public["stored"]["pdf_sha256"] == stored["pdf_sha256"]
+
+
+def test_two_submissions_at_once_store_one_report(report_world):
+    import threading
+
+    from ckanext.sanyi.domain.errors import DomainError
+    outcomes: list[str] = []
+    ready = threading.Barrier(2)
+
+    def submit() -> None:
+        try:
+            user = model.User.get("operator_user")
+            ready.wait()
+            service.submit(user, "disclosure", str(Q.year - 1))
+            model.Session.commit()
+            outcomes.append("stored")
+        except DomainError as err:
+            model.Session.rollback()
+            outcomes.append(err.field)
+        finally:
+            model.Session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["status", "stored"]
+    assert model.Session.execute(sa.text(
+        "SELECT count(*) FROM sanyi_report WHERE kind = 'disclosure'")).scalar() == 1
+    assert len(_audit("sanyi_report_submit")) == 1
