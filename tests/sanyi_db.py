@@ -45,6 +45,22 @@ class _World:
     fingerprint: Fingerprint | None = None
 
 
+def _direct_parameters(item: Any) -> set[str]:
+    """The names ``@pytest.mark.parametrize`` gives values to directly (not through a
+    fixture, ``indirect``): among the test's fixture names, but not fixtures."""
+    names: set[str] = set()
+    for mark in item.iter_markers("parametrize"):
+        argnames = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if isinstance(argnames, str):
+            argnames = [n.strip() for n in argnames.split(",") if n.strip()]
+        indirect = mark.kwargs.get("indirect", False)
+        if indirect is True:
+            continue
+        names |= {n for n in argnames if not (isinstance(indirect, (list, tuple))
+                                              and n in indirect)}
+    return names
+
+
 class Database:
     """See the module docstring. ``prepare`` runs once (CKAN's reset and the migrations)."""
 
@@ -107,7 +123,7 @@ class Database:
         item = request.node
         marks = tuple(repr((m.name, m.args, sorted(m.kwargs.items())))
                       for m in item.iter_markers() if m.name != "parametrize")
-        fixtures = tuple(sorted(set(item.fixturenames) - INERT))
+        fixtures = tuple(sorted(set(item.fixturenames) - INERT - _direct_parameters(item)))
         return (item.module.__name__ if item.module else "", fixtures, marks)
 
     def clean(self, request: pytest.FixtureRequest) -> None:
