@@ -11,15 +11,7 @@ import threading
 
 import pytest
 from ckan import model
-from supervision_support import (  # noqa: F401  (sup_world: a fixture)
-    T0,
-    audit_actions,
-    notices,
-    open_alerts,
-    refuse,
-    status_of,
-    sup_world,
-)
+from supervision_records import T0, audit_actions, notices, open_alerts, refuse, status_of
 
 from ckanext.sanyi.common import audit
 from ckanext.sanyi.delivery import alerts, ledger

@@ -6,16 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ckan.tests import factories, helpers
-from gateway_support import (  # noqa: F401  (gateway_world: a fixture)
-    NOON,
-    P1,
-    call,
-    entitle,
-    gateway_world,
-    ledger_rows,
-    risk_input,
-    token,
-)
+from gateway_calls import NOON, P1, call, entitle, ledger_rows, risk_input, token
 
 from ckanext.sanyi.common import clock
 from ckanext.sanyi.delivery import alerts

@@ -12,9 +12,9 @@ import pytest
 from applications_support import call_as, system, to_status
 from ckan import model
 from ckan.cli.cli import ckan as ckan_cli
-from counters_support import entitlement
+from quota_calls import entitlement
 from sqlalchemy import text
-from supervision_support import grant, notices, refuse
+from supervision_records import grant, notices, refuse
 
 from ckanext.sanyi.common import clock
 from ckanext.sanyi.delivery import billing

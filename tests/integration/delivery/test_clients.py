@@ -5,16 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from applications_support import bilingual, call_as, refused
 from ckan import model
 from ckan.plugins import toolkit as tk
-from clients_support import (  # noqa: F401  (client_world: a fixture)
-    api_token,
-    bilingual,
-    call_as,
-    client_world,
-    new_client,
-    refused,
-)
+from client_calls import api_token, new_client
 from sqlalchemy import text
 
 from ckanext.sanyi.common import audit

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from ckan import model
-from clients_support import token_request
+from client_calls import token_request
 from sqlalchemy import text
 
 from ckanext.sanyi.catalog import demo

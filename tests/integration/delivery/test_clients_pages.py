@@ -6,14 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients_support import (  # noqa: F401  (client_world: a fixture)
-    access_token,
-    call_as,
-    client_world,
-    csrf_token,
-    new_client,
-    token_request,
-)
+from applications_support import call_as
+from client_calls import access_token, new_client, token_request
+from csrf_tokens import csrf_token
 from pagecheck import checked_body, page_text
 
 from ckanext.sanyi.delivery import clients

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from extract_support import load_catalog, load_domain, load_domain_url  # noqa: F401  (fixtures)
 
 from ckanext.sanyi.delivery.datadomain import derive, generate, store
 from ckanext.sanyi.delivery.datadomain.tables import table
@@ -246,7 +245,7 @@ def test_ensure_schema_changes_nothing_on_a_current_domain(small_domain):
 
 @pytest.mark.usefixtures("with_plugins")
 def test_a_load_rebuilds_the_derived_tables(load_catalog, tmp_path):
-    from extract_support import PERSONS_HEADER, person, write_csv
+    from extract_files import PERSONS_HEADER, person, write_csv
 
     from ckanext.sanyi.delivery.datadomain import loader
     path = write_csv(tmp_path / "persons.csv", PERSONS_HEADER,

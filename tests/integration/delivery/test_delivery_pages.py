@@ -8,16 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients_support import csrf_token
+from csrf_tokens import csrf_token
 from pagecheck import checked_body, page_text
-from supervision_support import (  # noqa: F401  (sup_world: a fixture)
-    T0,
-    grant,
-    open_alerts,
-    refuse,
-    status_of,
-    sup_world,
-)
+from supervision_records import T0, grant, open_alerts, refuse, status_of
 
 from ckanext.sanyi.common import clock
 

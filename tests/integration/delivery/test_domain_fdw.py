@@ -12,13 +12,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from extract_support import (  # noqa: F401  (fixtures)
-    load_catalog,
-    load_domain,
-    load_domain_url,
-    loads,
-    rows_of,
-)
+from extract_files import loads, rows_of
 
 from ckanext.sanyi.common import audit
 from ckanext.sanyi.delivery.datadomain import fdw, loader, store

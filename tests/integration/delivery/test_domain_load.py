@@ -12,12 +12,9 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
-from extract_support import (  # noqa: F401  (fixtures)
+from extract_files import (
     PERSONS_HEADER,
     VISITS_HEADER,
-    load_catalog,
-    load_domain,
-    load_domain_url,
     loads,
     person,
     rows_of,

@@ -17,15 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from ckan.tests import factories
-from extract_support import (  # noqa: F401  (fixtures)
-    PERSONS_HEADER,
-    configured_domain_url,
-    load_catalog,
-    load_domain,
-    load_domain_url,
-    rows_of,
-    write_csv,
-)
+from extract_files import PERSONS_HEADER, rows_of, write_csv
 
 from ckanext.sanyi.delivery.datadomain import loader, store
 from ckanext.sanyi.domain.id_number import check_char

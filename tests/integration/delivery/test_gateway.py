@@ -9,7 +9,7 @@ import re
 
 import pytest
 from ckan import model
-from gateway_support import (  # noqa: F401  (gateway_world: a fixture)
+from gateway_calls import (
     ABSENT,
     CONSENT,
     NOON,
@@ -19,7 +19,6 @@ from gateway_support import (  # noqa: F401  (gateway_world: a fixture)
     call,
     call_url,
     entitle,
-    gateway_world,
     ledger_rows,
     risk_input,
     rows_as_text,
@@ -157,7 +156,7 @@ def test_an_expired_token_is_401_and_ledgered_under_its_client(app, gateway_worl
 
 
 def test_revoked_tokens_and_clients_fail_at_once(app, gateway_world, noon):
-    from clients_support import REVOKE_URL, basic
+    from client_calls import REVOKE_URL, basic
     ent = entitle(gateway_world)
     first, second = token(app, ent), token(app, ent)
     res = app.post(REVOKE_URL, data={"token": first},

@@ -14,17 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from gateway_support import (  # noqa: F401  (gateway_world: a fixture)
-    P1,
-    P2,
-    P3,
-    call_url,
-    entitle,
-    gateway_world,
-    ledger_rows,
-    risk_input,
-    token,
-)
+from gateway_calls import P1, P2, P3, call_url, entitle, ledger_rows, risk_input, token
 from werkzeug.serving import make_server
 
 from ckanext.sanyi.delivery import quota

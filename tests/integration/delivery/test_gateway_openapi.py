@@ -13,16 +13,7 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 from ckan import model
-from gateway_support import (  # noqa: F401  (gateway_world: a fixture)
-    NOON,
-    P1,
-    call,
-    entitle,
-    gateway_world,
-    product_name,
-    risk_input,
-    token,
-)
+from gateway_calls import NOON, P1, call, entitle, product_name, risk_input, token
 from openapi_spec_validator import validate
 
 from ckanext.sanyi.common import clock

@@ -9,16 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from gateway_support import (  # noqa: F401  (gateway_world: a fixture)
-    NOON,
-    call,
-    call_url,
-    entitle,
-    gateway_world,
-    ledger_rows,
-    risk_input,
-    token,
-)
+from gateway_calls import NOON, call, call_url, entitle, ledger_rows, risk_input, token
 
 from ckanext.sanyi.common import clock
 from ckanext.sanyi.delivery import gateway_wsgi

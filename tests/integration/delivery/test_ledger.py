@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.exceptions import CkanConfigurationException
 from ckan.plugins import toolkit as tk
-from counters_support import entitlement
+from quota_calls import entitlement
 
 from ckanext.sanyi import devtools
 from ckanext.sanyi.delivery import ledger, ledger_query, settings

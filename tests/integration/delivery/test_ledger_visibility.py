@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from ckan import model
 from ckan.tests import factories
-from counters_support import entitlement, merchant
+from quota_calls import entitlement, merchant
 
 from ckanext.sanyi.delivery import ledger
 

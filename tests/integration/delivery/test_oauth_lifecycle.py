@@ -7,20 +7,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from applications_support import call_as
 from ckan import model
-from clients_support import (  # noqa: F401  (client_world: a fixture)
+from client_calls import (
     INTROSPECT_URL,
     PRODUCT,
     REVOKE_URL,
     access_token,
     api_token,
     basic,
-    call_as,
-    client_world,
-    csrf_token,
     new_client,
     token_request,
 )
+from csrf_tokens import csrf_token
 
 from ckanext.sanyi.applications import lifecycle
 from ckanext.sanyi.delivery import clients

@@ -6,16 +6,8 @@ import logging
 import re
 
 import pytest
-from clients_support import (  # noqa: F401  (client_world: a fixture)
-    PRODUCT,
-    TOKEN_URL,
-    access_token,
-    basic,
-    call_as,
-    client_world,
-    new_client,
-    token_request,
-)
+from applications_support import call_as
+from client_calls import PRODUCT, TOKEN_URL, access_token, basic, new_client, token_request
 
 from ckanext.sanyi.common import clock
 from ckanext.sanyi.delivery import clients

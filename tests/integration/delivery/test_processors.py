@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories
-from samples_support import call_as
+from sample_roles import call_as
 
 from ckanext.sanyi.common import audit, clock
 from ckanext.sanyi.delivery.samples_model import processor_table

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 from ckan import model
-from counters_support import call, entitlement, ledger_counts
+from quota_calls import call, entitlement, ledger_counts
 
 from ckanext.sanyi.delivery import counters, ledger, quota
 

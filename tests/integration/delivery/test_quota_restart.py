@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 import redis
 from ckan import model
-from counters_support import call, entitlement, ledger_counts, own_redis  # noqa: F401
+from quota_calls import call, entitlement, ledger_counts
 
 from ckanext.sanyi.delivery import counters, quota
 

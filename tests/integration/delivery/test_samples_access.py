@@ -11,14 +11,7 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.cli.cli import ckan as ckan_cli
 from pagecheck import checked_body, page_text
-from samples_support import (  # noqa: F401  (sample_world is a fixture)
-    FIXED_PERSON,
-    PROCESSORS,
-    REFUSED,
-    call_as,
-    raw_values,
-    sample_world,
-)
+from sample_roles import FIXED_PERSON, PROCESSORS, REFUSED, call_as, raw_values
 
 from ckanext.sanyi.common import clock
 from ckanext.sanyi.delivery import samples

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import pytest
 from ckan.tests import factories
+from csrf_tokens import csrf_token
 from pagecheck import checked_body, page_text
-from samples_support import (  # noqa: F401  (sample_world is a fixture)
-    call_as,
-    csrf_token,
-    sample_world,
-)
+from sample_roles import call_as
 
 from ckanext.sanyi.domain import processor as rules
 from ckanext.sanyi.domain.id_number import check_char

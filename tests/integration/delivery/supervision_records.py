@@ -1,10 +1,7 @@
-"""Helpers of the supervision, billing and usage-page tests (no tests here).
-
-``sup_world``: the application tests' ``world`` (bureau, operator, data units, two verified
-merchants, 慢病线上开处方 priced per call and the free 个人健康画像与风险预警) plus a user
-with no role and an active entitlement of each merchant, both through the real application
-flow (free public-interest use). ``refuse`` records a refused call as the gateway does (its
-ledger row, then :func:`alerts.on_refusal`, committed together).
+"""Helpers of the supervision, billing and usage-page tests (no fixtures here; ``sup_world``
+is in conftest.py). ``refuse`` records a refused call as the gateway does (its ledger row,
+then :func:`alerts.on_refusal`, committed together), ``grant`` granted ones; the others read
+back what they left (statuses, open alerts, audit actions, notifications).
 """
 from __future__ import annotations
 
@@ -12,24 +9,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import pytest
-from applications_support import call_as, to_status
 from ckan import model
-from ckan.tests import factories
 from sqlalchemy import text
 
 from ckanext.sanyi.delivery import alerts, ledger
 
 T0 = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 Beijing time
-
-
-@pytest.fixture
-def sup_world(world):
-    factories.User(name="no_role")
-    mine = to_status("active", free=True)
-    theirs = to_status("active", free=True, user="merchant_two")
-    return dict(world, entitlement=mine["entitlement"], application=mine,
-                other_entitlement=theirs["entitlement"], other_application=theirs)
 
 
 def refuse(ent: dict[str, Any], code: str, at: dt.datetime | None = None,
@@ -84,6 +69,3 @@ def notices(user_name: str) -> list[str]:
         "SELECT n.subject_zh FROM sanyi_notification n JOIN \"user\" u ON u.id = n.user_id "
         "WHERE u.name = :u ORDER BY n.id"), {"u": user_name})]
 
-
-__all__ = ["sup_world", "refuse", "grant", "status_of", "open_alerts", "audit_actions",
-           "notices", "call_as", "T0"]

@@ -1,6 +1,6 @@
-"""Helpers of the quota, rate-limit and ledger tests (no tests here): entitlement rows written
-directly, one simulated gateway call (reserve, ledger row, commit), a private Redis server
-that a test may stop and start again."""
+"""Helpers of the quota, rate-limit and ledger tests (no fixtures here; ``own_redis`` is in
+conftest.py): entitlement rows written directly, one simulated gateway call (reserve, ledger
+row, commit), a private Redis server that a test may stop and start again."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,16 +8,13 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import redis
 import sqlalchemy as sa
 from ckan import model
 
-from ckanext.sanyi import devtools
 from ckanext.sanyi.applications.model import application_table, entitlement_table, merchant_table
 from ckanext.sanyi.delivery import ledger, quota
 from ckanext.sanyi.delivery.model import ledger_table
@@ -139,12 +136,3 @@ class OwnRedis:
     def run_id(self) -> str:
         return redis.Redis(port=self.port).info("server")["run_id"]
 
-
-@pytest.fixture
-def own_redis(tmp_path) -> Iterator[OwnRedis]:
-    server = OwnRedis(devtools.free_port(), str(tmp_path))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -1,9 +1,4 @@
-"""The world of the gateway tests (no tests here).
-
-``gateway_world`` (module): an empty database holding the demo catalog and products (the
-demo's data processor, API clients and entitlements left out), so that the products'
-operations have their real routes and the catalog resources their real data items; a verified
-merchant with a user; the small generated domain (``small_domain``).
+"""Helpers of the gateway tests (no fixtures here; ``gateway_world`` is in conftest.py).
 
 ``entitle(world, ...)`` adds an active entitlement (rows written directly, as an approved
 application leaves them) with an API client created through :func:`clients.create`;
@@ -18,18 +13,14 @@ import json
 import uuid
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from ckan import model
-from ckan.tests import factories
-from clients_support import token_request
-from counters_support import merchant
+from client_calls import token_request
 
 from ckanext.sanyi.applications.model import application_table, entitlement_table
-from ckanext.sanyi.delivery import clients, gateway
-from ckanext.sanyi.delivery.datadomain import catalog_link
+from ckanext.sanyi.delivery import clients
 from ckanext.sanyi.delivery.model import ledger_table
-from ckanext.sanyi.delivery.operations import engine, spec
+from ckanext.sanyi.delivery.operations import spec
 
 P1, P2, P3, ABSENT = ("420802195803124021", "420804197206152317", "420881199009235625",
                       "420822196511080012")
@@ -49,30 +40,6 @@ def call_url(product: str, operation: str) -> str:
 
 def risk_input(number: str = P1, **extra: Any) -> dict[str, Any]:
     return {"id_number": number, "consent_ref": CONSENT, **extra}
-
-
-@pytest.fixture(scope="module")
-def gateway_world(reset_db, migrate_db_for, small_domain):
-    import ckan.plugins
-
-    from ckanext.sanyi.catalog import demo
-    ckan.plugins.load_all()
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("sanyi")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("ckanext.sanyi.delivery.client_demo.load_demo_clients", lambda echo: None)
-        mp.setattr("ckanext.sanyi.delivery.processors.load_demo", lambda echo: None)
-        demo.load(echo=lambda s: None)
-    user = factories.User(name="gw_merchant")
-    firm = merchant(user["id"])
-    model.Session.commit()
-    gateway.forget_caches()
-    resources = catalog_link.resources()
-    items = {op.name: sorted(engine.required_items(op, resources))
-             for op in spec.OPERATIONS.values()}
-    return {"merchant": firm, "user": "gw_merchant", "items": items, "domain": small_domain,
-            "underwriting": product_name(UNDERWRITING), "claims": product_name(CLAIMS)}
 
 
 def entitle(world: dict[str, Any], *, scenario: str = UNDERWRITING, quota: int = 100,
@@ -151,7 +118,3 @@ def rows_as_text(**where: Any) -> str:
     """Every ledger row matching ``where`` as JSON text (to look for a raw input in it)."""
     return json.dumps(ledger_rows(**where), default=str, ensure_ascii=False)
 
-
-__all__ = ["gateway_world", "entitle", "set_status", "token", "call", "call_url", "ledger_rows",
-           "rows_as_text", "risk_input", "product_name", "P1", "P2", "P3", "ABSENT", "CONSENT",
-           "UNDERWRITING", "CLAIMS", "NOON"]
