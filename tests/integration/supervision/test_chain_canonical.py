@@ -44,9 +44,10 @@ def _rows(log: str, zone: str) -> list[tuple[dict, str]]:
     text, read in session time zone ``zone``."""
     table = chain.TABLES[log]
     with model.meta.engine.connect() as conn:
-        conn.execute(sa.text(f"SET TIME ZONE '{zone}'"))
+        conn.execute(sa.text("SELECT set_config('TimeZone', :z, false)"), {"z": zone})
         out = []
-        for row in conn.execute(sa.text(chain._select(log, "ORDER BY seq"))).mappings():
+        select = chain._select(log, "ORDER BY seq").as_string(conn.connection.dbapi_connection)
+        for row in conn.execute(sa.text(select)).mappings():
             canon = conn.execute(sa.text(
                 f"SELECT sanyi_{log}_canonical(t) FROM {table} t WHERE seq = :s"),
                 {"s": row["seq"]}).scalar_one()

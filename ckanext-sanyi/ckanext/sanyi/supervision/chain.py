@@ -20,6 +20,7 @@ from typing import Any
 
 import ckan.model as model
 import sqlalchemy as sa
+from psycopg2 import sql
 
 from ..domain import chain as rules
 from .checkpoint_model import checkpoint_table as ct
@@ -37,9 +38,14 @@ _COLUMNS = {log: [name for name, _ in fields] + ["prev_hash", "row_hash"]
 FETCH = 5000
 
 
-def _select(log: str, where: str) -> str:
-    cols = ", ".join(f"{c}::text AS {c}" if c in _JSONB else c for c in _COLUMNS[log])
-    return f"SELECT {cols} FROM {TABLES[log]} {where}"
+def _select(log: str, where: str) -> sql.Composed:
+    """The walk's statement: the log's columns and table as identifiers, then ``where`` (one
+    of :func:`read_rows`'s fixed clauses, its values bound)."""
+    cols = sql.SQL(", ").join(
+        sql.SQL("{}::text AS {}").format(sql.Identifier(c), sql.Identifier(c)) if c in _JSONB
+        else sql.Identifier(c) for c in _COLUMNS[log])
+    return (sql.SQL("SELECT {} FROM {} ").format(cols, sql.Identifier(TABLES[log]))
+            + sql.SQL(where))
 
 
 def head(log: str, session: Any = None) -> tuple[int, str]:

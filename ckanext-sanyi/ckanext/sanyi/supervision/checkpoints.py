@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..common import audit, clock
 from ..common.errors import DomainError
+from ..delivery.model import ledger_table
 from ..domain import chain as rules
 from . import chain
 from .checkpoint_model import checkpoint_table as ct
@@ -45,6 +46,7 @@ __all__ = ["KEY_OPTION", "signing_key", "public_key_info", "create", "latest", "
 KEY_OPTION = "ckanext.sanyi.audit.signing_key"
 MIN_RETENTION_YEARS = 3
 _TIME = {"audit": "created", "ledger": "at"}
+_LOG_TABLES = {"audit": audit.audit_table, "ledger": ledger_table}
 
 
 def generate_key(path: str) -> str:
@@ -241,17 +243,19 @@ def archive(log: str, month: str, out: str, *, actor: str,
         raise DomainError("month", f"{month} 未满 {years} 年保存期，不能归档删除",
                           f"{month} is within the {years}-year retention period: it may not "
                           "be archived and removed")
-    table, when = chain.TABLES[log], _TIME[log]
+    table = _LOG_TABLES[log]
+    when, seq = table.c[_TIME[log]], table.c.seq
+    in_month = sa.and_(when >= start, when < end)
     s_len, s_hash, s_break = chain.start_of(log)
     if s_break is not None:
         raise DomainError("chain", s_break.zh, s_break.en)
-    stats = model.Session.execute(sa.text(
-        f"SELECT count(*) FILTER (WHERE {when} < :start) AS earlier, "
-        f"count(*) FILTER (WHERE {when} >= :start AND {when} < :end) AS n, "
-        f"min(seq) FILTER (WHERE {when} >= :start AND {when} < :end) AS first, "
-        f"max(seq) FILTER (WHERE {when} >= :start AND {when} < :end) AS last, "
-        f"count(*) FILTER (WHERE {when} < :end AND seq IS NULL) AS unchained "
-        f"FROM {table}"), {"start": start, "end": end}).mappings().one()
+    stats = model.Session.execute(sa.select(
+        sa.func.count().filter(when < start).label("earlier"),
+        sa.func.count().filter(in_month).label("n"),
+        sa.func.min(seq).filter(in_month).label("first"),
+        sa.func.max(seq).filter(in_month).label("last"),
+        sa.func.count().filter(sa.and_(when < end, seq.is_(None))).label("unchained"),
+    ).select_from(table)).mappings().one()
     if stats["earlier"]:
         raise DomainError("month", f"更早月份还有 {stats['earlier']} 行，请先归档更早月份",
                           f"{stats['earlier']} rows of earlier months remain: archive them first")
@@ -275,8 +279,8 @@ def archive(log: str, month: str, out: str, *, actor: str,
                              actor=actor, archived={"from": first, "to": last, "month": month,
                                                     "file_sha256": file_sha})
     _finish_file(out, values)
-    deleted = model.Session.execute(sa.text(
-        f"DELETE FROM {table} WHERE seq BETWEEN :a AND :b"), {"a": first, "b": last}).rowcount
+    deleted = model.Session.execute(
+        table.delete().where(seq.between(first, last))).rowcount
     if deleted != archived:
         model.Session.rollback()
         raise DomainError("chain", "删除的行数与归档不符，已回滚",
