@@ -24,5 +24,9 @@ bench: setup
 	$(VENV)/bin/python bench/search.py --ini deploy/ckan.ini
 
 # the delivery gateway under gunicorn (its own scratch databases; see bench/delivery.py)
+# (wrk, the Debian package, is the load generator: its CPU per call is a few percent of a
+# Python client's, which on 2 cores would take the CPU the portal needs)
 bench-delivery: setup
+	command -v wrk >/dev/null 2>&1 || { $$(command -v sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$(command -v sudo) apt-get install -y -qq wrk; }
 	$(VENV)/bin/python bench/delivery.py --ini deploy/ckan.ini --reuse

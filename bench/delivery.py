@@ -3,7 +3,8 @@ gunicorn with several worker processes, and the gateway's own cost (the same cal
 the operation replaced by a no-op) in the same run.
 
     .venv/bin/python bench/delivery.py [--ini deploy/ckan.ini] [--persons 100000] [--reuse]
-        [--workers 4] [--threads 4] [--clients 50] [--seconds 20] [--serial 1000]
+        [--workers 4] [--threads 4] [--clients 50] [--seconds 20] [--serial-seconds 8]
+        [--load wrk|python] [--serial 1000]
 
 What it does, in databases of its own (``ckan_sanyi_bench_delivery`` for CKAN, owned by CKAN's
 role, and ``ckan_sanyi_bench_delivery_domain`` for the data domain, owned by the domain role;
@@ -20,10 +21,14 @@ never the portal's or a test one) and Redis database 8:
 3. serves the portal as production does: ``gunicorn --chdir deploy wsgi:application`` with
    ``--workers`` processes of ``--threads`` threads (gthread, keep-alive), on a free port of
    127.0.0.1; asks the OAuth endpoint for a token;
-4. measures, each phase with its own keep-alive ``requests`` sessions:
+4. measures, each phase with its own keep-alive connections, driven by ``wrk`` (Debian package
+   ``wrk``, script ``bench/delivery_wrk.lua``; ``make bench-delivery`` installs it): its CPU
+   per call is a few percent of a Python client's, which on a 2-core machine would take the
+   CPU the portal needs (``--load python``: a thread pool of ``requests`` sessions, as
+   before, the serial phase then ``--serial`` calls alternating the two kinds):
 
-   * ``serial``: one client, ``--serial`` calls alternating the real operation and the no-op
-     (header ``X-Sanyi-Bench-Noop: 1``): the latency of one call with nothing queued, so the
+   * ``serial``: one client, ``--serial-seconds`` of the real operation, then as long of the
+     no-op (header ``X-Sanyi-Bench-Noop: 1``): the latency of one call with nothing queued, so the
      no-op's figures are the gateway's own cost per call (HTTP, the WSGI layer that answers
      the calls ahead of Flask, the token query with the entitlement's lock, the checks, quota
      and rate limit in one Redis script, the ledger row with its commit);
@@ -374,11 +379,55 @@ def concurrent(caller: Caller, clients: int, seconds: float, noop: bool) -> dict
             "statuses": dict(statuses)}
 
 
+WRK_SCRIPT = os.path.join(ROOT, "bench", "delivery_wrk.lua")
+
+
+def wrk_available() -> bool:
+    import shutil
+    return shutil.which("wrk") is not None
+
+
+def wrk_phase(url: str, token: str, ids_path: str, tag: str, noop: bool, clients: int,
+              seconds: float, label: str) -> dict[str, Any]:
+    """One phase driven by wrk (``bench/delivery_wrk.lua``): ``clients`` keep-alive
+    connections for ``seconds``; its latency percentiles, and its own CPU time (the load
+    generator's) from the child's resource usage."""
+    threads = max(1, min(clients, os.cpu_count() or 1))
+    cmd = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{max(1, round(seconds))}s",
+           "--timeout", "60s", "-s", WRK_SCRIPT, url, "--", token, ids_path,
+           f"{tag}-{'noop' if noop else 'real'}-{label}", "1" if noop else "0"]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read() if proc.stdout is not None else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - started
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRK-JSON ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}):\n{out}")
+    got = json.loads(line[len("WRK-JSON "):])
+    calls, bad = int(got["requests"]), int(got["non_2xx"])
+    duration = got["duration_us"] / 1e6
+    statuses: dict[Any, int] = {200: calls - bad}
+    if bad:
+        statuses["non-2xx"] = bad
+    for kind, count in got["errors"].items():
+        if count:
+            statuses[f"socket {kind}"] = count
+    return {"clients": clients, "seconds": round(duration, 1),
+            "calls_per_s": round(calls / duration, 1) if duration else 0.0, "n": calls,
+            "p50_ms": got["p50_ms"], "p95_ms": got["p95_ms"], "p99_ms": got["p99_ms"],
+            "max_ms": got["max_ms"], "statuses": statuses, "load_generator": "wrk",
+            "client_cpu_s": usage.ru_utime + usage.ru_stime, "wall_s": round(wall, 1)}
+
+
 def measured(master: int, phase: Any) -> dict[str, Any]:
-    """Run ``phase`` (a concurrent run), adding its CPU cost per call."""
+    """Run ``phase`` (a concurrent run), adding its CPU cost per call. The load generator's
+    CPU is wrk's (``client_cpu_s``) or this process's own (the Python clients)."""
     before, client = cpu_snapshot(master), time.process_time()
     result = phase()
     after, client = cpu_snapshot(master), time.process_time() - client
+    client = result.pop("client_cpu_s", client)
     calls = sum(result["statuses"].values())
     result["cpu_ms"] = cpu_per_call(before, after, calls, client)
     return result
@@ -419,8 +468,16 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--serial", type=int, default=1000)
+    ap.add_argument("--serial", type=int, default=1000,
+                    help="calls of the serial phase (Python load generator)")
+    ap.add_argument("--serial-seconds", type=float, default=8.0,
+                    help="seconds of each serial phase (wrk)")
+    ap.add_argument("--load", choices=("wrk", "python"), default=None,
+                    help="load generator (default: wrk when installed, else Python threads)")
     args = ap.parse_args()
+    load = args.load or ("wrk" if wrk_available() else "python")
+    if load == "wrk" and not wrk_available():
+        ap.error("wrk is not installed (Debian package wrk; make bench-delivery installs it)")
 
     load_before = os.getloadavg()
     print(f"== load average before: {load_before[0]:.2f} {load_before[1]:.2f} "
@@ -438,17 +495,40 @@ def main() -> int:
         token = access_token(url, world["client_id"], world["secret"])
         caller = Caller(f"{url}/api/delivery/v1/{world['product']}/{OPERATION}", token,
                         world["ids"], tag)
+        for noop_call in (False, True):  # the switch works (the Python client checks it)
+            caller.once(noop_call)
+        if load == "wrk":
+            ids_path = os.path.join(RESULTS, f"delivery-ids-{stamp}.txt")
+            with open(ids_path, "w", encoding="utf-8") as f:
+                f.write("\n".join(world["ids"]) + "\n")
+
+            def phase(noop_call: bool, clients: int, seconds: float, label: str) -> dict[str, Any]:
+                return wrk_phase(caller.url, token, ids_path, tag, noop_call, clients, seconds,
+                                 label)
+        else:
+            def phase(noop_call: bool, clients: int, seconds: float, label: str) -> dict[str, Any]:
+                return concurrent(caller, clients, seconds, noop_call)
+        print(f"== load generator: {load}")
         print(f"== warm-up: {args.clients} clients for 10 s (every worker builds its caches)")
-        concurrent(caller, args.clients, 10.0, False)
-        concurrent(caller, args.clients, 5.0, True)
-        print(f"== serial: one client, {args.serial} calls alternating {OPERATION} and the no-op")
-        one = serial(caller, args.serial)
+        phase(False, args.clients, 7.0, "warm")
+        phase(True, args.clients, 3.0, "warm")
+        if load == "wrk":
+            print(f"== serial: one client, {args.serial_seconds:.0f} s of {OPERATION}, then as "
+                  "long of the no-op")
+            r1 = phase(False, 1, args.serial_seconds, "c1")
+            n1 = phase(True, 1, args.serial_seconds, "c1")
+            one = {"real": r1, "noop": n1,
+                   "statuses": dict(Counter(r1["statuses"]) + Counter(n1["statuses"]))}
+        else:
+            print(f"== serial: one client, {args.serial} calls alternating {OPERATION} and the "
+                  "no-op")
+            one = serial(caller, args.serial)
         print(_line(f"{OPERATION} (c=1)", one["real"]))
         print(_line("no-op: the gateway's own (c=1)", one["noop"]))
         print(f"== concurrent: {args.clients} clients, {args.seconds:.0f} s each")
-        real = measured(proc.pid, lambda: concurrent(caller, args.clients, args.seconds, False))
+        real = measured(proc.pid, lambda: phase(False, args.clients, args.seconds, "cc"))
         print(_line(f"{OPERATION} (c={args.clients})", real))
-        noop = measured(proc.pid, lambda: concurrent(caller, args.clients, args.seconds, True))
+        noop = measured(proc.pid, lambda: phase(True, args.clients, args.seconds, "cc"))
         print(_line(f"no-op (c={args.clients})", noop))
         print("== CPU per call (ms; server = gunicorn workers + PostgreSQL backends of the two "
               "databases; the 2 cores' capacity at that cost with nothing else running)")
@@ -479,7 +559,8 @@ def main() -> int:
           f"{'met' if verdict['throughput'] else 'NOT met'}")
     result = {"when": dt.datetime.now().isoformat(), "machine": f"{os.cpu_count()} cores",
               "load_before": load_before, "load_after": load_after, "persons": args.persons,
-              "workers": args.workers, "threads": args.threads, "serial": one,
+              "workers": args.workers, "threads": args.threads, "load_generator": load,
+              "serial": one,
               "concurrent": {"real": real, "noop": noop}, "inside_view": inside,
               "targets": verdict}
     os.makedirs(RESULTS, exist_ok=True)
