@@ -48,8 +48,8 @@ import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 from ckan.lib.search import index_for
 from ckan.logic.schema import default_show_package_schema
+from sqlalchemy import bindparam, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select, update
 
 from .. import search
 from ..common import clock
@@ -226,7 +226,8 @@ def _child_create(args: tuple[list[tuple[int, dict[str, Any]]], str, bool]
 
 def update_rows(items: list[tuple[int, dict[str, Any]]], user: str) -> Outcome:
     """``package_patch`` each (row number, patch with ``id``); each commits on its own
-    (validation errors are raised before anything is written)."""
+    (validation errors are raised before anything is written). The slow path, for a row
+    ``update_batch`` cannot write in bulk."""
     out = Outcome()
     for number, patch in items:
         try:
@@ -239,6 +240,94 @@ def update_rows(items: list[tuple[int, dict[str, Any]]], user: str) -> Outcome:
             model.Session.rollback()
             out.errors.append((number, bi(f"写入失败：{e}", f"Write failed: {e}")))
     return out
+
+
+def validate_update(pkg: model.Package, data: dict[str, Any], user: str
+                    ) -> tuple[dict[str, Any], dict]:
+    """Validate ``data`` (a ``package_show`` dict with the new values) exactly as
+    ``package_update`` does for ``pkg`` (same plugin, schema, call, ``package`` in context)."""
+    plugin = lib_plugins.lookup_package_plugin(pkg.type)
+    context = _context(user, package=pkg)
+    return lib_plugins.plugin_validate(plugin, context, dict(data, id=pkg.id, type=pkg.type),
+                                       plugin.update_package_schema(), "package_update")
+
+
+# the package columns package_update may set from validated data
+_UPDATE_COLUMNS = [c for c in _PKG_COLUMNS
+                   if c not in ("id", "type", "extras", "plugin_data", "metadata_created",
+                                "metadata_modified", "creator_user_id")]
+
+
+def update_batch(items: list[tuple[int, str, dict[str, Any]]], user: str,
+                 activity: bool = True, file: str = "") -> Outcome:
+    """Write ``items`` ((row number, package id, data validated by ``validate_update``)) with
+    the result ``package_update`` gives, in one transaction: the package rows with one
+    UPDATE (SQLAlchemy core, executemany), the ``edit``/``after_dataset_update`` hooks,
+    ``package_show`` and the index documents for the batch, and a "changed package"
+    activity per dataset (naming ``file``). A row that moves to another organisation, or a
+    batch that fails in the database, goes through ``package_patch`` one row at a time."""
+    out = Outcome()
+    user_obj = model.User.get(user)
+    owners = dict(model.Session.execute(
+        select(model.package_table.c.id, model.package_table.c.owner_org)
+        .where(model.package_table.c.id.in_([i for _, i, _ in items]))).all())
+    bulk_items = [(n, i, v) for n, i, v in items if i in owners
+                  and v.get("owner_org", owners[i]) == owners[i]]
+    slow = [(n, i, v) for n, i, v in items if (n, i, v) not in bulk_items]
+    if bulk_items:
+        try:
+            _write_updates(bulk_items, user, user_obj, activity, file)
+            model.repo.commit()
+            out.updated += [i for _, i, _ in bulk_items]
+        except Exception as e:  # noqa: BLE001 - the rows are retried one by one below
+            model.Session.rollback()
+            log.warning("bulk update failed (%s); falling back to package_patch per row", e,
+                        exc_info=not isinstance(e, sa_exc.DBAPIError))
+            slow = bulk_items + slow
+    if slow:
+        patches = [(n, _patch_of(v, i)) for n, i, v in sorted(slow, key=lambda t: t[0])]
+        done = update_rows(patches, user)
+        out.updated += done.updated
+        out.errors += done.errors
+    return out
+
+
+def _patch_of(validated: dict[str, Any], pkg_id: str) -> dict[str, Any]:
+    """The ``package_patch`` input for validated data: its columns and its extras."""
+    patch = {c: validated[c] for c in _UPDATE_COLUMNS if c in validated}
+    for e in validated.get("extras", []):
+        patch.setdefault(e["key"], e["value"])
+    patch["id"] = pkg_id
+    return patch
+
+
+def _write_updates(items: list[tuple[int, str, dict[str, Any]]], user: str,
+                   user_obj: model.User | None, activity: bool, file: str) -> None:
+    now = clock.now_utc().replace(tzinfo=None)  # as package_update: naive UTC
+    table = model.package_table
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for _, pkg_id, v in items:
+        row = {c: v[c] for c in _UPDATE_COLUMNS if c in v}
+        row["extras"] = {e["key"]: e["value"] for e in v.get("extras", [])}
+        row["metadata_modified"] = now
+        groups.setdefault(tuple(sorted(row)), []).append(dict(row, b_id=pkg_id))
+    for keys, rows in groups.items():
+        stmt = (update(table).where(table.c.id == bindparam("b_id"))
+                .values({k: bindparam(k) for k in keys}))
+        model.Session.execute(stmt.execution_options(synchronize_session=False), rows)
+    ids = [i for _, i, _ in items]
+    pkgs = {p.id: p for p in model.Session.query(model.Package)
+            .filter(model.Package.id.in_(ids)).populate_existing()}
+    context = _context(user)
+    for _, pkg_id, v in items:
+        for item in plugins.PluginImplementations(plugins.IPackageController):
+            item.edit(pkgs[pkg_id])
+            item.after_dataset_update(dict(context, package=pkgs[pkg_id]), v)
+    order = {i: [e["key"] for e in v.get("extras", [])] for _, i, v in items}
+    shown = index_packages([pkgs[i] for i in ids], user, extras_order=order)
+    if activity:
+        record_activities(shown, user_obj, "changed package",
+                          extra={"import": {"file": file}} if file else None)
 
 
 def _write_new(good: list[tuple[int, dict[str, Any]]], user: str,
@@ -424,7 +513,8 @@ def index_packages(pkgs: list[model.Package], user: str,
 
 
 def record_activities(shown: list[tuple[dict[str, Any], dict[str, Any]]],
-                      user_obj: model.User | None, activity_type: str) -> None:
+                      user_obj: model.User | None, activity_type: str,
+                      extra: dict[str, Any] | None = None) -> None:
     """The activity ``package_create``/``package_update`` records, for many datasets."""
     if user_obj is None or not tk.config.get("ckan.activity_streams_enabled"):
         return
@@ -439,6 +529,6 @@ def record_activities(shown: list[tuple[dict[str, Any], dict[str, Any]]],
         pkg = model.Package.get(custom["id"])
         model.Session.add(Activity(
             user_obj.id, custom["id"], activity_type,
-            {"package": custom, "actor": user_obj.name},
+            dict({"package": custom, "actor": user_obj.name}, **(extra or {})),
             labels.get_dataset_labels(pkg)))
     model.Session.flush()

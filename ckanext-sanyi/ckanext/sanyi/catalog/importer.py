@@ -1,386 +1,303 @@
-"""Bulk import of catalog resources from CSV or XLSX in the first-batch layout.
+"""Import of catalog resources from CSV or XLSX (first-batch layout): plan, then apply.
 
-Columns (Chinese headers; English aliases accepted): 序号, 数源单位, 数据资源名称, 提供方式,
-更新周期, and optionally 领域, 分类分级, 开放属性, 最近更新日期, 资源描述, 公示批次.
-
-* Every row is validated with the catalog schema itself (the same validators as the web
-  form and the API), so a bad row is reported with its row number and a field-level
-  reason in Chinese and English, and nothing of it is written; the good rows are imported.
-* A file with unknown headers or missing required columns is refused as a whole
-  (``ImportFileError``) before anything is written.
-* Re-importing the same file changes nothing: a row's identity is (数源单位, 名称), its URL
-  name is derived from them, and a row equal to what is stored is skipped. For a resource
-  that exists, only the cells the file fills in are changed (an empty optional cell keeps
-  what a data unit entered on the web).
-* New rows are created in batches by ``bulk.create_batch`` (validated like
-  ``package_create``, written with SQLAlchemy core, indexed in bulk); changed rows go
-  through ``package_patch``. Each run is recorded as one activity (``sanyi import catalog``)
-  of the importing user, with the file name and the counts.
+* :func:`plan_file` reads the file (``import_rows``: lenient cells, a title row above the
+  header) and decides, row by row, without writing anything: *add* (with the fields that
+  get defaults), *change* (with the changed fields, before and after), *unchanged*, or
+  *reject* (row number and a field-level reason in Chinese and English). Every row is
+  validated with the catalog schema itself (``package_create``'s for a new row,
+  ``package_update``'s for a changed one, on the dataset ``package_patch`` would send), so
+  what the plan accepts is what gets written. A 数源单位 matching no unit is rejected naming
+  the closest units, unless units may be created (``create_units``: bureau staff only).
+  Each row must belong to a unit the importing user may edit (``allowed_orgs`` narrows it
+  further, e.g. to the unit whose page the file was uploaded on).
+* :func:`apply_plan` writes exactly the plan: new rows through ``bulk.create_chunks``,
+  changed rows through ``bulk.update_batch`` (a bulk UPDATE, index write and activity insert
+  per batch; every updated resource gets its own "changed package" activity naming the
+  file). ``Plan.digest`` identifies a plan, so a confirmed preview is applied only if it is
+  still the same.
+* :func:`import_file` does both (the command line). A row's identity is (数源单位, 名称),
+  its URL name derived from them; for a resource that exists only the cells the file fills
+  in are changed; re-importing a file, or an export, changes nothing. Each run is recorded
+  as one activity (``sanyi import catalog``) of the importing user, with the counts.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import os
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
+import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ..common import clock, tabular
+from ..common import clock, roles, tabular
 from ..common.i18n_text import MISSING, bi
 from ..common.user import site_user_name
+from ..domain import catalog_input as ci
 from . import units
+from .import_rows import (
+    ADD,
+    CHANGE,
+    IMPORT_ACTIVITY,
+    REJECT,
+    UNCHANGED,
+    ImportFileError,
+    ImportReport,
+    Plan,
+    PlanRow,
+    RowError,
+    changed_keys,
+    defaulted,
+    display,
+    is_unchanged,
+    lenient,
+    read_rows,
+    resource_name,
+    row_to_dataset,
+    row_to_patch,
+)
 
-HEADERS = {
-    "序号": "seq", "数源单位": "unit", "数据资源名称": "title", "提供方式": "delivery_methods",
-    "更新周期": "update_cycle", "领域": "domain", "分类分级": "grade_level",
-    "开放属性": "open_attribute", "最近更新日期": "last_updated", "资源描述": "notes",
-    "公示批次": "batch",
-    # English aliases
-    "seq": "seq", "source_unit": "unit", "title": "title", "delivery_methods": "delivery_methods",
-    "update_cycle": "update_cycle", "domain": "domain", "grade_level": "grade_level",
-    "open_attribute": "open_attribute", "last_updated": "last_updated", "notes": "notes",
-    "batch": "batch",
-}
-ZH_HEADER = {"seq": "序号", "unit": "数源单位", "title": "数据资源名称",
-             "delivery_methods": "提供方式", "update_cycle": "更新周期", "domain": "领域",
-             "grade_level": "分类分级", "open_attribute": "开放属性",
-             "last_updated": "最近更新日期", "notes": "资源描述", "batch": "公示批次"}
-EN_HEADER = {"unit": "source_unit"}  # other keys are their own English alias
-REQUIRED = ("unit", "title", "delivery_methods", "update_cycle")
-# dataset fields a row may set, in the order they are compared
-ROW_FIELDS = ("title", "notes", "domain", "delivery_methods", "update_cycle", "grade_level",
-              "open_attribute", "last_updated", "batch")
-IMPORT_ACTIVITY = "sanyi import catalog"
-
-
-class ImportFileError(tk.ValidationError):
-    """The file as a whole cannot be imported (unreadable, wrong headers)."""
-
-
-@dataclass
-class RowError:
-    row: int
-    message: str
+__all__ = ["plan_file", "apply_plan", "import_file", "record_import", "may_edit",
+           "read_rows", "row_to_dataset", "row_to_patch", "is_unchanged", "resource_name",
+           "Plan", "PlanRow", "ImportReport", "ImportFileError", "RowError", "IMPORT_ACTIVITY",
+           "ADD", "CHANGE", "UNCHANGED", "REJECT"]
 
 
-@dataclass
-class ImportReport:
-    file: str = ""
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    units_created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    activity_id: str | None = None
-
-    def summary(self) -> str:
-        return (f"新增 {self.created}，更新 {self.updated}，未变 {self.unchanged}，"
-                f"新建单位 {self.units_created}，错误 {len(self.errors)} / "
-                f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
-                f"units created {self.units_created}, errors {len(self.errors)}")
+def may_edit(user: model.User, org_id: str) -> bool:
+    """``user`` may import rows of organisation ``org_id``: bureau staff (sysadmins included)
+    for any unit, otherwise an editor or admin of that unit."""
+    return roles.is_bureau_staff(user) or authz.has_user_permission_for_group_or_org(
+        org_id, user.name, "update_dataset")
 
 
-def resource_name(unit_name: str, title: str) -> str:
-    return "r-" + hashlib.sha1(f"{unit_name}|{title}".encode()).hexdigest()[:12]
+def importing_user(name: str | None) -> model.User:
+    user = model.User.get(name or site_user_name())
+    if user is None or user.state != "active":
+        raise ImportFileError({"user": [bi(f"未知的用户“{name}”", f"Unknown user '{name}'")]})
+    return user
 
 
-# ---------------------------------------------------------------------------------------
-# reading
+class _StandIn:
+    """An organisation not created yet: what ``row_to_dataset`` reads from one."""
 
-def read_rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number as seen in the file, row by canonical key); header is row 1.
+    def __init__(self, title: str, placeholder: str) -> None:
+        self.name = units.unit_name(title)
+        self.title = title
+        self.id = placeholder
 
-    Raises ``ImportFileError`` (before the first row) for a file that can't be imported.
+
+def _unit_candidates() -> list[str]:
+    q = model.Session.query(model.Group.title).filter(
+        model.Group.is_organization.is_(True), model.Group.state == "active",
+        model.Group.name.notin_([roles.bureau_org(), roles.operator_org()]))
+    return [t for (t,) in q if t]
+
+
+def _find_unit(title: str, folded: dict[str, model.Group] | None) -> model.Group | None:
+    org = units.find_unit(title)
+    if org is None and folded is not None:
+        org = folded.get(ci.fold(title))
+    return org
+
+
+def plan_file(path: str, *, batch: str = "", create_units: bool = False,
+              today: dt.date | None = None, user: str | None = None,
+              allowed_orgs: set[str] | None = None, default_unit: str | None = None,
+              batch_size: int = 1000, name: str | None = None) -> Plan:
+    """What importing ``path`` would do, row by row; writes nothing.
+
+    :param create_units: unknown units would be created (honoured for bureau staff only)
+    :param allowed_orgs: ids of the only organisations rows may belong to
+    :param default_unit: the unit of a row whose 数源单位 is blank (reported as defaulted)
+    :param name: the file's name as the user knows it (default: the path's)
     """
-    try:
-        rows = tabular.rows(path)
-        header = next(rows, None)
-    except tabular.UnreadableFile as e:
-        raise ImportFileError({"file": [bi(e.zh, e.en)]}) from None
-    if not header or not any(str(h or "").strip() for h in header):
-        raise ImportFileError({"file": [bi("文件为空（第 1 行应为表头）",
-                                           "The file is empty (row 1 must be the header)")]})
-    keys = [HEADERS.get(str(h or "").strip().lstrip("\ufeff")) for h in header]
-    missing = [k for k in REQUIRED if k not in keys]
-    if missing:
-        zh = "、".join(ZH_HEADER[m] for m in missing)
-        en = ", ".join(f"{ZH_HEADER[m]} ({EN_HEADER.get(m, m)})" for m in missing)
-        raise ImportFileError({"file": [bi(
-            f"表头缺少列：{zh}（第一批目录的格式为：序号, 数源单位, 数据资源名称, 提供方式, 更新周期）",
-            f"Missing columns: {en} (expected the first-batch layout: "
-            "序号, 数源单位, 数据资源名称, 提供方式, 更新周期)")]})
-    dupes = sorted({k for k in keys if k and keys.count(k) > 1})
-    if dupes:
-        raise ImportFileError({"file": [bi(
-            "表头有重复的列：" + "、".join(ZH_HEADER[k] for k in dupes),
-            "Duplicate columns: " + ", ".join(EN_HEADER.get(k, k) for k in dupes))]})
-    return _data_rows(rows, keys)
-
-
-def _data_rows(rows: Iterator[list[Any]], keys: list[str | None]
-               ) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        for number, values in enumerate(rows, start=2):
-            if not any(str(v or "").strip() for v in values):
-                continue
-            yield number, {k: _cell(v) for k, v in zip(keys, values, strict=False) if k}
-    except tabular.UnreadableFile as e:
-        raise ImportFileError({"file": [bi(e.zh, e.en)]}) from None
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value).strip()
-
-
-# ---------------------------------------------------------------------------------------
-# rows -> datasets
-
-def row_to_dataset(row: dict[str, str], org: model.Group, batch: str,
-                   today: dt.date) -> dict[str, Any]:
-    """The dataset a new row creates (defaults for the cells the row leaves empty)."""
-    return {
-        "type": "dataset",
-        "name": resource_name(org.name, row["title"]),
-        "title": row["title"],
-        "owner_org": org.id,
-        "notes": row.get("notes", ""),
-        "domain": row.get("domain") or units.domain_for(org.title, row["title"]),
-        "delivery_methods": row.get("delivery_methods", ""),
-        "update_cycle": units.cycle_code(row.get("update_cycle", "")),
-        "grade_level": row.get("grade_level") or units.default_grade(org.title),
-        "open_attribute": row.get("open_attribute") or "authorized",
-        "last_updated": row.get("last_updated") or today.isoformat(),
-        "batch": row.get("batch") or batch,
-        "private": False,
-    }
-
-
-def row_to_patch(row: dict[str, str], batch: str) -> dict[str, Any]:
-    """The fields a row sets on an existing dataset: only the cells it fills in."""
-    patch: dict[str, Any] = {k: row[k] for k in ROW_FIELDS if row.get(k)}
-    if "update_cycle" in patch:
-        patch["update_cycle"] = units.cycle_code(patch["update_cycle"])
-    if "batch" not in patch and batch:
-        patch["batch"] = batch
-    return patch
-
-
-def _choices(name: str) -> list[dict[str, Any]]:
-    from ckanext.scheming.helpers import scheming_field_by_name, scheming_get_dataset_schema
-    schema = scheming_get_dataset_schema("dataset") or {}
-    f = scheming_field_by_name(schema.get("dataset_fields", []), name) or {}
-    return f.get("choices", [])
-
-
-def _stored_form(key: str, value: Any) -> Any:
-    """What the schema's validators would store for ``value`` (None: can't tell)."""
-    from .logic.validators import _match
-    if key in ("domain", "update_cycle", "grade_level", "open_attribute"):
-        return _match(str(value).strip(), _choices(key))
-    if key == "delivery_methods":
-        choices = _choices(key)
-        items = [v for v in str(value).replace("；", ";").replace("，", ";")
-                 .replace(",", ";").split(";") if v.strip()]
-        codes = [_match(v.strip(), choices) for v in items]
-        if None in codes:
-            return None
-        order = [c["value"] for c in choices]
-        return json.dumps(sorted(set(codes), key=order.index), ensure_ascii=False)
-    if key == "last_updated":
-        try:
-            return dt.date.fromisoformat(str(value).strip()[:10]).isoformat()
-        except ValueError:
-            return None
-    return value
-
-
-def is_unchanged(pkg: model.Package, patch: dict[str, Any]) -> bool:
-    if pkg.state != "active":
-        return False
-    extras = pkg.extras or {}
-    for key, new in patch.items():
-        if key == "owner_org":
-            return False
-        if key in ("title", "notes"):
-            if (new or "") != (getattr(pkg, key) or ""):
-                return False
+    from . import bulk
+    today = today or clock.today()
+    user_obj = importing_user(user)
+    if create_units and not roles.is_bureau_staff(user_obj):
+        raise ImportFileError({"create_units": [bi(
+            "只有数据局工作人员可以在导入时新建数源单位",
+            "Only data bureau staff may create data units while importing")]})
+    plan = Plan(file=name or os.path.basename(path), sha256=tabular.sha256(path),
+                user=user_obj.name, rows=[])
+    rows = list(read_rows(path))  # ImportFileError before anything else
+    labels = bulk.field_labels()
+    orgs: dict[str, model.Group | None] = {}
+    folded: dict[str, model.Group] | None = None
+    seen: dict[str, int] = {}
+    placeholder = ""
+    pending: list[tuple[PlanRow, dict[str, str], Any]] = []
+    for number, raw in rows:
+        row, date_errors = lenient(raw)
+        out = PlanRow(number, REJECT, unit=row.get("unit", ""), title=row.get("title", ""))
+        plan.rows.append(out)
+        if not row.get("unit") and default_unit:
+            row["unit"] = out.unit = default_unit
+            out.defaulted.append(("unit", default_unit))
+        missing = [k for k in ("unit", "title") if not row.get(k)]
+        if missing:
+            names = {"unit": ("数源单位", "Source unit"), "title": labels.get("title")}
+            out.reason = " | ".join(f"{names[k][0]} / {names[k][1]}: {MISSING}"
+                                    for k in missing)
             continue
-        stored = _stored_form(key, new)
-        if stored is None or stored != extras.get(key, ""):
-            return False
-    return True
+        if date_errors:
+            out.reason = " | ".join(date_errors)
+            continue
+        title = row["unit"]
+        if title not in orgs:
+            if folded is None and units.find_unit(title) is None:
+                folded = {ci.fold(o.title): o for o in model.Session.query(model.Group).filter(
+                    model.Group.is_organization.is_(True), model.Group.state == "active")}
+            orgs[title] = _find_unit(title, folded)
+        org = orgs[title]
+        if org is None and not create_units:
+            near = ci.closest(title, _unit_candidates())
+            zh_near = f"；最接近的单位：{'、'.join(near)}" if near else ""
+            en_near = f"; closest: {', '.join(near)}" if near else ""
+            out.reason = ("数源单位 / Source unit: "
+                          + bi(f"未知的数源单位“{title}”{zh_near}",
+                               f"Unknown source unit '{title}'{en_near}"))
+            continue
+        if org is not None and not ((allowed_orgs is None or org.id in allowed_orgs)
+                                    and may_edit(user_obj, org.id)):
+            out.reason = "数源单位 / Source unit: " + bi(
+                f"用户“{user_obj.name}”不能导入“{org.title}”的资源（只能导入本单位的资源）",
+                f"User '{user_obj.name}' may not import resources of '{org.title}' "
+                "(only those of their own unit)")
+            continue
+        if org is None:
+            if not placeholder:
+                any_org = model.Session.query(model.Group).filter(
+                    model.Group.is_organization.is_(True),
+                    model.Group.state == "active").first()
+                placeholder = any_org.id if any_org else ""
+            org = _StandIn(title, placeholder)
+        out.name = resource_name(org.name, row["title"])
+        if out.name in seen:
+            out.reason = bi(
+                f"数源单位 / 数据资源名称与第 {seen[out.name]} 行重复：{row['unit']} / {row['title']}",
+                f"Duplicate of row {seen[out.name]}: {row['unit']} / {row['title']}")
+            continue
+        seen[out.name] = number
+        pending.append((out, row, org))
+    for start in range(0, len(pending), batch_size):
+        _plan_chunk(pending[start:start + batch_size], plan, batch, today, user_obj.name)
+    plan.new_units = {r.unit: units.unit_name(r.unit) for r, _, org in pending
+                      if isinstance(org, _StandIn) and r.action == ADD}
+    return plan
 
 
-# ---------------------------------------------------------------------------------------
-# the import
+def _plan_chunk(chunk: list[tuple[PlanRow, dict[str, str], Any]], plan: Plan, batch: str,
+                today: dt.date, user: str) -> None:
+    from . import bulk
+    existing = {p.name: p for p in model.Session.query(model.Package).filter(
+        model.Package.name.in_([r.name for r, _, _ in chunk]),
+        model.Package.state != "deleted")}
+    changing: list[tuple[PlanRow, model.Package, dict[str, Any]]] = []
+    for out, row, org in chunk:
+        pkg = existing.get(out.name)
+        if pkg is None:
+            data = row_to_dataset(row, org, batch, today)
+            _, errors = bulk.validate_create(data, user)
+            if isinstance(org, _StandIn):
+                errors.pop("owner_org", None)
+                errors.pop("name", None)
+            if errors:
+                out.reason = bulk.error_text(errors)
+                continue
+            out.action, out.data = ADD, data
+            out.defaulted += defaulted(row, data)
+            continue
+        patch = row_to_patch(row, batch)
+        if pkg.owner_org != org.id:  # moved on the web: the file says
+            patch["owner_org"] = org.id
+        keys = changed_keys(pkg, patch) if pkg.state == "active" else list(patch)
+        if not keys:
+            out.action, out.pkg_id = UNCHANGED, pkg.id
+            continue
+        changing.append((out, pkg, patch))
+        out.changes = [(k, k, "") for k in keys]
+    if changing:
+        shown = bulk.show_packages([p for _, p, _ in changing], user)
+        for (out, pkg, patch), (_, custom) in zip(changing, shown, strict=True):
+            validated, errors = bulk.validate_update(pkg, dict(custom, **patch), user)
+            if errors:
+                out.reason, out.changes = bulk.error_text(errors), []
+                continue
+            out.action, out.pkg_id, out.data = CHANGE, pkg.id, validated
+            before = custom.get("organization") or {}
+            out.changes = [
+                (k, (before.get("title", "") if k == "owner_org" else display(k, custom.get(k))),
+                 (units_title(patch[k]) if k == "owner_org" else display(k, patch[k])))
+                for k, _, _ in out.changes]
+    for pkg in existing.values():  # 100,000 rows: don't keep them all in the session
+        if pkg in model.Session:
+            model.Session.expunge(pkg)
+
+
+def units_title(org_id: str) -> str:
+    org = model.Group.get(org_id)
+    return org.title if org else org_id
+
+
+def apply_plan(plan: Plan, *, activity: bool = True, workers: int | None = None,
+               batch_size: int = 1000, progress: bool = False) -> ImportReport:
+    """Write what ``plan`` says (its rejected rows are reported, not written)."""
+    from . import bulk
+    report = ImportReport(file=plan.file, rows=len(plan.rows))
+    report.unchanged = len(plan.of(UNCHANGED))
+    report.errors = [RowError(r.row, r.reason) for r in plan.of(REJECT)]
+    bar = _progress(len(plan.rows), progress)
+    bar(report.unchanged + len(report.errors))
+    created_units = {}
+    for title in plan.new_units:
+        created_units[title] = units.find_unit(title) or units.create_unit(title, plan.user)
+        report.units_created += 1
+    new = []
+    for r in plan.of(ADD):
+        data = dict(r.data)
+        if r.unit in created_units:
+            data["owner_org"] = created_units[r.unit].id
+        new.append((r.row, data))
+    chunks = [new[i:i + batch_size] for i in range(0, len(new), batch_size)]
+    for created, errors, done in bulk.create_chunks(chunks, plan.user, activity, workers):
+        report.created += created
+        report.errors += [RowError(n, m) for n, m in errors]
+        bar(done)
+    changed = [(r.row, r.pkg_id, r.data) for r in plan.of(CHANGE)]
+    for start in range(0, len(changed), batch_size):
+        part = changed[start:start + batch_size]
+        out = bulk.update_batch(part, plan.user, activity=activity, file=plan.file)
+        report.updated += len(out.updated)
+        report.errors += [RowError(n, m) for n, m in out.errors]
+        bar(len(part))
+    bar(0, done=True)
+    report.errors.sort(key=lambda e: e.row)
+    report.activity_id = record_import(report, plan.user)
+    return report
+
 
 def import_file(path: str, batch: str = "", create_units: bool = True, progress: bool = False,
                 today: dt.date | None = None, user: str | None = None,
                 batch_size: int = 1000, activity: bool = True,
-                workers: int | None = None) -> ImportReport:
-    """Import ``path``; returns counts and the bad rows. Commits batch by batch.
+                workers: int | None = None, check_user: bool = False) -> ImportReport:
+    """Plan and apply ``path``; returns counts and the bad rows. Commits batch by batch.
 
-    :param user: who imports (default: the site user); recorded in the activity
-    :param activity: also record the per-dataset "new package" activity (as the web does)
+    :param user: who imports (default: the site user); recorded in the activities
+    :param create_units: create unknown units (only for bureau staff with ``check_user``)
+    :param check_user: refuse ``create_units`` for a user who is not bureau staff (as the
+        command line does); otherwise it is just not honoured for them
+    :param activity: also record the per-dataset activities (as the web does)
     :param workers: processes creating new resources (default: one per CPU core, for
         imports of more than 4 batches; 1 = in this process only)
     """
-    from . import bulk
-    report = ImportReport(file=os.path.basename(path))
-    today = today or clock.today()
-    importer = user or site_user_name()
-    if model.User.get(importer) is None:
-        raise ImportFileError({"user": [bi(f"未知的用户“{importer}”", f"Unknown user '{importer}'")]})
-    rows = list(read_rows(path))  # ImportFileError before anything is written
-    report.rows = len(rows)
-    bar = _progress(len(rows), progress)
-
-    # 1. cells every row needs, duplicates, source units
-    seen: dict[tuple[str, str], int] = {}
-    pending: list[tuple[int, dict[str, str]]] = []
-    for number, row in rows:
-        missing = [k for k in ("unit", "title") if not row.get(k)]
-        if missing:
-            labels = bulk.field_labels()
-            label = {"unit": ("数源单位", "Source unit"), "title": labels.get("title")}
-            report.errors.append(RowError(number, " | ".join(
-                f"{label[k][0]} / {label[k][1]}: {MISSING}" for k in missing)))
-            bar(1)
-            continue
-        ident = (row["unit"], row["title"])
-        if ident in seen:
-            report.errors.append(RowError(number, bi(
-                f"数源单位 / 数据资源名称与第 {seen[ident]} 行重复：{row['unit']} / {row['title']}",
-                f"Duplicate of row {seen[ident]}: {row['unit']} / {row['title']}")))
-            bar(1)
-            continue
-        seen[ident] = number
-        pending.append((number, row))
-    orgs = _resolve_units(pending, batch, today, create_units, importer, report, bar)
-
-    # 2. new, changed or unchanged
-    new: list[tuple[int, dict[str, Any]]] = []
-    changed: list[tuple[int, dict[str, Any]]] = []
-    first_row: dict[str, int] = {}  # the unit by its title in one row, by its name in another
-    for start in range(0, len(pending), batch_size):
-        chunk = []
-        for n, r in pending[start:start + batch_size]:
-            if r["unit"] not in orgs:
-                continue
-            name = resource_name(orgs[r["unit"]].name, r["title"])
-            if name in first_row:
-                report.errors.append(RowError(n, bi(
-                    f"数源单位 / 数据资源名称与第 {first_row[name]} 行重复：{r['unit']} / {r['title']}",
-                    f"Duplicate of row {first_row[name]}: {r['unit']} / {r['title']}")))
-                bar(1)
-                continue
-            first_row[name] = n
-            chunk.append((n, r))
-        names = {n: resource_name(orgs[r["unit"]].name, r["title"]) for n, r in chunk}
-        existing = {p.name: p for p in model.Session.query(model.Package)
-                    .filter(model.Package.name.in_(list(names.values())),
-                            model.Package.state != "deleted")}
-        for number, row in chunk:
-            pkg = existing.get(names[number])
-            if pkg is None:
-                new.append((number, row_to_dataset(row, orgs[row["unit"]], batch, today)))
-                continue
-            patch = row_to_patch(row, batch)
-            if pkg.owner_org != orgs[row["unit"]].id:  # moved on the web: the file says
-                patch["owner_org"] = orgs[row["unit"]].id
-            if is_unchanged(pkg, patch):
-                report.unchanged += 1
-                bar(1)
-            else:
-                changed.append((number, dict(patch, id=pkg.id)))
-        for pkg in existing.values():  # 100,000 rows: don't keep them all in the session
-            model.Session.expunge(pkg)
-
-    # 3. write: new ones in bulk (in parallel when large), changed ones one by one
-    chunks = [new[i:i + batch_size] for i in range(0, len(new), batch_size)]
-    for created, errors, done in bulk.create_chunks(chunks, importer, activity, workers):
-        report.created += created
-        report.errors += [RowError(n, m) for n, m in errors]
-        bar(done)
-    if changed:
-        out = bulk.update_rows(changed, importer)
-        report.updated += len(out.updated)
-        report.errors += [RowError(n, m) for n, m in out.errors]
-        bar(len(changed))
-    bar(0, done=True)
-    report.errors.sort(key=lambda e: e.row)
-    report.activity_id = record_import(report, importer)
-    return report
-
-
-def _resolve_units(pending: list[tuple[int, dict[str, str]]], batch: str, today: dt.date,
-                   create_units: bool, user: str, report: ImportReport,
-                   bar: Callable[..., None]) -> dict[str, model.Group]:
-    """Organisation per 数源单位 cell. An unknown unit is created (``create_units``) only
-    once one of its rows is valid, so a file of bad rows leaves no new organisation."""
-    from . import bulk
-    orgs: dict[str, model.Group] = {}
-    unknown: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for number, row in pending:
-        title = row["unit"]
-        if title not in orgs and title not in unknown:
-            org = units.find_unit(title)
-            if org is not None:
-                orgs[title] = org
-                continue
-            unknown[title] = []
-        if title in unknown:
-            unknown[title].append((number, row))
-    placeholder = next(iter(orgs.values()), None) or model.Session.query(model.Group).filter(
-        model.Group.is_organization.is_(True), model.Group.state == "active").first()
-    for title, unit_rows in unknown.items():
-        if create_units:
-            for _, row in unit_rows:
-                stand_in = _StandIn(units.unit_name(title), title,
-                                    placeholder.id if placeholder else "")
-                _, errors = bulk.validate_create(row_to_dataset(row, stand_in, batch, today),
-                                                 user)
-                errors.pop("owner_org", None)
-                errors.pop("name", None)
-                if not errors:
-                    orgs[title] = units.create_unit(title, user)
-                    report.units_created += 1
-                    break
-        if title not in orgs:
-            for number, row in unit_rows:
-                if not create_units:
-                    report.errors.append(RowError(number, bi(
-                        f"数源单位 / Source unit: 未知的数源单位“{title}”",
-                        f"Unknown source unit '{title}'")))
-                else:  # every row of the unit is bad: validate again to say why
-                    stand_in = _StandIn(units.unit_name(title), title,
-                                        placeholder.id if placeholder else "")
-                    _, errors = bulk.validate_create(
-                        row_to_dataset(row, stand_in, batch, today), user)
-                    errors.pop("owner_org", None)
-                    errors.pop("name", None)
-                    report.errors.append(RowError(number, bulk.error_text(errors)))
-                bar(1)
-    return orgs
-
-
-@dataclass
-class _StandIn:
-    """An organisation not created yet: what ``row_to_dataset`` reads from one."""
-    name: str
-    title: str
-    id: str
+    user_obj = importing_user(user)
+    if create_units and not check_user and not roles.is_bureau_staff(user_obj):
+        create_units = False
+    plan = plan_file(path, batch=batch, create_units=create_units, today=today,
+                     user=user_obj.name, batch_size=batch_size)
+    return apply_plan(plan, activity=activity, workers=workers, batch_size=batch_size,
+                      progress=progress)
 
 
 def record_import(report: ImportReport, user: str) -> str | None:
