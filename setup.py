@@ -42,8 +42,11 @@ setup(
         "weasyprint==70.0",
         "jsonschema==4.26.0",
         "cryptography>=42",
+        "ckanext-dcat==2.4.4",
     ],
     entry_points={
-        "ckan.plugins": ["sanyi = ckanext.sanyi.plugin:SanyiPlugin"],
+        "ckan.plugins": ["sanyi = ckanext.sanyi.plugin:SanyiPlugin",
+                         "sanyi_interop = ckanext.sanyi.interop.plugin:InteropPlugin"],
+        "ckan.rdf.profiles": ["sanyi_dcat_ap = ckanext.sanyi.interop.dcat_profile:SanyiDCATAPProfile"],
     },
 )

@@ -1,0 +1,43 @@
+"""The ``sanyi_interop`` plugin, loaded after ckanext-dcat's ``dcat`` plugin.
+
+The catalog endpoints (``/catalog.{ttl,rdf,jsonld,xml}``, ``/`` with an RDF ``Accept``) list
+the catalog resources as ``dcat:dataset``; products are data services, so they are left out of
+that paged dataset list and described, as ``dcat:service``, by the profile's catalog part
+(``dcat_profile.SanyiDCATAPProfile.graph_from_catalog``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+
+__all__ = ["InteropPlugin", "datasets_only"]
+
+DATASETS_ONLY = "+dataset_type:dataset"
+
+
+def datasets_only(data_dict: dict[str, Any]) -> dict[str, Any]:
+    """``data_dict`` with its filter query narrowed to catalog resources."""
+    fq = (data_dict.get("fq") or "").strip()
+    return dict(data_dict, fq=f"{DATASETS_ONLY} +({fq})" if fq else DATASETS_ONLY)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_catalog_show(original: Any, context: Any, data_dict: dict[str, Any]) -> Any:
+    return original(context, datasets_only(data_dict))
+
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_catalog_search(original: Any, context: Any, data_dict: dict[str, Any]) -> Any:
+    return original(context, datasets_only(data_dict))
+
+
+class InteropPlugin(p.SingletonPlugin):
+    p.implements(p.IActions)
+
+    def get_actions(self) -> dict[str, Any]:
+        return {"dcat_catalog_show": dcat_catalog_show,
+                "dcat_catalog_search": dcat_catalog_search}
