@@ -31,10 +31,12 @@ def load_demo() -> None:
 @sanyi.command("import-catalog")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--batch", default="", help="publication batch, e.g. 第一批")
-@click.option("--create-units/--no-create-units", default=True,
-              help="create an organisation for an unknown 数源单位")
+@click.option("--create-units/--no-create-units", default=False,
+              help="create an organisation for an unknown 数源单位 (bureau staff only); "
+                   "without it such a row is an error naming the closest units")
 @click.option("--user", default=None,
-              help="account the import is recorded under (default: the site user)")
+              help="who imports (default: the site user): must be an editor of each row's "
+                   "unit, or bureau staff")
 @click.option("--batch-size", default=1000, show_default=True,
               help="rows validated, written and indexed per transaction")
 def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
@@ -48,7 +50,7 @@ def import_catalog(path: str, batch: str, create_units: bool, user: str | None,
     from .catalog.importer import ImportFileError, import_file
     try:
         report = import_file(path, batch=batch, create_units=create_units, progress=True,
-                             user=user, batch_size=batch_size)
+                             user=user, batch_size=batch_size, check_user=True)
     except ImportFileError as e:
         for msgs in e.error_dict.values():
             for msg in msgs if isinstance(msgs, list) else [msgs]:
