@@ -14,6 +14,7 @@ from ckan.lib.plugins import DefaultPermissionLabels
 from flask import Blueprint
 
 from . import search
+from .apidoc import views as apidoc_views
 from .applications import helpers as applications_helpers
 from .applications import subscriptions as applications_subscriptions
 from .applications import views as applications_views
@@ -27,6 +28,7 @@ from .catalog.logic import auth as catalog_auth
 from .catalog.logic import validators as catalog_validators
 from .common import helpers as common_helpers
 from .common import i18n_js, roles
+from .common.action_params import strict
 from .common.helpers import sanyi_is_zh
 from .delivery import oauth as delivery_oauth
 from .delivery import sample_helpers as delivery_sample_helpers
@@ -75,9 +77,13 @@ def _exported(*modules: ModuleType) -> dict[str, Any]:
 
 
 def _actions() -> dict[str, Any]:
-    return _exported(catalog_action, pricing_action, payments_action, applications_action,
-                     delivery_action, delivery_client_action, delivery_supervision_action,
-                     supervision_action, reports_action)
+    """Every action; a ``sanyi_*`` one called through the Action API refuses any parameter
+    its docstring does not list (``common.action_params.strict``)."""
+    found = _exported(catalog_action, pricing_action, payments_action, applications_action,
+                      delivery_action, delivery_client_action, delivery_supervision_action,
+                      supervision_action, reports_action)
+    return {name: strict(name, fn) if name.startswith("sanyi_") else fn
+            for name, fn in found.items()}
 
 
 def _auth_functions() -> dict[str, Any]:
@@ -98,7 +104,8 @@ def _validators() -> dict[str, Any]:
 def _blueprints() -> list[Any]:
     found = _exported(catalog_views, pricing_views, payments_views, applications_views, i18n_js,
                        delivery_sample_views, delivery_views, delivery_supervision_views,
-                       supervision_views, reports_views, supervision_checkpoint_views)
+                       supervision_views, reports_views, supervision_checkpoint_views,
+                       apidoc_views)
     return [bp for bp in found.values() if isinstance(bp, Blueprint)]
 
 

@@ -77,7 +77,7 @@ def test_every_unit_must_approve_before_the_bureau(world):
     app = call_as("wj_editor", "sanyi_application_review", id=app["id"], decision="approve")
     assert app["status"] == "bureau_review"
     assert call_as("bureau_user", "sanyi_application_list", queue=True)["count"] == 1
-    assert [r["unit"] for r in app["reviews"]] == ["shi-yi-bao-ju", "shi-wei-jian-wei"]
+    assert [r["organization"] for r in app["reviews"]] == ["shi-yi-bao-ju", "shi-wei-jian-wei"]
 
 
 def test_charged_journey_locks_the_fee_and_activates_on_payment(world):

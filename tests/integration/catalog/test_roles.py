@@ -249,16 +249,16 @@ def test_overdue_list_is_scoped_to_the_callers_units(sanyi_orgs):
     as_user("yb_editor", "package_create", **resource("shi-yi-bao-ju", "yb-new",
                                                       last_updated=dt.date.today().isoformat()))
     factories.Sysadmin(name="root_admin2")
-    assert [r["name"] for r in as_user("wj_editor", "sanyi_overdue_list")] == ["wj-old"]
-    assert [r["name"] for r in as_user("yb_editor", "sanyi_overdue_list")] == ["yb-old"]
-    assert as_user("merchant_user", "sanyi_overdue_list") == []
-    assert as_user("operator_user", "sanyi_overdue_list") == []
-    assert sorted(r["name"] for r in as_user("root_admin2", "sanyi_overdue_list")) \
+    assert [r["name"] for r in as_user("wj_editor", "sanyi_overdue_list")["results"]] == ["wj-old"]
+    assert [r["name"] for r in as_user("yb_editor", "sanyi_overdue_list")["results"]] == ["yb-old"]
+    assert as_user("merchant_user", "sanyi_overdue_list")["results"] == []
+    assert as_user("operator_user", "sanyi_overdue_list")["results"] == []
+    assert sorted(r["name"] for r in as_user("root_admin2", "sanyi_overdue_list")["results"]) \
         == ["wj-old", "yb-old"]
     # an internal caller naming a user still gets that user's units only
     assert [r["name"] for r in helpers.call_action(
-        "sanyi_overdue_list", context={"user": "wj_editor"})] == ["wj-old"]
-    row = as_user("wj_editor", "sanyi_overdue_list", today="2025-02-10")[0]
+        "sanyi_overdue_list", context={"user": "wj_editor"})["results"]] == ["wj-old"]
+    row = as_user("wj_editor", "sanyi_overdue_list", today="2025-02-10")["results"][0]
     assert (row["next_due"], row["days_overdue"]) == ("2025-02-05", 5)
     with pytest.raises(helpers.logic.ValidationError) as e:
         as_user("wj_editor", "sanyi_overdue_list", today="yesterday")
@@ -266,7 +266,7 @@ def test_overdue_list_is_scoped_to_the_callers_units(sanyi_orgs):
     assert "Invalid date" in e.value.error_dict["today"][0]
     # marking it updated takes it off the list
     as_user("wj_editor", "sanyi_mark_updated", id="wj-old")
-    assert as_user("wj_editor", "sanyi_overdue_list") == []
+    assert as_user("wj_editor", "sanyi_overdue_list")["results"] == []
 
 
 def test_overdue_cli(sanyi_orgs):

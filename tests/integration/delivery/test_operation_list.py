@@ -63,15 +63,15 @@ def _list(app, headers=None, status=200, **params):
 
 def test_anonymous_lists_every_listed_product_with_its_operations(app, demo_catalog):
     answer = _list(app)["result"]
-    by_scenario = {p["scenario"] or p["title"]: p for p in answer["products"]}
-    assert "draft-underwriting" not in {p["name"] for p in answer["products"]}
+    by_scenario = {p["scenario"] or p["title"]: p for p in answer["results"]}
+    assert "draft-underwriting" not in {p["name"] for p in answer["results"]}
     assert {s: [o["name"] for o in p["operations"]] for s, p in by_scenario.items()
             if p["operations"]} == SANYI
     for scenario in ("普惠金融", "公共交通实时数据", "真实房屋租赁场景"):
         assert by_scenario[scenario]["operations"] == []
     assert {c["name"] for c in answer["privacy_classes"]} == {"verification", "profile",
                                                               "aggregate"}
-    for product in answer["products"]:
+    for product in answer["results"]:
         for op in product["operations"]:
             for key in ("title", "description"):
                 assert op[key]["zh"] and op[key]["en"] and op[key]["zh"] != op[key]["en"]
@@ -84,7 +84,7 @@ def test_anonymous_lists_every_listed_product_with_its_operations(app, demo_cata
 
 def test_one_product(app, demo_catalog):
     name = product_name("智慧核保(核保调查)")
-    (product,) = _list(app, product=name)["result"]["products"]
+    (product,) = _list(app, product=name)["result"]["results"]
     assert product["name"] == name
     (op,) = product["operations"]
     assert op["name"] == "risk-assessment" and op["consent_required"] is True
@@ -93,7 +93,7 @@ def test_one_product(app, demo_catalog):
     assert [f["name"] for f in op["input_fields"]] == ["id_number", "consent_ref"]
     assert {r["resource"]["title"] for r in op["reads"]} == {
         "医保参保人员", "高血压患者健康管理数据", "入院登记数据", "出院记录数据", "门诊就诊记录数据"}
-    (none,) = _list(app, product=product_name("普惠金融"))["result"]["products"]
+    (none,) = _list(app, product=product_name("普惠金融"))["result"]["results"]
     assert none["operations"] == []
 
 
@@ -102,10 +102,10 @@ def test_an_unlisted_product_is_not_found_but_to_who_may_see_it(app, demo_catalo
         answer = _list(app, headers, 404, product="draft-underwriting")
         assert answer["success"] is False
     (product,) = _list(app, {"Authorization": demo_catalog["root"]},
-                       product="draft-underwriting")["result"]["products"]
+                       product="draft-underwriting")["result"]["results"]
     assert [o["name"] for o in product["operations"]] == ["risk-assessment"]
     assert "draft-underwriting" in {p["name"] for p in _list(
-        app, {"Authorization": demo_catalog["root"]})["result"]["products"]}
+        app, {"Authorization": demo_catalog["root"]})["result"]["results"]}
 
 
 def test_unknown_or_malformed_product(app, demo_catalog):

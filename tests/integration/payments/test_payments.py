@@ -64,7 +64,7 @@ def test_create_order_locks_the_quote_and_is_idempotent(pay_world):
     assert order["merchant"] == "merchant_user" and order["quote"]["lines"] == QUOTE["lines"]
     again = new_order("app-1", quote=dict(QUOTE, amount_fen=1))  # approval clicked twice
     assert again["id"] == order["id"] and again["amount_fen"] == AMOUNT
-    assert len(call_as("operator_user", "sanyi_order_list", application_id="app-1")) == 1
+    assert len(call_as("operator_user", "sanyi_order_list", application_id="app-1")["results"]) == 1
     trace = audit.list(object_type="order", object_id=order["id"])
     assert [t["action"] for t in trace] == ["sanyi_order_create"]
     assert trace[0]["actor"] == "bureau_user" and trace[0]["after"]["amount_fen"] == AMOUNT

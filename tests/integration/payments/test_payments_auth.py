@@ -75,7 +75,7 @@ def test_refund_complete_refused(order, role):
     model.Session.commit()
     with pytest.raises(tk.NotAuthorized):
         call_as(role, "sanyi_refund_complete", id=refund["id"], reference="TK")
-    assert call_as("operator_user", "sanyi_refund_list")[0]["status"] == "pending"
+    assert call_as("operator_user", "sanyi_refund_list")["results"][0]["status"] == "pending"
 
 
 def test_unknown_order_is_not_found(pay_world):

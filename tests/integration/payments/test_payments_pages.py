@@ -113,7 +113,7 @@ def test_refund_complete_form(app, pages):
                    headers={"Authorization": pages["tokens"]["operator_user"]},
                    data={"reference": "TK-1"})
     assert res.status_code == 200
-    assert call_as("operator_user", "sanyi_refund_list")[0]["status"] == "done"
+    assert call_as("operator_user", "sanyi_refund_list")["results"][0]["status"] == "done"
 
 
 def test_orders_list_pages(app, pages):

@@ -159,7 +159,7 @@ def test_revoking_a_stripe_paid_order_refunds_through_stripe(pay_world, app):
     late = intent_event("evt_late_success", "payment_intent.succeeded", intent_id)
     assert post_event(app, late, status=200).json["outcome"] == "already_paid"
     assert order_row(order["id"])["status"] == "refunded"
-    assert len(call_as("operator_user", "sanyi_refund_list", order_id=order["id"])) == 1
+    assert len(call_as("operator_user", "sanyi_refund_list", order_id=order["id"])["results"]) == 1
 
 
 def test_a_pending_stripe_refund_is_completed_by_webhook(pay_world, app, monkeypatch):
@@ -172,7 +172,7 @@ def test_a_pending_stripe_refund_is_completed_by_webhook(pay_world, app, monkeyp
     evt = event("evt_charge_refunded", "charge.refunded", charge)
     assert post_event(app, evt, status=200).json["outcome"] == "refund_done"
     assert post_event(app, evt, status=200).json["outcome"] == "duplicate"
-    done = call_as("merchant_user", "sanyi_refund_list")[0]
+    done = call_as("merchant_user", "sanyi_refund_list")["results"][0]
     assert done["status"] == "done" and done["completed_by"] == "stripe"
 
 
@@ -185,7 +185,7 @@ def test_a_failed_stripe_refund_is_recorded(pay_world, app, monkeypatch):
               "status": "failed"}
     assert post_event(app, event("evt_refund_failed", "refund.updated", failed),
                       status=200).json["outcome"] == "refund_failed"
-    assert call_as("operator_user", "sanyi_refund_list", status="failed")[0]["order_id"] == \
+    assert call_as("operator_user", "sanyi_refund_list", status="failed")["results"][0]["order_id"] == \
         order["id"]
 
 
@@ -196,7 +196,7 @@ def test_revoking_a_bank_transfer_order_leaves_a_pending_refund_for_the_operator
     assert (refund["method"], refund["status"], refund["stripe_refund_id"]) == (
         "bank_transfer", "pending", None)
     assert refund["payment_ref"] == "HX20261124001" and refund["reason"] == "违规使用"
-    assert [r["id"] for r in call_as("operator_user", "sanyi_refund_list", status="pending")] == \
+    assert [r["id"] for r in call_as("operator_user", "sanyi_refund_list", status="pending")["results"]] == \
         [refund["id"]]
     with pytest.raises(tk.NotAuthorized):
         call_as("merchant_user", "sanyi_refund_complete", id=refund["id"], reference="TK-1")
@@ -250,7 +250,7 @@ def test_money_arriving_after_cancellation_is_refunded(pay_world, app):
                      status=200)
     assert res.json["outcome"] == "surplus_refunded"
     assert order_row(order["id"])["status"] == "cancelled"
-    refund = call_as("operator_user", "sanyi_refund_list", order_id=order["id"])[0]
+    refund = call_as("operator_user", "sanyi_refund_list", order_id=order["id"])["results"][0]
     assert (refund["kind"], refund["method"], refund["status"]) == ("surplus", "stripe", "done")
     assert client().v1.refunds.retrieve(refund["stripe_refund_id"]).amount == AMOUNT
     assert pay_world["applications"].paid == []
@@ -285,7 +285,7 @@ def test_an_application_that_no_longer_awaits_payment_gets_its_money_back(pay_wo
                      status=200)
     assert res.json["outcome"] == "paid_then_refunded"
     assert order_row(order["id"])["status"] == "refunded"
-    refund = call_as("operator_user", "sanyi_refund_list", order_id=order["id"])[0]
+    refund = call_as("operator_user", "sanyi_refund_list", order_id=order["id"])["results"][0]
     assert (refund["kind"], refund["status"]) == ("surplus", "done")
     actions = [t["action"] for t in call_as("bureau_user", "sanyi_order_show", id=order["id"])["trace"]]
     assert "sanyi_application_refused_payment" in actions
@@ -311,7 +311,7 @@ def test_lists_are_filtered_by_role(pay_world):
 
     def ids(role, action, **data):
         return sorted(r["id"] if action == "sanyi_order_list" else r["order_id"]
-                      for r in call_as(role, action, **data))
+                      for r in call_as(role, action, **data)["results"])
 
     everything = sorted([mine["id"], theirs["id"]])
     for action in ("sanyi_order_list", "sanyi_refund_list"):
@@ -324,4 +324,4 @@ def test_lists_are_filtered_by_role(pay_world):
     with pytest.raises(tk.ValidationError) as err:
         call_as("operator_user", "sanyi_order_list", status="lost")
     assert "status" in err.value.error_dict
-    assert json.dumps(call_as("operator_user", "sanyi_refund_list"))  # JSON-safe
+    assert json.dumps(call_as("operator_user", "sanyi_refund_list")["results"])  # JSON-safe

@@ -120,14 +120,14 @@ def test_price_list_shows_current_and_scheduled(pricing_world):
     call_as("operator_user", "sanyi_price_set", product="rental", schedule=flat("call", "0.35"),
             effective_from=SOON)
     data = call_as("anonymous", "sanyi_price_list")
-    by_name = {p["name"]: p for p in data["products"]}
+    by_name = {p["name"]: p for p in data["results"]}
     [unit] = by_name["rental"]["units"]
     assert unit["price"]["schedule"]["bands"][0]["price"] == "0.30"
     assert unit["ceiling"]["schedule"]["bands"][0]["price"] == "0.40"
     assert [v["effective_from"] for v in unit["price_upcoming"]] == [SOON]
     assert by_name["health-profile"]["free"] is True and by_name["rental"]["free"] is False
     make_product("unlisted", status="draft")
-    assert "unlisted" not in {p["name"] for p in call_as("anonymous", "sanyi_price_list")["products"]}
+    assert "unlisted" not in {p["name"] for p in call_as("anonymous", "sanyi_price_list")["results"]}
 
 
 @pytest.mark.parametrize("data, field", [

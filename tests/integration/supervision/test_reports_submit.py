@@ -122,7 +122,7 @@ def test_submit_freezes_the_report(report_world, app, tmp_path):
             call_as("bureau_user", "sanyi_report_receive", kind="quarterly", period=Q.key)
         assert "status" in err.value.error_dict
         listing = call_as("operator_user", "sanyi_report_list")
-        mine = next(r for r in listing["reports"] if r["period"] == Q.key
+        mine = next(r for r in listing["results"] if r["period"] == Q.key
                     and r["kind"] == "quarterly")
         assert mine["state"] == "submitted" and mine["submitted"]["status"] == "received"
         assert all(r["period"] != Q.key or r["kind"] != "quarterly"

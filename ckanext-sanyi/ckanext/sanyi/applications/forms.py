@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from dateutil.relativedelta import relativedelta
 
+from ..domain.choice_labels import code
 from ..domain.credit_code import validate_credit_code
 from ..domain.errors import DomainError, Errors, Invalid, NotFound
 
@@ -163,6 +164,7 @@ def data_items(value: Any, allowed: Iterable[str]) -> list[str]:
 
 
 def use(value: Any) -> str:
+    value = code("use", value)
     if value in (None, ""):
         raise _missing("use", "使用用途类别", "Declared use")
     if value not in USES:
@@ -173,6 +175,7 @@ def use(value: Any) -> str:
 
 
 def billing_unit(value: Any) -> str | None:
+    value = code("billing_unit", value)
     if value in (None, ""):
         return None
     if not isinstance(value, str) or value not in UNITS:
@@ -191,6 +194,7 @@ def default_quantity(unit: str, expected_volume: int, start: dt.date, end: dt.da
 
 
 def decision(value: Any) -> str:
+    value = code("decision", value)
     if value not in DECISIONS:
         raise DomainError("decision", f"审核结论须为 approve（通过）、reject（驳回）或 return（退回修改）："
                           f"{value!r}", f"decision must be approve, reject or return: {value!r}")
@@ -233,6 +237,7 @@ def _credit_code(value: Any) -> str:
 
 
 def _size(value: Any) -> str:
+    value = code("enterprise_size", value)
     if value in (None, ""):
         raise _missing("enterprise_size", "企业规模", "Enterprise size")
     if not isinstance(value, str) or value not in SIZES:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..common import audit
 from ..domain.approval import RefusalKind, TransitionRefused
+from ..domain.choice_labels import code
 from ..domain.errors import DomainError
 from . import access, forms, notify
 from .forms import Errors, Invalid, NotFound
@@ -108,6 +109,7 @@ def register(user: model.User, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def verify(user: model.User, merchant_id: str, decision: str, comment: str = "") -> dict[str, Any]:
+    decision = code("decision", decision)
     if decision not in ("approve", "reject"):
         raise Invalid({"decision": [DomainError(
             "decision", f"核验结论须为 approve（通过）或 reject（不通过）：{decision!r}",

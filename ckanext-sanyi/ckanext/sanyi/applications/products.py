@@ -97,8 +97,8 @@ def item_options(pkg: dict[str, Any],
                 or not may_see(res, context):
             continue
         base = {"resource": res["name"], "resource_title": res.get("title") or res["name"],
-                "unit": (res.get("organization") or {}).get("name") or "",
-                "unit_title": (res.get("organization") or {}).get("title") or ""}
+                "organization": (res.get("organization") or {}).get("name") or "",
+                "organization_title": (res.get("organization") or {}).get("title") or ""}
         fields = [f for f in res.get("data_fields") or []
                   if isinstance(f, dict) and (f.get("field_name") or "").strip()]
         if not fields:
@@ -114,7 +114,7 @@ def required_units(pkg: dict[str, Any], options: list[dict[str, Any]] | None = N
     options = item_options(pkg) if options is None else options
     units = set(forms.string_list(pkg.get("supplying_units"), "supplying_units",
                                   "供给单位", "Supplying units"))
-    units |= {o["unit"] for o in options if o["unit"]}
+    units |= {o["organization"] for o in options if o["organization"]}
     return sorted(units - {roles.bureau_org(), roles.operator_org()})
 
 

@@ -84,7 +84,7 @@ def _details(app: dict[str, Any], viewer: model.User | None) -> dict[str, Any]:
     items = [options.get(i) or {"value": i, "resource": i.split(":", 1)[0],
                                 "resource_title": i.split(":", 1)[0],
                                 "field": i.split(":", 1)[1] if ":" in i else None,
-                                "unit": "", "sensitive": False}
+                                "organization": "", "sensitive": False}
              for i in app["data_items"]]
     reviews = model.Session.execute(sa.select(rt).where(rt.c.application_id == app["id"])
                                     .order_by(rt.c.id)).mappings()
@@ -94,13 +94,21 @@ def _details(app: dict[str, Any], viewer: model.User | None) -> dict[str, Any]:
     return {
         "data_item_details": items,
         "attachments": attachments.for_application(app["id"]),
-        "reviews": [dict(r, created=_iso(r["created"])) for r in reviews],
+        "reviews": [_review(r) for r in reviews],
         "entitlement": entitlements.as_dict(ent) if ent else None,
         "trace": trace(app, ent),
         "allowed_events": events,
         "viewer_role": actor.role.value if actor else None,
         "viewer_unit": actor.unit_id if actor else None,
     }
+
+
+def _review(row: Any) -> dict[str, Any]:
+    """A review as the API gives it: the data unit it was made for as ``organization``
+    (empty for the bureau's)."""
+    out = dict(row, created=_iso(row["created"]))
+    out["organization"] = out.pop("unit", "") or ""
+    return out
 
 
 def trace(app: dict[str, Any], ent: dict[str, Any] | None = None) -> list[dict[str, Any]]:

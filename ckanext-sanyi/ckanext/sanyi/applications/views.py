@@ -96,7 +96,7 @@ def merchant_orders() -> Any:
     if (redirect := login_redirect()) is not None:
         return redirect
     try:
-        orders = tk.get_action("sanyi_order_list")(page_context(), {})
+        orders = tk.get_action("sanyi_order_list")(page_context(), {})["results"]
     except KeyError:  # payments not installed: show the fees locked on applications
         orders = None
     result = _act("sanyi_application_list", {"mine": True, "limit": 100, "status":
@@ -200,7 +200,7 @@ def act(id: str, op: str) -> Any:
                "withdraw": ("sanyi_application_withdraw", {"reason": form.get("reason")}),
                "review": ("sanyi_application_review", {
                    "decision": form.get("decision"), "comment": form.get("comment"),
-                   "unit": form.get("unit") or None, "version": form.get("version") or None})}
+                   "organization": form.get("unit") or None, "version": form.get("version") or None})}
     if op not in actions:
         return tk.abort(404)
     action, data = actions[op]

@@ -22,7 +22,7 @@ sanyi.teardown_app_request(session.teardown)
 def dashboard_overdue():
     if not tk.g.user:
         return tk.redirect_to("user.login")
-    rows = tk.get_action("sanyi_overdue_list")(page_context(), {})
+    rows = tk.get_action("sanyi_overdue_list")(page_context(), {})["results"]
     user_dict = {"name": tk.g.userobj.name, "display_name": tk.g.userobj.display_name}
     return tk.render("sanyi/dashboard_overdue.html", {"rows": rows, "user_dict": user_dict})
 

@@ -187,7 +187,8 @@ def usage_daily(scope: Scope, data_dict: Mapping[str, Any]) -> dict[str, Any]:
                                sa.func.coalesce(sa.func.sum(t.c.units), 0).label("units")),
                      scope, f)
     stmt = stmt.group_by(t.c.entitlement_id, day).order_by(t.c.entitlement_id, day)
+    results = [{"entitlement_id": r.entitlement_id, "day": r.day.isoformat(),
+                "granted": int(r.granted), "refused": int(r.refused), "units": int(r.units)}
+               for r in model.Session.execute(stmt)]
     return {"date_from": start.isoformat(), "date_to": end.isoformat(), "timezone": tz,
-            "results": [{"entitlement_id": r.entitlement_id, "day": r.day.isoformat(),
-                         "granted": int(r.granted), "refused": int(r.refused),
-                         "units": int(r.units)} for r in model.Session.execute(stmt)]}
+            "count": len(results), "results": results}

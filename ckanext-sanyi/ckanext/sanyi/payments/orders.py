@@ -199,8 +199,9 @@ def order_dict(row: Any) -> dict[str, Any]:
 
 def list_orders(user: model.User | None, *, status: str | None = None,
                 application_id: str | None = None, limit: int = 100,
-                offset: int = 0) -> list[dict[str, Any]]:
-    """Orders the user may see (staff: all; anyone else: their own), newest first."""
+                offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """How many orders the user may see (staff: all; anyone else: their own) and a page of
+    them, newest first."""
     stmt = sa.select(order_table)
     if user is None or not (roles.is_operator_staff(user) or roles.is_bureau_staff(user)):
         stmt = stmt.where(order_table.c.merchant == (user.id if user else ""))
@@ -208,8 +209,9 @@ def list_orders(user: model.User | None, *, status: str | None = None,
         stmt = stmt.where(order_table.c.status == status)
     if application_id:
         stmt = stmt.where(order_table.c.application_id == application_id)
+    total = model.Session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar()
     stmt = stmt.order_by(order_table.c.created.desc(), order_table.c.id).limit(limit).offset(offset)
-    return [order_dict(r) for r in model.Session.execute(stmt).mappings()]
+    return int(total or 0), [order_dict(r) for r in model.Session.execute(stmt).mappings()]
 
 
 def events_of(order_id: str) -> list[dict[str, Any]]:

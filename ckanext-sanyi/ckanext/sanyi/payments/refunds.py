@@ -204,8 +204,9 @@ def refunds_of_order(order_id: str) -> list[dict[str, Any]]:
 
 def list_refunds(user: model.User | None, *, status: str | None = None,
                  order_id: str | None = None, limit: int = 100,
-                 offset: int = 0) -> list[dict[str, Any]]:
-    """Refunds the user may see (staff: all; a merchant: those of their orders), newest first."""
+                 offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """How many refunds the user may see (staff: all; a merchant: those of their orders) and
+    a page of them, newest first."""
     stmt = sa.select(refund_table)
     if user is None or not (roles.is_operator_staff(user) or roles.is_bureau_staff(user)):
         mine = sa.select(order_table.c.id).where(
@@ -215,6 +216,7 @@ def list_refunds(user: model.User | None, *, status: str | None = None,
         stmt = stmt.where(refund_table.c.status == status)
     if order_id:
         stmt = stmt.where(refund_table.c.order_id == order_id)
+    total = model.Session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar()
     stmt = (stmt.order_by(refund_table.c.created.desc(), refund_table.c.id)
             .limit(limit).offset(offset))
-    return [refund_dict(r) for r in model.Session.execute(stmt).mappings()]
+    return int(total or 0), [refund_dict(r) for r in model.Session.execute(stmt).mappings()]

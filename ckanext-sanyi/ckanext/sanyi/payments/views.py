@@ -60,11 +60,12 @@ def order_list() -> Any:
         return redirect
     status = tk.request.args.get("status") or None
     try:
-        rows = tk.get_action("sanyi_order_list")(page_context(), {"status": status})
+        rows = tk.get_action("sanyi_order_list")(page_context(), {"status": status})["results"]
     except tk.ValidationError:
-        rows, status = tk.get_action("sanyi_order_list")(page_context(), {}), None
+        rows, status = tk.get_action("sanyi_order_list")(page_context(), {})["results"], None
     operator = _can("sanyi_refund_complete", {})
-    pending = tk.get_action("sanyi_refund_list")(page_context(), {"status": "pending"}) if operator else []
+    pending = tk.get_action("sanyi_refund_list")(page_context(), {"status": "pending"})["results"] \
+        if operator else []
     return tk.render("sanyi/payments/orders.html", {
         "orders": rows, "status": status, "pending_refunds": pending})
 

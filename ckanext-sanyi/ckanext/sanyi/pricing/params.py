@@ -24,6 +24,8 @@ from feeengine import (
 )
 from feeengine.money import parse_weight
 
+from ..domain.choice_labels import code
+
 __all__ = ["required", "quantity", "boolean", "iso_date", "fen", "pct", "year",
            "period", "schedule", "use", "unit", "weight", "QUANTITY_MAX", "FEN_MAX", "SAFE_FEN_MAX"]
 
@@ -138,13 +140,13 @@ def period(value: Any, field: str = "period") -> str:
 def use(value: Any, field: str = "use") -> Use:
     if value is None or value == "":
         raise _missing(field)
-    return Use.parse(value, field)
+    return Use.parse(code("use", value), field)
 
 
 def unit(value: Any, field: str = "unit") -> BillingUnit:
     if value is None or value == "":
         raise _missing(field)
-    return BillingUnit.parse(value, field)
+    return BillingUnit.parse(code("billing_unit", value), field)
 
 
 def schedule(data: Mapping[str, Any]) -> Schedule:
@@ -155,7 +157,7 @@ def schedule(data: Mapping[str, Any]) -> Schedule:
         bands = data.get("bands")
         if isinstance(bands, str):
             bands = _json(bands, "bands")
-        raw = {"unit": data.get("unit"), "bands": bands}
+        raw = {"unit": code("billing_unit", data.get("unit")), "bands": bands}
         if data.get("trial") is not None:
             raw["trial"] = boolean(data.get("trial"), "trial")
         if raw["unit"] in (None, ""):
@@ -164,6 +166,8 @@ def schedule(data: Mapping[str, Any]) -> Schedule:
             raise _missing("bands")
     elif isinstance(raw, str):
         raw = _json(raw, "schedule")
+    if isinstance(raw, Mapping) and isinstance(raw.get("unit"), str):
+        raw = dict(raw, unit=code("billing_unit", raw["unit"]))
     if isinstance(raw, Mapping) and isinstance(raw.get("trial"), str):
         raw = dict(raw, trial=boolean(raw["trial"], "trial"))
     return Schedule.from_dict(raw)

@@ -97,8 +97,12 @@ def sanyi_merchant_register(context: Context, data_dict: DataDict) -> dict[str, 
 
 
 def sanyi_merchant_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Verify (``decision=approve``) or reject (``reject``, ``comment`` required) a merchant
-    (bureau). :param id: merchant id"""
+    """Verify or reject a merchant (bureau).
+
+    :param id: merchant id
+    :param decision: ``approve`` | ``reject``
+    :param comment: required to reject
+    """
     tk.check_access("sanyi_merchant_verify", context, data_dict)
     with refusals(context):
         row = merchants.verify(require_user(context), _id(data_dict), data_dict.get("decision"),
@@ -108,7 +112,10 @@ def sanyi_merchant_verify(context: Context, data_dict: DataDict) -> dict[str, An
 
 @tk.side_effect_free
 def sanyi_merchant_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """A merchant profile: ``id``, or without it the caller's own (404 if none)."""
+    """A merchant profile: ``id``, or without it the caller's own (404 if none).
+
+    :param id: merchant id (optional)
+    """
     tk.check_access("sanyi_merchant_show", context, data_dict)
     with refusals(context, write=False):
         if data_dict.get("id"):
@@ -122,7 +129,13 @@ def sanyi_merchant_show(context: Context, data_dict: DataDict) -> dict[str, Any]
 
 @tk.side_effect_free
 def sanyi_merchant_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Merchants, newest first (bureau). :param status: pending | verified | rejected"""
+    """Merchants, newest first (bureau).
+
+    :param status: ``pending`` | ``verified`` | ``rejected`` (optional; one, or several
+        separated by commas)
+    :param limit: ≤ 100 (default 50); :param offset: default 0
+    :returns: ``{"count", "results"}``
+    """
     tk.check_access("sanyi_merchant_list", context, data_dict)
     listing = _listing(data_dict, merchants.STATUS_TEXT)
     status = listing["status"]
@@ -154,8 +167,21 @@ def sanyi_application_create(context: Context, data_dict: DataDict) -> dict[str,
 
 
 def sanyi_application_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Change a draft or returned application (applicant). Fields as in create (those not
-    sent keep their values), plus ``remove_attachments`` (ids) and optional ``version``."""
+    """Change a draft or returned application (applicant); fields not sent keep their values.
+
+    :param id: application id
+    :param product: product name or id (listed)
+    :param scenario: 应用场景; :param purpose: 使用目的
+    :param use: ``public_interest`` (free) | ``industrial`` (charged)
+    :param data_items: list of items from ``sanyi_application_data_items`` (最小必要)
+    :param period_start: ISO date; :param period_end: ISO date, inclusive
+    :param expected_volume: positive integer, counted in the billing unit
+    :param billing_unit: ``call`` | ``record`` | ``copy`` | ``month`` | ``year`` (optional)
+    :param quantity: what the fee is computed on (optional)
+    :param attachment_upload: file(s) (multipart); :param attachment_urls: list of URLs
+    :param remove_attachments: ids of attachments to remove (optional)
+    :param version: the version the applicant saw (optional; refused with 409 if stale)
+    """
     tk.check_access("sanyi_application_update", context, data_dict)
     user = require_user(context)
     with refusals(context):
@@ -164,7 +190,10 @@ def sanyi_application_update(context: Context, data_dict: DataDict) -> dict[str,
 
 
 def sanyi_application_submit(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Submit a draft or returned application for review (applicant; merchant verified)."""
+    """Submit a draft or returned application for review (applicant; merchant verified).
+
+    :param id: application id
+    """
     tk.check_access("sanyi_application_submit", context, data_dict)
     user = require_user(context)
     with refusals(context):
@@ -178,20 +207,25 @@ def sanyi_application_review(context: Context, data_dict: DataDict) -> dict[str,
     :param id: application id
     :param decision: ``approve`` | ``reject`` | ``return``
     :param comment: required to reject or return
-    :param unit: the data unit acted for (only if the caller edits several)
+    :param organization: the data unit (organisation name or id) acted for, only if the
+        caller edits several
     :param version: the version the reviewer saw (optional; refused with 409 if stale)
     """
     tk.check_access("sanyi_application_review", context, data_dict)
     user = require_user(context)
     with refusals(context):
         app = service.review(user, _id(data_dict), data_dict.get("decision"),
-                             data_dict.get("comment"), unit=data_dict.get("unit") or None,
+                             data_dict.get("comment"), unit=data_dict.get("organization") or None,
                              version=data_dict.get("version"))
     return read.application_dict(app, user, detail=True)
 
 
 def sanyi_application_withdraw(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Withdraw an application before a decision (applicant). :param reason: optional"""
+    """Withdraw an application before a decision (applicant).
+
+    :param id: application id
+    :param reason: optional
+    """
     tk.check_access("sanyi_application_withdraw", context, data_dict)
     user = require_user(context)
     with refusals(context):
@@ -202,7 +236,10 @@ def sanyi_application_withdraw(context: Context, data_dict: DataDict) -> dict[st
 @tk.side_effect_free
 def sanyi_application_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """An application with its data items, attachments, reviews, entitlement, trace and the
-    events the caller may fire now (``allowed_events``)."""
+    events the caller may fire now (``allowed_events``).
+
+    :param id: application id
+    """
     tk.check_access("sanyi_application_show", context, data_dict)
     with refusals(context, write=False):
         app = service.get(_id(data_dict))
@@ -232,7 +269,12 @@ def sanyi_application_list(context: Context, data_dict: DataDict) -> dict[str, A
 @tk.side_effect_free
 def sanyi_application_data_items(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """What an application for a product may request (public): the data items, the data
-    units that review it and the maximum term. :param product: name or id"""
+    units that review it and the maximum term.
+
+    :param product: product name or id
+    :returns: ``{"product", "data_items": [{"key", "resource", "resource_title", "field",
+        "organization", "organization_title", ...}], "required_units", "max_term_years"}``
+    """
     tk.check_access("sanyi_application_data_items", context, data_dict)
     with refusals(context, write=False):
         pkg = products.load_listed(data_dict.get("product"), context)  # 404 unless visible
@@ -247,8 +289,13 @@ def sanyi_application_data_items(context: Context, data_dict: DataDict) -> dict[
 @tk.side_effect_free
 def sanyi_entitlement_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Entitlements the caller may see (merchant: its own; data unit: using its data; bureau:
-    all). :param status: active | suspended | expired | revoked; :param mine: true → only
-    the caller's own; ``limit``, ``offset``"""
+    all).
+
+    :param status: ``active`` | ``suspended`` | ``expired`` | ``revoked`` (optional)
+    :param mine: true → only the caller's own
+    :param limit: ≤ 100 (default 50); :param offset: default 0
+    :returns: ``{"count", "results"}``
+    """
     tk.check_access("sanyi_entitlement_list", context, data_dict)
     listing = _listing(data_dict, {"active", "suspended", "expired", "revoked"})
     total, rows = read.list_entitlements(require_user(context), status=listing["status"],
@@ -272,16 +319,28 @@ def _change(op: str, context: Context, data_dict: DataDict) -> dict[str, Any]:
 
 
 def sanyi_entitlement_suspend(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Suspend an entitlement (bureau). :param id: entitlement id; :param reason: required"""
+    """Suspend an entitlement (bureau).
+
+    :param id: entitlement id
+    :param reason: required
+    """
     return _change("suspend", context, data_dict)
 
 
 def sanyi_entitlement_resume(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Resume a suspended entitlement (bureau). :param id: entitlement id"""
+    """Resume a suspended entitlement (bureau).
+
+    :param id: entitlement id
+    """
     return _change("resume", context, data_dict)
 
 
 def sanyi_entitlement_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Revoke (bureau): ``id`` (entitlement) or ``application_id`` (awaiting payment or paid,
-    no entitlement yet); ``reason`` required. A paid application is refunded by payments."""
+    """Revoke an entitlement, or an approved application before its entitlement (bureau). A
+    paid application is refunded by payments.
+
+    :param id: entitlement id, or :param application_id: an application awaiting payment or
+        paid, with no entitlement yet
+    :param reason: required
+    """
     return _change("revoke", context, data_dict)

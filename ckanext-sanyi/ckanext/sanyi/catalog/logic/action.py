@@ -43,11 +43,13 @@ def sanyi_mark_updated(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
 
 @tk.side_effect_free
-def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+def sanyi_overdue_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Catalog resources past their due date in the organisations the caller can edit
     (a sysadmin: all of them).
 
     :param today: ISO date to evaluate against (optional, default today)
+    :returns: ``{"count", "results"}``; each with ``name``, ``title``, ``organization``,
+        ``update_cycle``, ``last_updated``, ``next_due``, ``days_overdue``
     """
     tk.check_access("sanyi_overdue_list", context, data_dict)
     today = validated(data_dict, {"today": [_optional_day]})["today"]
@@ -55,7 +57,8 @@ def sanyi_overdue_list(context: Context, data_dict: DataDict) -> list[dict[str, 
     if user is None and not context.get("ignore_auth"):
         raise tk.NotAuthorized(LOGIN_FIRST)
     # a user sees their own organisations even when an internal caller skips auth
-    return overdue.overdue_resources(user=user, today=today)
+    rows = overdue.overdue_resources(user=user, today=today)
+    return {"count": len(rows), "results": rows}
 
 
 def _optional_day(value: Any) -> dt.date | None:

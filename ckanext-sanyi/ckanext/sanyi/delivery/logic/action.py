@@ -81,8 +81,11 @@ def sanyi_processor_accept_agreement(context: Context, data_dict: DataDict) -> d
 
 @tk.side_effect_free
 def sanyi_processor_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """A registration: ``id``, or ``user`` (name or id), or without either the caller's own
-    (404 if none)."""
+    """A registration: ``id``, or ``user``, or without either the caller's own (404 if none).
+
+    :param id: the registration's id (optional)
+    :param user: a user's name or id (optional)
+    """
     tk.check_access("sanyi_processor_show", context, data_dict)
     with refusals(context, write=False):
         if data_dict.get("id"):
@@ -224,10 +227,12 @@ def sanyi_usage_daily(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Calls per entitlement per day (Beijing time), granted and refused, from the ledger
     rows the caller may see (as :func:`sanyi_ledger_list`).
 
-    :param entitlement_id: one entitlement (optional); other filters as the ledger list
+    :param entitlement_id: one entitlement (optional)
+    :param client_id, merchant_id, product, operation: filters (optional)
+    :param outcome: ``granted`` | ``refused`` (optional)
     :param date_from, date_to: inclusive dates (default: the 30 days up to today; ≤ 400 days)
-    :returns: ``{"date_from", "date_to", "timezone", "results": [{"entitlement_id", "day",
-        "granted", "refused", "units"}]}``
+    :returns: ``{"date_from", "date_to", "timezone", "count", "results": [{"entitlement_id",
+        "day", "granted", "refused", "units"}]}``
     """
     tk.check_access("sanyi_usage_daily", context, data_dict)
     return ledger_query.usage_daily(ledger_query.scope_of(context), data_dict)
@@ -240,8 +245,8 @@ def sanyi_operation_list(context: Context, data_dict: DataDict) -> dict[str, Any
 
     :param product: a product's name or id (optional: every product the caller may see)
 
-    Answers ``{"products": [{"name", "title", "scenario", "operations": [...]}],
-    "privacy_classes": [...]}``; each operation has its name, titles and descriptions (zh/en),
+    :returns: ``{"count", "results": [{"name", "title", "scenario", "operations": [...]}],
+        "privacy_classes": [...]}``, one result per product; each operation has its name, titles and descriptions (zh/en),
     privacy class, whether consent is required, the resources and fields it reads and its
     input and output JSON Schemas. A product the caller may not see is 404, as a missing one.
     """
@@ -252,4 +257,5 @@ def sanyi_operation_list(context: Context, data_dict: DataDict) -> dict[str, Any
                                                  "product must be a name or id")]})
     with refusals(context, write=False):
         products = listing.for_product(ref or None, context)
-    return {"products": products, "privacy_classes": listing.privacy_classes()}
+    return {"count": len(products), "results": products,
+            "privacy_classes": listing.privacy_classes()}

@@ -52,15 +52,16 @@ def _status(statuses: tuple[str, ...]) -> Validator:
 
 
 def _list(action: str, context: Context, data_dict: DataDict, *, by: str,
-          statuses: tuple[str, ...], lister: Callable[..., list[dict[str, Any]]]
-          ) -> list[dict[str, Any]]:
+          statuses: tuple[str, ...],
+          lister: Callable[..., tuple[int, list[dict[str, Any]]]]) -> dict[str, Any]:
     """A list action: the optional id ``by`` checked before auth, then ``limit``, ``offset``
     and ``status``; ``lister`` reads what the caller may see."""
     data_dict = _ids(data_dict, optional=(by,))
     tk.check_access(action, context, data_dict)
     listing = validated(data_dict, {**paging.schema(default_limit=100),
                                     "status": [_status(statuses)]})
-    return lister(acting_user(context), **{by: data_dict.get(by)}, **listing)
+    total, rows = lister(acting_user(context), **{by: data_dict.get(by)}, **listing)
+    return {"count": total, "results": rows}
 
 
 @tk.side_effect_free
@@ -80,12 +81,14 @@ def sanyi_order_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
 
 @tk.side_effect_free
-def sanyi_order_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+def sanyi_order_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Orders, newest first: a merchant's own; operator and bureau staff see all.
 
     :param status: awaiting_payment | paid | refunded | cancelled (optional)
     :param application_id: only this application's orders (optional)
     :param limit: at most 1000 (default 100); :param offset: default 0
+    :returns: ``{"count", "results"}``; each order with ``amount_fen``, ``amount_yuan``,
+        ``currency``, ``status``
     """
     return _list("sanyi_order_list", context, data_dict, by="application_id", statuses=STATUSES,
                  lister=orders.list_orders)
@@ -121,12 +124,13 @@ def sanyi_order_record_bank_transfer(context: Context, data_dict: DataDict) -> d
 
 
 @tk.side_effect_free
-def sanyi_refund_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+def sanyi_refund_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Refunds, newest first: a merchant's own orders'; operator and bureau staff see all.
 
     :param status: pending | done | failed (optional)
     :param order_id: only this order's refunds (optional)
     :param limit: at most 1000 (default 100); :param offset: default 0
+    :returns: ``{"count", "results"}``
     """
     return _list("sanyi_refund_list", context, data_dict, by="order_id",
                  statuses=REFUND_STATUSES, lister=refunds.list_refunds)

@@ -90,8 +90,13 @@ def sanyi_price_ceiling_set(context: Context, data_dict: DataDict) -> dict[str, 
     """Add a ceiling (上限收费标准) version for a product and billing unit (bureau).
 
     :param product: product id or name
-    :param schedule: ``{"unit", "bands": [{"upto", "price"}], "trial"?}`` (object or JSON text);
-        or instead ``unit`` and ``bands`` (list or JSON text)
+    :param schedule: ``{"unit", "bands": [{"upto", "price"}], "trial"?}`` (object or JSON
+        text): ``unit`` the billing unit, ``upto`` a band's last quantity (null: no end),
+        ``price`` its unit price in 元 (decimal text, e.g. "0.50"); or instead, flat:
+    :param unit: the billing unit, ``copy`` | ``call`` | ``record`` | ``month`` | ``year``
+        (or its label: 份, 次, 条, 月, 年)
+    :param bands: ``[{"upto", "price"}]`` (list or JSON text)
+    :param trial: boolean: a 试行收费标准 (trial price) (optional)
     :param effective_from: ISO date (default today; not in the past unless sysadmin)
     :param label: optional name of the version
     :returns: ``{"version": {...}, "warnings": [price versions now above the ceiling]}``
@@ -101,10 +106,19 @@ def sanyi_price_ceiling_set(context: Context, data_dict: DataDict) -> dict[str, 
 
 
 def sanyi_price_set(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Add an actual price version (operator; sysadmin). Same parameters as
-    ``sanyi_price_ceiling_set``; refused (field ``price``) if it exceeds a ceiling in force
-    during its period, the message giving the first quantity and band where it exceeds, and
-    (field ``ceiling``) if no ceiling is in force from its first day."""
+    """Add an actual price version (operator; sysadmin); refused (field ``price``) if it
+    exceeds a ceiling in force during its period, the message giving the first quantity and
+    band where it exceeds, and (field ``ceiling``) if no ceiling is in force from its first
+    day.
+
+    :param product: product id or name
+    :param schedule: as for ``sanyi_price_ceiling_set``; or instead, flat:
+    :param unit: the billing unit (code or label); :param bands: ``[{"upto", "price"}]``
+    :param trial: boolean (optional)
+    :param effective_from: ISO date (default today; not in the past unless sysadmin)
+    :param label: optional name of the version
+    :returns: ``{"version": {...}, "warnings": []}``
+    """
     tk.check_access("sanyi_price_set", context, data_dict)
     return _set_version(store.PRICE, context, data_dict)
 
@@ -158,9 +172,13 @@ def sanyi_revenue_cap_set(context: Context, data_dict: DataDict) -> dict[str, An
 
 
 def sanyi_revenue_shares_set(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Set how net profit is split (bureau): ``treasury_pct`` % (default 30) to the treasury,
-    the rest between the operator and the merchants by the weights ``operator_share`` and
-    ``merchants_share`` (e.g. 60 and 40)."""
+    """Set how net profit is split (bureau): a share to the treasury, the rest between the
+    operator and the merchants by weights.
+
+    :param treasury_pct: percentage to the treasury (default 30)
+    :param operator_share: the operator's weight (e.g. 60)
+    :param merchants_share: the merchants' weight (e.g. 40)
+    """
     tk.check_access("sanyi_revenue_shares_set", context, data_dict)
     data = validated(data_dict, {
         "treasury_pct": [parsed(params.pct, "treasury_pct", settings.TREASURY_PCT_DEFAULT)],
@@ -193,7 +211,10 @@ def sanyi_revenue_billed_set(context: Context, data_dict: DataDict) -> dict[str,
 def sanyi_revenue_status(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Revenue against the cap per period, with warnings at the warning % and at 100 % and the
     excess carried into the next period's cap; the current shares; with ``net_profit_fen``,
-    its split (treasury / operator / merchants)."""
+    its split (treasury / operator / merchants).
+
+    :param net_profit_fen: net profit to split, integer 分 (optional)
+    """
     tk.check_access("sanyi_revenue_status", context, data_dict)
     data = validated(data_dict, {"net_profit_fen": [parsed(_optional_fen, "net_profit_fen")]})
     return settings.revenue_report(data["net_profit_fen"])
@@ -267,9 +288,13 @@ def sanyi_price_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """收费公示 (public): every listed product's ceilings and prices in force (and scheduled).
 
     :param date: ISO date (default today)
+    :returns: ``{"date", "currency": "CNY", "priority_discount_pct", "count", "results"}``;
+        each product with its ``units``: the ceiling and price in force per billing unit
     """
     tk.check_access("sanyi_price_list", context, data_dict)
-    return service.price_list(validated(data_dict, _date())["date"])
+    data = service.price_list(validated(data_dict, _date())["date"])
+    products = data.pop("products")
+    return {**data, "count": len(products), "results": products}
 
 
 @tk.side_effect_free

@@ -155,7 +155,7 @@ def index() -> Any:
         listing = tk.get_action("sanyi_report_list")(page_context(), {})
     except tk.NotAuthorized as err:
         return _refused(err)
-    return _index({"reports": listing["reports"], "audience": listing["audience"],
+    return _index({"reports": listing["results"], "audience": listing["audience"],
                    "public": False})
 
 

@@ -43,11 +43,13 @@ def sanyi_report_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Every report period from ``ckanext.sanyi.reports.first_quarter`` on, newest first, with
     its due date and state, and the reminders (due and overdue reports) for staff.
 
-    :returns: ``{"reports", "reminders", "audience"}``
+    :returns: ``{"count", "results", "reminders", "audience"}``: one result per report
     """
     tk.check_access("sanyi_report_list", context, data_dict)
     with refusals(context, write=False):
-        return service.listing(acting_user(context))
+        listing = service.listing(acting_user(context))
+    reports = listing.pop("reports")
+    return {"count": len(reports), "results": reports, **listing}
 
 
 def sanyi_report_submit(context: Context, data_dict: DataDict) -> dict[str, Any]:
