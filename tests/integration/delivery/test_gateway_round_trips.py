@@ -2,7 +2,9 @@
 the calls' own pool (``BEGIN`` with the token query and its lock, the ledger row with
 ``COMMIT``), none through CKAN's session once the route table and the catalog resources are
 cached; no transaction left open after a call, granted or refused; a pooled connection the
-server dropped is retried once; a ledger row the database refuses gives the quota back."""
+server dropped is retried once; a ledger row the database refuses gives the quota back. Both
+statements are prepared on each pooled connection by its first call, in that call's first
+round trip, and prepared again on a connection that lost them."""
 from __future__ import annotations
 
 import pytest
@@ -59,8 +61,11 @@ def test_a_granted_call_is_two_statements_on_the_calls_pool(app, gateway_world, 
     assert res.status_code == 200 and res.json["usage"]["used"] == 2
     calls = statements["calls"]
     assert len(calls) == 2, calls
-    assert calls[0].startswith("BEGIN; SELECT") and "pg_advisory_xact_lock_shared" in calls[0]
-    assert calls[1].startswith("INSERT INTO sanyi_ledger") and calls[1].endswith("COMMIT")
+    # prepared statements (the first call on a connection prepared them): executed only
+    assert calls[0].startswith("BEGIN; EXECUTE sanyi_call_open_")
+    assert calls[1].startswith("EXECUTE sanyi_call_row_") and calls[1].endswith("; COMMIT")
+    assert "pg_advisory_xact_lock_shared" in call_store._OPEN_PREPARED.prepare_sql
+    assert "INSERT INTO sanyi_ledger" in call_store._INSERT_PREPARED.prepare_sql
     assert statements["ckan"] == []
     assert _open_transactions() == 0
     rows = ledger_rows(entitlement_id=ent["id"])
@@ -114,10 +119,54 @@ def test_pooled_connections_the_server_dropped_are_retried(app, gateway_world, n
     assert res.json["usage"]["used"] == 2
 
 
+def test_a_new_connection_prepares_the_statements_in_its_first_round_trip(
+        app, gateway_world, noon, statements):
+    ent = entitle(gateway_world, quota=5)
+    tok = token(app, ent)
+    assert call(app, tok, ent["product"], "risk-assessment", risk_input()).status_code == 200
+    call_store.dispose()  # a new pool: its connections have prepared nothing
+    statements["calls"].clear()
+    res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+    assert res.status_code == 200, res.get_data(as_text=True)
+    first, second = statements["calls"]
+    assert first.startswith("PREPARE sanyi_call_open_") and \
+        "; BEGIN; EXECUTE sanyi_call_open_" in first
+    assert second.startswith("EXECUTE sanyi_call_row_")
+
+
+def test_connections_that_lost_their_prepared_statements_prepare_them_again(
+        app, gateway_world, noon):
+    ent = entitle(gateway_world, quota=5)
+    tok = token(app, ent)
+    assert call(app, tok, ent["product"], "risk-assessment", risk_input()).status_code == 200
+    held = [call_store.engine().raw_connection() for _ in range(3)]
+    for conn in held:  # as after DISCARD ALL (a pooler, an operator)
+        conn.cursor().execute("DEALLOCATE ALL")
+    for conn in held:
+        conn.close()
+    for used in (2, 3, 4):
+        res = call(app, tok, ent["product"], "risk-assessment", risk_input())
+        assert res.status_code == 200, res.get_data(as_text=True)
+        assert res.json["usage"]["used"] == used
+    assert [r["outcome"] for r in ledger_rows(entitlement_id=ent["id"])] == ["granted"] * 4
+
+
+def _no_such_statement(sql: str) -> str:
+    return sql.replace("EXECUTE sanyi_call_row_", "EXECUTE sanyi_no_such_statement_", 1)
+
+
+def _wrong_arity(sql: str) -> str:
+    return sql.replace("(", "(%(at)s, ", 1)
+
+
+@pytest.mark.parametrize("broken", [_no_such_statement, _wrong_arity])
 def test_a_ledger_row_the_database_refuses_gives_the_quota_back(app, gateway_world, noon,
-                                                                monkeypatch):
+                                                                monkeypatch, broken):
     ent = entitle(gateway_world, quota=3)
     tok = token(app, ent)
+    assert call_store._INSERT_PREPARED.execute_sql.startswith("EXECUTE sanyi_call_row_")
+    monkeypatch.setattr(call_store._INSERT_PREPARED, "execute_sql",
+                        broken(call_store._INSERT_PREPARED.execute_sql))
     monkeypatch.setattr(call_store, "_INSERT",
                         call_store._INSERT.replace("sanyi_ledger", "sanyi_no_such_ledger", 1))
     res = call(app, tok, ent["product"], "risk-assessment", risk_input())

@@ -10,6 +10,11 @@ transaction's ``BEGIN`` and ``COMMIT`` into its statements:
    when the token is known);
 2. :meth:`CallTx.commit_row`: the call's ledger row (:mod:`.ledger`) and ``COMMIT``.
 
+Both statements are prepared statements (:mod:`.prepared`): the first call on each pooled
+connection prepares them in the text of its first round trip, the later ones only execute
+them (PostgreSQL no longer parses and plans them per call). A first round trip that fails
+invalidates its connection (what it prepared is unknown).
+
 Before, a granted call cost six (the pool's ping, ``BEGIN``, the token, the savepoint with
 the lock, the ledger row, ``COMMIT``). A refused call ends the transaction
 (:meth:`CallTx.rollback`, which gives the connection back to the pool) before its refusal is
@@ -35,7 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from ..applications.model import entitlement_table as et
-from . import clients
+from . import clients, prepared
 from .model import ledger_table
 from .quota import NAMESPACE
 
@@ -58,9 +63,14 @@ _LEDGER_COLUMNS = ("at", "request_id", "merchant_id", "client_id", "entitlement_
                    "operation", "outcome", "error", "units", "input_hash", "fields_read",
                    "resources", "answer_bytes", "latency_ms")
 assert set(_LEDGER_COLUMNS) <= set(ledger_table.c.keys())
-_INSERT = (f"INSERT INTO {ledger_table.name} ({', '.join(_LEDGER_COLUMNS)}) VALUES ("
-           + ", ".join(f"%({c})s::jsonb" if c == "fields_read" else f"%({c})s"
-                       for c in _LEDGER_COLUMNS) + "); COMMIT")
+_INSERT_ROW = (f"INSERT INTO {ledger_table.name} ({', '.join(_LEDGER_COLUMNS)}) VALUES ("
+               + ", ".join(f"%({c})s::jsonb" if c == "fields_read" else f"%({c})s"
+                           for c in _LEDGER_COLUMNS) + ")")
+_INSERT = _INSERT_ROW + "; COMMIT"
+# Both statements prepared on each of the pool's connections by its first call (in the
+# statement that opens that call's transaction), then only executed (:mod:`.prepared`).
+_OPEN_PREPARED = prepared.Prepared(_OPEN[len("BEGIN; "):], prefix="sanyi_call_open")
+_INSERT_PREPARED = prepared.Prepared(_INSERT_ROW, prefix="sanyi_call_row")
 
 
 def engine() -> sa.engine.Engine:
@@ -130,25 +140,40 @@ class CallTx:
         self._conn: Any = None  # a pooled DBAPI connection (SQLAlchemy's pool)
         self.active = False  # a transaction is open on the connection
 
-    def _first(self, sql: str, params: Mapping[str, Any]) -> Any:
+    def _first(self, sql: str, params: Mapping[str, Any], *, preparing: bool = False) -> Any:
         """Run the transaction's first statement (``BEGIN; ...``), once more on a new
-        connection when the pooled one was dropped by the server."""
+        connection when the pooled one was dropped by the server. ``preparing``: the
+        statement first prepares the call's two statements on a connection that has not
+        (:mod:`.prepared`). A connection that lost them (error 26000), or whose first round
+        trip failed (what it prepared is unknown), is dropped from the pool."""
         for attempt in (1, 2):
             self._conn = engine().raw_connection()
+            info = self._conn.info
+            text = sql
+            both = (_OPEN_PREPARED, _INSERT_PREPARED)
+            if preparing and not all(p.ready_on(info) for p in both):
+                text = "".join(f"{p.prepare_sql}; " for p in both) + sql
             try:
-                cursor = _execute(self._conn, sql, params)
+                cursor = _execute(self._conn, text, params)
                 self.active = True
+                if text is not sql:
+                    for p in both:
+                        p.sent(info)
                 return cursor
             except sa.exc.DBAPIError as err:
+                lost = getattr(err.orig, "pgcode", None) == prepared.MISSING
+                if (lost or text is not sql) and not err.connection_invalidated:
+                    self._conn.invalidate()
                 self._release()
-                if attempt == 2 or not err.connection_invalidated:
+                if attempt == 2 or not (err.connection_invalidated or lost):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def open(self, hashed_token: str) -> dict[str, Any] | None:
         """``BEGIN`` and the token's row (client, entitlement) by its hash, the
         entitlement's shared lock taken; None for an unknown token."""
-        cursor = self._first(_OPEN, {"h": hashed_token, "ns": NAMESPACE})
+        cursor = self._first("BEGIN; " + _OPEN_PREPARED.execute_sql,
+                             {"h": hashed_token, "ns": NAMESPACE}, preparing=True)
         row = cursor.fetchone()
         if row is None:
             return None
@@ -181,12 +206,21 @@ class CallTx:
         params["fields_read"] = json.dumps(list(params["fields_read"] or []),
                                            ensure_ascii=False)
         params["resources"] = list(params["resources"] or [])
+        if _INSERT_PREPARED.ready_on(self._conn.info):
+            sql, params = _INSERT_PREPARED.execute_sql + "; COMMIT", \
+                _INSERT_PREPARED.values(params)
+        else:  # a transaction opened by relock(): the connection may not have it
+            sql = _INSERT
         try:
-            _execute(self._conn, _INSERT, params)
+            _execute(self._conn, sql, params)
         except sa.exc.DBAPIError as err:
-            reported = getattr(err.orig, "pgcode", None) is not None
+            code = getattr(err.orig, "pgcode", None)
+            reported = code is not None
             err.committed = False if reported else None  # type: ignore[attr-defined]
-            if reported:
+            if code == prepared.MISSING:  # the connection lost its statements: not reused
+                self._conn.invalidate()
+                self._release()
+            elif reported:
                 self.rollback()
             else:
                 if not err.connection_invalidated:
