@@ -193,9 +193,22 @@ def _plan_chunk(chunk: list[tuple[PlanRow, dict[str, str], Any]], plan: Plan, ba
     existing = {p.name: p for p in model.Session.query(model.Package).filter(
         model.Package.name.in_([r.name for r, _, _ in chunk]),
         model.Package.state != "deleted")}
+    # a resource created on the web has a URL name of its own: found by unit and title
+    others = [(org.id, row["title"]) for out, row, org in chunk
+              if out.name not in existing and not isinstance(org, _StandIn)]
+    by_title: dict[tuple[str, str], model.Package] = {}
+    if others:
+        for p in model.Session.query(model.Package).filter(
+                model.Package.owner_org.in_({o for o, _ in others}),
+                model.Package.title.in_({t for _, t in others}),
+                model.Package.type == "dataset", model.Package.state == "active"):
+            by_title.setdefault((p.owner_org, p.title), p)
     changing: list[tuple[PlanRow, model.Package, dict[str, Any]]] = []
     for out, row, org in chunk:
-        pkg = existing.get(out.name)
+        pkg = existing.get(out.name) or by_title.get((org.id, row["title"]))
+        if pkg is not None and pkg.name != out.name:
+            out.name = pkg.name
+            existing[pkg.name] = pkg
         if pkg is None:
             data = row_to_dataset(row, org, batch, today)
             _, errors = bulk.validate_create(data, user)

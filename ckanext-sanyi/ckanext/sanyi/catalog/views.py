@@ -8,8 +8,9 @@ from ..common import csrf, inputs, session
 from ..common.helpers import sanyi_t
 from ..common.i18n_text import bi
 from ..common.user import page_context
+from .import_views import sanyi_catalog_import
 
-__all__ = ["sanyi"]
+__all__ = ["sanyi", "sanyi_catalog_import"]
 
 sanyi = Blueprint("sanyi", __name__)
 # for every request of the app, not only this blueprint's

@@ -8,13 +8,15 @@ editors edit only their own organisation's catalog resources.
 """
 from __future__ import annotations
 
+import ckan.authz as authz
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
 from ...common import roles
-from ...common.user import acting_user, login_required
+from ...common.user import LOGIN_FIRST, acting_user, login_required
 
-__all__ = ["sanyi_mark_updated", "sanyi_overdue_list", "package_show", "package_update"]
+__all__ = ["sanyi_mark_updated", "sanyi_overdue_list", "package_show", "package_update",
+           "sanyi_catalog_import", "sanyi_catalog_export"]
 
 
 def sanyi_mark_updated(context: Context, data_dict: DataDict) -> AuthResult:
@@ -67,3 +69,24 @@ def package_update(next_auth: AuthFunction, context: Context,
     if not result.get("success") and _bureau_on_product(context, data_dict):
         return {"success": True}
     return result
+
+
+def sanyi_catalog_import(context: Context, data_dict: DataDict) -> AuthResult:
+    """Importing (and exporting) catalog files: an editor of the unit ``organization`` for
+    that unit; bureau staff (sysadmins included) for any unit, without ``organization``
+    for several at once, and they alone with ``create_units``."""
+    user = acting_user(context)
+    if user is None:
+        return {"success": False, "msg": LOGIN_FIRST}
+    if roles.is_bureau_staff(user):
+        return {"success": True}
+    org = data_dict.get("organization")
+    if data_dict.get("create_units") or not org:
+        return {"success": False, "msg": roles.BUREAU_ONLY}
+    if authz.has_user_permission_for_group_or_org(org, user.name, "update_dataset"):
+        return {"success": True}
+    return {"success": False, "msg": "只有本单位的编辑可以导入或导出本单位的目录 / "
+                                    "Only the unit's editors may import or export its catalog"}
+
+
+sanyi_catalog_export = sanyi_catalog_import
