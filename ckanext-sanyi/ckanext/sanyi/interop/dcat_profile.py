@@ -122,7 +122,6 @@ def _as_list(value: Any) -> list[Any]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
-
         try:
             loaded = json.loads(value)
         except ValueError:
@@ -151,6 +150,14 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
             lang = URIRef(voc.language_uri(tag))
             self.g.add((subject, DCT.language, lang))
             self.g.add((lang, RDF.type, DCT.LinguisticSystem))
+
+    def _link(self, subject: Any, predicate: Any, url: str, kind: Any = RDFS.Resource) -> URIRef:
+        """``subject predicate <url>``, the URL typed (DCAT-AP's class constraints are checked
+        without inference: a page is a ``foaf:Document``, an endpoint an ``rdfs:Resource``)."""
+        ref = URIRef(url)
+        self.g.add((subject, predicate, ref))
+        self.g.add((ref, RDF.type, kind))
+        return ref
 
     def _date(self, subject: Any, predicate: Any, value: Any) -> None:
         self.g.remove((subject, predicate, None))
@@ -199,6 +206,8 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
         self._both(catalog_ref, DCT.description, (description, SITE_DESCRIPTION_EN))
         self._languages(catalog_ref)
         g.add((catalog_ref, DCAT.themeTaxonomy, self._domain_scheme()))
+        for homepage in list(g.objects(catalog_ref, FOAF.homepage)):
+            g.add((homepage, RDF.type, FOAF.Document))
         self._catalog_publisher(catalog_ref)
         for product in self._listed_products():
             ref = URIRef(dataset_uri(product))
@@ -256,8 +265,7 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
             g.add((ref, DCAT.keyword, Literal(str(keyword), lang="zh")))
         self._languages(ref)
         g.remove((ref, DCAT.landingPage, None))
-        g.add((ref, DCAT.landingPage, page))
-        g.add((page, RDF.type, FOAF.Document))
+        self._link(ref, DCAT.landingPage, str(page), FOAF.Document)
 
         # 数源单位
         for old in list(g.objects(ref, DCT.publisher)):
@@ -268,6 +276,7 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
             contact = URIRef(f"{_base()}/organization/{org['id']}#contact")
             g.remove((ref, DCAT.contactPoint, None))
             g.add((ref, DCAT.contactPoint, contact))
+            g.add((contact, RDF.type, VCARD.Kind))
             g.add((contact, RDF.type, VCARD.Organization))
             g.add((contact, VCARD.fn, Literal(org.get("title") or org["name"], lang="zh")))
             g.add((contact, VCARD.hasURL, URIRef(f"{_site()}/organization/{org['name']}")))
@@ -356,7 +365,7 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
         dist = URIRef(f"{ref}/distribution/{method}")
         g.add((ref, DCAT.distribution, dist))
         g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCAT.accessURL, page))
+        self._link(dist, DCAT.accessURL, str(page))
         self._both(dist, DCT.title, METHOD_TITLE.get(method, (method, method)))
         self._both(dist, DCT.description, labels("dataset", "delivery_methods", method))
         if method == "api":
@@ -365,9 +374,8 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
             g.add((service, RDF.type, DCAT.DataService))
             g.add((service, DCT.title, Literal(f"{d.get('title')}（数据接口）", lang="zh")))
             g.add((service, DCT.title, Literal("Data API of this resource", lang="en")))
-            g.add((service, DCAT.endpointURL, URIRef(f"{_site()}/api/delivery/v1")))
-            g.add((service, DCAT.endpointDescription,
-                   URIRef(f"{_site()}/api/delivery/openapi.json")))
+            self._link(service, DCAT.endpointURL, f"{_site()}/api/delivery/v1")
+            self._link(service, DCAT.endpointDescription, f"{_site()}/api/delivery/openapi.json")
             g.add((service, DCAT.servesDataset, ref))
 
     def _field_list(self, d: dict[str, Any], ref: Any, sanyi: Namespace) -> None:
@@ -418,14 +426,10 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
         for tag in d.get("tags") or []:
             g.add((ref, DCAT.keyword, Literal(tag["name"], lang="zh")))
         self._languages(ref)
-        g.add((ref, DCAT.endpointURL, URIRef(f"{site}/api/delivery/v1/{d['name']}")))
-        g.add((ref, DCAT.endpointDescription, URIRef(f"{site}/api/delivery/openapi.json")))
-        landing = URIRef(f"{site}/product/{d['name']}")
-        g.add((ref, DCAT.landingPage, landing))
-        g.add((landing, RDF.type, FOAF.Document))
-        prices = URIRef(f"{site}/prices/{d['name']}")
-        g.add((ref, FOAF.page, prices))
-        g.add((prices, RDF.type, FOAF.Document))
+        self._link(ref, DCAT.endpointURL, f"{site}/api/delivery/v1/{d['name']}")
+        self._link(ref, DCAT.endpointDescription, f"{site}/api/delivery/openapi.json")
+        self._link(ref, DCAT.landingPage, f"{site}/product/{d['name']}", FOAF.Document)
+        prices = self._link(ref, FOAF.page, f"{site}/prices/{d['name']}", FOAF.Document)
         self._both(prices, DCT.title, ("收费公示", "Published prices"))
         if d.get("organization"):
             g.add((ref, DCT.publisher,
@@ -443,7 +447,13 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
                 model.Package.name.in_(sources) | model.Package.id.in_(sources),
                 model.Package.state == "active", model.Package.private.is_(False))
             for (pkg_id,) in rows:
-                g.add((ref, DCAT.servesDataset, URIRef(dataset_uri({"id": pkg_id}))))
+                served = URIRef(dataset_uri({"id": pkg_id}))
+                g.add((ref, DCAT.servesDataset, served))
+                if (served, RDF.type, DCAT.Dataset) not in g:
+                    # described here too: the document of a product (or a catalog page
+                    # without that resource) stays complete for DCAT-AP
+                    source = tk.get_action("package_show")({"ignore_auth": True}, {"id": pkg_id})
+                    self.graph_from_dataset(source, served)
         rights_text = PRODUCT_RIGHTS.get(d.get("category") or "")
         if rights_text:
             rights = URIRef(f"{_base()}/catalog/product-rights/{d['category']}")
