@@ -1,5 +1,5 @@
-"""The PostgreSQL search index tables (migrations ``0001_search_index`` and
-``0003_search_index_split``) on the extension's MetaData.
+"""The PostgreSQL search index tables (migrations ``0001_search_index``,
+``0003_search_index_split`` and ``0012_search_facet_counts``) on the extension's MetaData.
 
 The backend (:mod:`.postgres`) writes and reads them with its own SQL (upserts, tsvector
 ranking, array operators); these definitions say what the migrations create, so that the
@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 from ..common.model import TIMESTAMP, metadata
 
-__all__ = ["search_doc", "facet_value"]
+__all__ = ["search_doc", "facet_value", "facet_count"]
 
 search_doc = sa.Table(
     "sanyi_search_doc", metadata,
@@ -42,4 +42,22 @@ facet_value = sa.Table(
     "sanyi_search_facet_value", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("term", sa.UnicodeText, nullable=False, unique=True),
+)
+
+# facet counts per visibility group, key facet value and facet value (migration 0012,
+# search/facet_store.py); maintained by statement triggers on sanyi_search_doc
+facet_count = sa.Table(
+    "sanyi_search_facet_count", metadata,
+    sa.Column("site_id", sa.UnicodeText),
+    sa.Column("state", sa.UnicodeText),
+    sa.Column("capacity", sa.UnicodeText),
+    sa.Column("dataset_type", sa.UnicodeText),
+    sa.Column("entity_type", sa.UnicodeText),
+    sa.Column("labels", ARRAY(sa.UnicodeText), nullable=False),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("facet_id", sa.Integer, nullable=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("key_id", "facet_id", "site_id", "state", "capacity", "dataset_type",
+                        "entity_type", "labels", name="sanyi_search_facet_count_key",
+                        postgresql_nulls_not_distinct=True),
 )

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from sqlalchemy import text
 
+from . import facet_store
 from . import syntax as s
 from .backend import (
     ALL_DOCS,
@@ -196,6 +197,7 @@ class PostgresBackend:
 
     # searching -----------------------------------------------------------------------
     stored_facets: frozenset[str] | None = None
+    facet_store = True  # answer what it can from sanyi_search_facet_count (False: count rows)
 
     def stores_facet(self, field_name: str) -> bool:
         if self.stored_facets is None:
@@ -227,10 +229,14 @@ class PostgresBackend:
         extra = [f for f in req.facet_fields if not self.stores_facet(f)]
         like = " OR ".join(f"t LIKE {c.bind(_like_escape(f) + '=%')}" for f in extra)
         limit, offset = (c.bind(min(max(n, 0), MAX_ROW)) for n in (req.rows, req.start))
-        one_pass = "d.tsv @@" in where or bool(rank)
+        # hits and facet counts from the facet-count store when it can answer (facet_store.py)
+        store = facet_store.plan(req, self.stores_facet) if self.facet_store else None
+        one_pass = store is None and ("d.tsv @@" in where or bool(rank))
         src = "m d" if one_pass else f"{TABLE} d"
         cond = "TRUE" if one_pass else where
-        if req.facet_fields:
+        if store is not None:
+            counts = facet_store.counts_sql(c, store)
+        elif req.facet_fields:
             counts = (f"(SELECT json_agg(json_build_array(f, n)) FROM (SELECT f, count(*) AS n "
                       f"FROM {src}, unnest(d.facet_ids) f WHERE {cond} GROUP BY f) x)")
         else:
