@@ -13,7 +13,8 @@ import rdflib
 from interop_world import PUBLIC, graph, uri
 from rdflib import Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, FOAF, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS as DCT
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
