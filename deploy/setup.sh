@@ -73,6 +73,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 CKAN="$VENV/bin/ckan"
 
+step "translations (ckanext-sanyi .po -> .mo)"
+"$VENV/bin/pybabel" compile -D ckanext-sanyi -d "$ROOT/ckanext-sanyi/ckanext/sanyi/i18n" 2>/dev/null
+
 step "CKAN configuration (deploy/ckan.ini, test.ini)"
 [ -f "$INI" ] || "$CKAN" generate config "$INI" >/dev/null
 "$CKAN" config-tool "$INI" -f "$ROOT/deploy/ckan-options.ini" >/dev/null

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-ERROR_MARKERS = ("Internal server error", "UndefinedError", "Traceback", "jinja2.exceptions")
+# an error page (ours marks a 500 "sanyi-error-500"), a template failure
+ERROR_MARKERS = ("Internal server error", "sanyi-error-500", "UndefinedError", "Traceback",
+                 "jinja2.exceptions")
 
 
 def checked_body(res: Any, url: str, status: int = 200) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.lib.plugins import DefaultPermissionLabels
+from ckan.lib.plugins import DefaultPermissionLabels, DefaultTranslation
 from flask import Blueprint
 
 from . import search
@@ -135,7 +135,7 @@ FACETS = {
 @tk.blanket.blueprints(_blueprints)
 @tk.blanket.cli
 @tk.blanket.config_declarations
-class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
+class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.IConfigurable)
     p.implements(p.IPermissionLabels)
@@ -144,6 +144,7 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.ISignal)
     p.implements(p.IApiToken, inherit=True)
+    p.implements(p.ITranslation)  # i18n/: CKAN's strings in the portal's Chinese
 
     # IConfigurer
     def update_config(self, config: Any) -> None:

@@ -26,7 +26,7 @@ def get(app, url, token=None, status=200):
 
 @pytest.mark.parametrize("prefix, words", [("", ["待支付", "在线支付", "全程留痕", "¥6,500.00"]),
                                            ("/en", ["Awaiting payment", "Pay online",
-                                                    "Full trace", "¥6,500.00"])])
+                                                    "Full trace", "CNY 6,500.00"])])
 def test_order_page_for_the_merchant(app, pages, prefix, words):
     html = get(app, f"{prefix}/order/{pages['order']['id']}", pages["tokens"]["merchant_user"])
     for word in words:

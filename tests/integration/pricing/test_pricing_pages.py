@@ -52,8 +52,8 @@ def test_calculator_on_the_tiered_demo_schedule(app, demo_world):
     res = app.get(f"/prices/{name}", query_string={"use": "industrial", "unit": "call",
                                                    "quantity": "15000"})
     html = res.get_data(as_text=True)
-    assert "6500.00 元" in html
-    assert "5000.00 元" in html and "1500.00 元" in html  # the two band lines
+    assert "¥6,500.00" in html
+    assert "¥5,000.00" in html and "¥1,500.00" in html  # the two band lines
     assert "sanyi-fee-calculator" in html and 'name="quantity"' in html
 
 
@@ -67,7 +67,7 @@ def test_calculator_shows_a_bilingual_error_not_a_500(app, demo_world):
 def test_calculator_free_use_and_unknown_product(app, demo_world):
     res = app.get(f"/prices/{demo_product_name(HEALTH)}",
                   query_string={"use": "public_interest", "unit": "call", "quantity": "5"})
-    assert "0.00 元" in res.get_data(as_text=True)
+    assert "¥0.00" in res.get_data(as_text=True)
     app.get("/prices/no-such-product", status=404)
 
 
@@ -92,7 +92,7 @@ def test_prices_page_lists_products(app, demo_world):
     assert "收费公示" in html
     for title in (ZHIHE, "普惠金融", HEALTH):
         assert title in html
-    assert "0.50 元/次" in html and "0.60 元/次" in html  # price and ceiling bands
+    assert "¥0.50/次" in html and "¥0.60/次" in html  # price and ceiling bands
     assert f"/prices/disclosure/{TODAY.year - 1}.csv" in html
 
 

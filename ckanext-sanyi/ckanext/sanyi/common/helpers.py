@@ -9,11 +9,14 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from . import clock, roles
+from . import clock, roles, words
 from .user import acting_user
 
 __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_list", "sanyi_is_bureau_staff", "sanyi_bar_width",
-           "sanyi_locale_url", "sanyi_excerpt", "sanyi_datetime", "render_datetime"]
+           "sanyi_locale_url", "sanyi_excerpt", "sanyi_datetime", "render_datetime",
+           "sanyi_word", "sanyi_transition", "sanyi_money", "sanyi_money_yuan",
+           "sanyi_unit_price", "sanyi_org_title", "sanyi_product_title", "sanyi_en_or_zh",
+           "humanize_entity_type", "sanyi_has_cjk", "sanyi_ref"]
 
 
 def sanyi_is_zh() -> bool:
@@ -96,3 +99,119 @@ def render_datetime(next_helper: Any, datetime_: Any, date_format: str | None = 
         value = clock.to_local(value) or datetime_
     return next_helper(value, date_format=date_format, with_hours=with_hours,
                        with_seconds=with_seconds)
+
+
+def sanyi_word(kind: str, code: Any) -> str:
+    """A stored code in words in the UI language (``common.words``): ``order_status``,
+    ``application_status``, ``billing_unit``, ``audit_action`` ..."""
+    return words.word(kind, code, sanyi_is_zh())
+
+
+def sanyi_transition(codes: Any, kind: str = "application_status") -> str:
+    return words.transition(codes, sanyi_is_zh(), kind)
+
+
+def sanyi_money(fen: Any) -> str:
+    """Integer fen as ``¥6,500.00`` / ``CNY 6,500.00``."""
+    return words.money(fen, sanyi_is_zh())
+
+
+def sanyi_money_yuan(yuan: Any) -> str:
+    """Yuan text (``"6500.00"``) as ``¥6,500.00`` / ``CNY 6,500.00``."""
+    return words.money_yuan(yuan, sanyi_is_zh())
+
+
+def sanyi_unit_price(yuan: Any, unit: str) -> str:
+    return words.unit_price(yuan, unit, sanyi_is_zh())
+
+
+def _title(query: Any, key: str) -> str:
+    try:
+        row = query.first()
+    except Exception:  # no database at hand
+        return key
+    return row[0] if row and row[0] else key
+
+
+def sanyi_org_title(name: Any) -> str:
+    """An organisation's title from its name or id (the name when there is none)."""
+    import ckan.model as model
+    key = str(name or "")
+    if not key:
+        return ""
+    g = model.Group
+    return _title(model.Session.query(g.title).filter((g.name == key) | (g.id == key)), key)
+
+
+def sanyi_product_title(name: Any) -> str:
+    """A product's (or resource's) title from its name or id."""
+    import ckan.model as model
+    key = str(name or "")
+    if not key:
+        return ""
+    pk = model.Package
+    return _title(model.Session.query(pk.title).filter((pk.name == key) | (pk.id == key)), key)
+
+
+def sanyi_en_or_zh(en: Any, zh: Any) -> dict[str, Any]:
+    """For an English page: ``{"text", "marked"}`` — the English value, or the Chinese one
+    marked as such when there is no English one; a Chinese page gets the Chinese value."""
+    if sanyi_is_zh():
+        return {"text": zh if zh not in (None, "") else (en or ""), "marked": False}
+    text, marked = words.fallback(en, zh)
+    return {"text": text, "marked": marked}
+
+
+# CKAN's generic words for a dataset type ("Add Product", "Products", "Update Product") for ours
+_PRODUCT_WORDS: dict[str, tuple[str, str]] = {
+    "add link": ("新增产品", "Add product"), "breadcrumb": ("产品和服务", "Products"),
+    "content tab": ("产品和服务", "Products"), "create label": ("新增产品", "Add product"),
+    "create title": ("新增产品", "Add product"),
+    "delete confirmation": ("确定要删除该产品吗？", "Delete this product?"),
+    "description placeholder": ("产品的简要说明…", "A short description of the product..."),
+    "edit label": ("编辑产品", "Edit product"), "facet label": ("产品和服务", "Products"),
+    "form label": ("产品信息", "Product details"), "main nav": ("产品和服务", "Products"),
+    "my label": ("我的产品", "My products"), "view label": ("查看产品", "View product"),
+    "name placeholder": ("我的产品", "My product"),
+    "no any objects": ("目前还没有产品。", "There are no products yet."),
+    "no description": ("该产品暂无简介。", "This product has no description."),
+    "no label": ("无产品", "No product"), "page title": ("产品和服务", "Products"),
+    "save label": ("保存产品", "Save product"),
+    "search placeholder": ("搜索产品和服务…", "Search products..."),
+    "update label": ("更新产品", "Update product"),
+}
+
+
+@tk.chained_helper
+def humanize_entity_type(next_helper: Any, entity_type: str, object_type: str,
+                         purpose: str) -> Any:
+    """The product type in the portal's words (CKAN would say "Add Product", "Products")."""
+    if entity_type == "package" and object_type == "product":
+        pair = _PRODUCT_WORDS.get(purpose, ("产品", "Product"))
+        return sanyi_t(*pair)
+    return next_helper(entity_type, object_type, purpose)
+
+
+def sanyi_has_cjk(text: Any) -> bool:
+    """Does ``text`` hold Chinese characters?"""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in str(text or ""))
+
+
+def sanyi_ref(kind: str, id_: Any) -> str:
+    """The human reference of an application (``kind`` "application": ``SQ-2026-000123``) or
+    an order ("order": ``DD-2026-000045``) by id; the first 8 characters of the id when the
+    row is unknown. Looked up once per request and id."""
+    from flask import g
+
+    from . import references
+    table = {"application": "sanyi_application", "order": "sanyi_order"}[kind]
+    key = str(id_ or "")
+    if not key:
+        return ""
+    try:
+        cache = g.setdefault("sanyi_refs", {})
+    except RuntimeError:  # outside a request
+        cache = {}
+    if (table, key) not in cache:
+        cache[(table, key)] = references.of(table, [key]).get(key) or key[:8]
+    return cache[(table, key)]
