@@ -234,4 +234,7 @@ def test_private_documents_only_for_members(app, interop, login, who):
         assert res.status_code in (403, 404) and "未公开的内部草稿资源" not in res.body
     res = app.get("/dataset/not-listed.ttl")
     assert res.status_code in (403, 404) and "未上架产品" not in res.body
-    assert "未上架产品" not in app.get("/catalog.ttl").body
+    catalog = app.get("/catalog.ttl").body
+    # the catalog is a publication: private entries stay out of it even for their unit
+    assert "未上架产品" not in catalog and "未公开的内部草稿资源" not in catalog
+    assert "高血压患者健康管理数据" in catalog

@@ -1,9 +1,11 @@
 """The ``sanyi_interop`` plugin, loaded after ckanext-dcat's ``dcat`` plugin.
 
 The catalog endpoints (``/catalog.{ttl,rdf,jsonld,xml}``, ``/`` with an RDF ``Accept``) list
-the catalog resources as ``dcat:dataset``; products are data services, so they are left out of
-that paged dataset list and described, as ``dcat:service``, by the profile's catalog part
-(``dcat_profile.SanyiDCATAPProfile.graph_from_catalog``).
+the public catalog resources as ``dcat:dataset``: the catalog is a publication, so a logged-in
+member does not get the private ones in it either (their own documents,
+``/dataset/<name>.ttl``, follow ``package_show``'s rules). Products are data services, so they
+are left out of that paged dataset list and described, as ``dcat:service``, by the profile's
+catalog part (``dcat_profile.SanyiDCATAPProfile.graph_from_catalog``).
 """
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ import ckan.plugins.toolkit as tk
 
 __all__ = ["InteropPlugin", "datasets_only"]
 
-DATASETS_ONLY = "+dataset_type:dataset"
+DATASETS_ONLY = "+dataset_type:dataset +capacity:public"
 
 
 def datasets_only(data_dict: dict[str, Any]) -> dict[str, Any]:
-    """``data_dict`` with its filter query narrowed to catalog resources."""
+    """``data_dict`` with its filter query narrowed to public catalog resources."""
     fq = (data_dict.get("fq") or "").strip()
     return dict(data_dict, fq=f"{DATASETS_ONLY} +({fq})" if fq else DATASETS_ONLY)
 
