@@ -34,7 +34,8 @@ from .forms import Errors
 from .model import attachment_table
 
 __all__ = ["EXTENSIONS", "MAX_FILES", "parse", "save", "remove", "for_application", "get",
-           "file_path", "content_type", "response"]
+           "file_path", "content_type", "response", "write_file", "clean_name", "max_bytes",
+           "is_upload"]
 
 # the allowed extensions and the content type each is served with
 EXTENSIONS = {
@@ -151,6 +152,14 @@ def parse(data: dict[str, Any], errors: Errors) -> list[dict[str, Any]]:
     return out
 
 
+def write_file(path: str, content: bytes) -> None:
+    """Write a stored file in the caller's transaction: deleted again if it is rolled back."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    model.Session.info.setdefault(_WRITTEN, []).append(path)
+    with open(path, "wb") as fh:
+        fh.write(content)
+
+
 def save(application_id: str, items: list[dict[str, Any]], user_name: str) -> list[str]:
     """Write the parsed attachments (rows in the caller's transaction); returns their ids."""
     ids = []
@@ -161,11 +170,7 @@ def save(application_id: str, items: list[dict[str, Any]], user_name: str) -> li
                "mimetype": item.get("mimetype", ""), "storage_key": "", "size": None}
         if item["kind"] == "file":
             key = f"{application_id}/{att_id}"
-            path = os.path.join(_root(), key)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            model.Session.info.setdefault(_WRITTEN, []).append(path)
-            with open(path, "wb") as fh:
-                fh.write(item["content"])
+            write_file(os.path.join(_root(), key), item["content"])
             row.update(storage_key=key, size=len(item["content"]))
         model.Session.execute(attachment_table.insert().values(**row))
         ids.append(att_id)
@@ -214,6 +219,9 @@ def response(att: dict[str, Any]) -> Any:
     res.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     res.headers["Cache-Control"] = "private, no-store"
     return res
+
+
+clean_name, max_bytes, is_upload = _clean_name, _max_bytes, _is_upload
 
 
 def _after_rollback(session: Any) -> None:

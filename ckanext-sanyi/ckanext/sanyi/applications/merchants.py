@@ -24,7 +24,7 @@ from ..common import audit
 from ..domain.approval import RefusalKind, TransitionRefused
 from ..domain.choice_labels import code
 from ..domain.errors import DomainError
-from . import access, forms, notify
+from . import access, forms, licence, notify
 from .forms import Errors, Invalid, NotFound
 from .model import merchant_table as t
 
@@ -56,6 +56,9 @@ def as_dict(row: dict[str, Any]) -> dict[str, Any]:
                verified_at=row["verified_at"].isoformat() if row["verified_at"] else None,
                created=row["created"].isoformat() if row["created"] else None,
                modified=row["modified"].isoformat() if row["modified"] else None)
+    shown = licence.current(row["id"])
+    out["business_licence"] = {k: v for k, v in shown.items() if k != "storage_key"} \
+        if shown else None
     return out
 
 
@@ -69,6 +72,7 @@ def register(user: model.User, data: dict[str, Any]) -> dict[str, Any]:
                                 "Staff of the bureau, the operator or a data unit cannot be merchants")
     errors = Errors()
     profile = forms.merchant_profile(data, errors)
+    new_licence = licence.parse(data, errors)
     errors.check()
     existing = access.merchant_for(user)
     if existing:
@@ -91,7 +95,8 @@ def register(user: model.User, data: dict[str, Any]) -> dict[str, Any]:
                 "This credit code or account is already registered as a merchant")]}) from None
         action = "sanyi_merchant_register"
     else:
-        identity_changed = any(existing[k] != profile[k] for k in ("company_name", "credit_code"))
+        identity_changed = any(existing[k] != profile[k] for k in ("company_name", "credit_code")) \
+            or new_licence is not None  # a new licence is verified again
         status = "pending" if identity_changed or existing["status"] == "rejected" \
             else existing["status"]
         changes = dict(profile, status=status, modified=sa.func.clock_timestamp())
@@ -99,8 +104,12 @@ def register(user: model.User, data: dict[str, Any]) -> dict[str, Any]:
             changes.update(verified_by=None, verified_at=None)
         model.Session.execute(t.update().where(t.c.id == existing["id"]).values(**changes))
         row, action = dict(existing, **profile, status=status), "sanyi_merchant_update"
-    audit.record(user.name, action, "merchant", row["id"],
-                 before=_audited(existing), after=_audited(row))
+    after = _audited(row)
+    if new_licence is not None:
+        saved = licence.save(row["id"], new_licence, user.name)
+        after = dict(after or {}, business_licence={"name": saved["name"],
+                                                    "sha256": saved["sha256"]})
+    audit.record(user.name, action, "merchant", row["id"], before=_audited(existing), after=after)
     if row["status"] == "pending" and (existing is None or existing["status"] != "pending"):
         notify.notify(access.bureau_user_ids(), "merchant", row["id"],
                       f"数商“{row['company_name']}”待核验", f"Merchant {row['company_name']} "

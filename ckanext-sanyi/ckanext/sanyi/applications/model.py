@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from ..common.model import metadata
 
 __all__ = ["merchant_table", "application_table", "review_table", "attachment_table",
-           "entitlement_table", "notification_table"]
+           "entitlement_table", "notification_table", "licence_table"]
 
 _meta = metadata
 _ts = sa.DateTime(timezone=True)
@@ -41,6 +41,9 @@ merchant_table = sa.Table(
 application_table = sa.Table(
     "sanyi_application", _meta,
     sa.Column("id", sa.UnicodeText, primary_key=True),
+    # SQ-2026-000123, assigned by the database on insert (migration 0014_human_references)
+    sa.Column("human_ref", sa.UnicodeText, nullable=False, unique=True,
+              server_default=sa.FetchedValue()),
     sa.Column("merchant_id", sa.UnicodeText, nullable=False),
     sa.Column("applicant_id", sa.UnicodeText, nullable=False),
     sa.Column("product_id", sa.UnicodeText, nullable=False),
@@ -90,6 +93,21 @@ attachment_table = sa.Table(
     sa.Column("storage_key", sa.UnicodeText, nullable=False, default=""),
     sa.Column("size", sa.BigInteger),
     sa.Column("mimetype", sa.UnicodeText, nullable=False, default=""),
+    sa.Column("state", sa.UnicodeText, nullable=False, default="active"),
+    sa.Column("uploaded_by", sa.UnicodeText, nullable=False),
+    _now(),
+)
+
+# merchants' business licences (migration 0013_merchant_licence)
+licence_table = sa.Table(
+    "sanyi_merchant_licence", _meta,
+    sa.Column("id", sa.UnicodeText, primary_key=True),
+    sa.Column("merchant_id", sa.UnicodeText, nullable=False),
+    sa.Column("name", sa.UnicodeText, nullable=False),
+    sa.Column("mimetype", sa.UnicodeText, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.UnicodeText, nullable=False),
+    sa.Column("storage_key", sa.UnicodeText, nullable=False),
     sa.Column("state", sa.UnicodeText, nullable=False, default="active"),
     sa.Column("uploaded_by", sa.UnicodeText, nullable=False),
     _now(),

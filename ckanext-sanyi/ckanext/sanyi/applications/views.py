@@ -19,7 +19,7 @@ from ..common.helpers import sanyi_t
 from ..common.i18n_text import bi
 from ..common.paging import numbered
 from ..common.user import login_redirect, page_context
-from . import attachments, notify
+from . import attachments, licence, notify
 
 __all__ = ["applications"]
 
@@ -61,14 +61,28 @@ def merchant_register() -> Any:
     values = dict(merchant or {})
     if tk.request.method == "POST":
         values = dict(tk.request.form)
+        upload = tk.request.files.get(licence.FIELD)
         try:
-            _act("sanyi_merchant_register", values)
+            _act("sanyi_merchant_register",
+                 dict(values, **({licence.FIELD: upload} if upload else {})))
             tk.h.flash_success(sanyi_t("数商资料已保存，等待数据局核验。", "Profile saved; the bureau will verify it."))
             return tk.redirect_to("sanyi_applications.merchant_register")
         except tk.ValidationError as err:
             errors = err.error_dict
     return tk.render("sanyi/applications/merchant_register.html",
                      {"merchant": merchant, "values": values, "errors": errors})
+
+
+@applications.route("/merchant/<id>/licence")
+def merchant_licence(id: str) -> Any:
+    """The merchant's business licence: to its own account, the bureau and sysadmins."""
+    if (redirect := login_redirect()) is not None:
+        return redirect
+    merchant = _act("sanyi_merchant_show", {"id": id})
+    shown = licence.current(merchant["id"])
+    if shown is None:
+        return tk.abort(404, bi("该数商尚未上传营业执照", "This merchant has not uploaded a business licence"))
+    return licence.response(shown)
 
 
 @applications.route("/merchant/applications")

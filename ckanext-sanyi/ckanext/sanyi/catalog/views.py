@@ -9,8 +9,9 @@ from ..common.helpers import sanyi_t
 from ..common.i18n_text import bi
 from ..common.user import page_context
 from .import_views import sanyi_catalog_import
+from .workbench import sanyi_workbench
 
-__all__ = ["sanyi", "sanyi_catalog_import"]
+__all__ = ["sanyi", "sanyi_catalog_import", "sanyi_workbench"]
 
 sanyi = Blueprint("sanyi", __name__)
 # for every request of the app, not only this blueprint's
@@ -40,6 +41,9 @@ def mark_updated(id: str):
         return tk.abort(404)
     except tk.ValidationError as e:
         tk.h.flash_error(str(e.error_summary))
-    if tk.request.form.get("return_to") == "overdue":  # only this fixed target: no open redirect
+    # only these fixed targets: no open redirect
+    if tk.request.form.get("return_to") == "overdue":
         return tk.redirect_to("sanyi.dashboard_overdue")
+    if tk.request.form.get("return_to") == "workbench":
+        return tk.redirect_to("sanyi_workbench.workbench")
     return tk.redirect_to("dataset.read", id=id)

@@ -23,7 +23,7 @@ from ..common.errors import refusal_text, refusals
 from ..common.i18n_text import bi
 from ..common.money import yuan_grouped, yuan_to_fen
 from ..common.user import login_redirect, page_context, site_user_name
-from . import events, gateway
+from . import documents, events, gateway
 
 __all__ = ["payments", "stripe_webhooks"]
 
@@ -78,6 +78,11 @@ def order_read(id: str) -> Any:
     return tk.render("sanyi/payments/order.html", {
         "order": order,
         "can_pay": order["status"] == "awaiting_payment" and _can("sanyi_order_pay", {"id": id}),
+        "online_payment": documents.online_payment_configured(),
+        "bank_account": documents.bank_account(),
+        "payee_name": documents.payee_name(),
+        "order_reference": documents.order_reference(order),
+        "has_documents": order["status"] in documents.DOCUMENT_STATUSES,
         "is_operator": _can("sanyi_order_record_bank_transfer", {"id": id}),
         "redirect_status": tk.request.args.get("redirect_status")})
 
@@ -97,6 +102,44 @@ def pay(id: str) -> Any:
     return tk.render("sanyi/payments/pay.html", {
         "order": order, "payment": payment,
         "return_url": tk.url_for("sanyi_payments.order_read", id=id, _external=True)})
+
+
+def _paid_order(id: str) -> dict[str, Any]:
+    order = _show(id)
+    if order["status"] not in documents.DOCUMENT_STATUSES:
+        return tk.abort(409, bi("该订单尚未支付，没有收据和授权书",
+                                "The order is not paid: it has no receipt or authorization letter"))
+    return order
+
+
+@payments.route("/order/<id>/receipt")
+def receipt(id: str) -> Any:
+    if (redirect := login_redirect()) is not None:
+        return redirect
+    order = _paid_order(id)
+    return tk.render("sanyi/payments/receipt.html", {
+        "order": order, "payee_name": documents.payee_name(),
+        "order_reference": documents.order_reference(order)})
+
+
+@payments.route("/order/<id>/authorization")
+def authorization(id: str) -> Any:
+    if (redirect := login_redirect()) is not None:
+        return redirect
+    order = _paid_order(id)
+    if order.get("kind") not in (None, "application"):
+        return tk.abort(404, bi("该订单不是授权申请的订单，没有授权书",
+                                "This order is not an application's: it has no authorization letter"))
+    try:  # whoever may see the paid order may see what it bought (the operator included)
+        application = tk.get_action("sanyi_application_show")(
+            dict(page_context(), ignore_auth=True), {"id": order["application_id"]})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, bi("未找到该订单的授权申请", "The order's application was not found"))
+    if not application.get("entitlement"):
+        return tk.abort(409, bi("该申请尚未生成授权", "The application has no entitlement yet"))
+    return tk.render("sanyi/payments/authorization.html", {
+        "order": order, "application": application, "entitlement": application["entitlement"],
+        "payee_name": documents.payee_name(), "order_reference": documents.order_reference(order)})
 
 
 @payments.route("/order/<id>/bank-transfer", methods=["POST"])

@@ -89,6 +89,8 @@ def sanyi_merchant_register(context: Context, data_dict: DataDict) -> dict[str, 
     :param contact_phone: 联系电话
     :param contact_email: 联系邮箱 (optional)
     :param enterprise_size: ``micro`` | ``small`` | ``medium`` | ``large``
+    :param business_licence: 营业执照, a file (multipart/form-data): PDF, OFD, PNG or JPEG
+        (optional; a new one replaces the last and is verified again)
     """
     tk.check_access("sanyi_merchant_register", context, data_dict)
     with refusals(context):
