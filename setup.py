@@ -27,13 +27,15 @@ setup(
     package_data={
         "ckanext.sanyi": ["templates/**/*", "*/templates/**/*", "i18n/**/*", "public/**/*", "assets/**/*",
                           "migration/sanyi/*", "migration/sanyi/versions/*",
-                          "config_declaration.yaml", "data/*"],
+                          "config_declaration.yaml", "data/*", "search/*.txt"],
         "ckanext.sanyi.schemas": ["*.yaml"],
     },
     install_requires=[
         "ckan[requirements]==2.12.0",
         "ckanext-scheming==3.1.0",
         "jieba>=0.42",
+        "pypinyin==0.55.0",
+        "opencc-python-reimplemented==0.1.7",
         "python-dateutil>=2.8",
         "elasticsearch>=8",
         "stripe>=10",

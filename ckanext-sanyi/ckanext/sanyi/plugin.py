@@ -113,6 +113,7 @@ BUREAU_LABEL = "sanyi-bureau-review"
 LIST_FIELDS = ("delivery_methods", "product_forms", "supplying_units", "source_resources")
 CHOICE_FIELDS = ("domain", "delivery_methods", "update_cycle", "grade_level", "open_attribute",
                  "category", "product_forms", "status")
+TOPIC_CHOICE_FIELDS = ("domain", "category")
 FACETS = {
     "dataset": [("organization", "数源单位", "Source unit"),
                 ("delivery_methods", "提供方式", "Delivery method"),
@@ -188,7 +189,9 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation
                 pkg_dict[key] = json.loads(value)
         dtype = pkg_dict.get("dataset_type", "dataset")
         keywords: list[str] = []
-        for key in CHOICE_FIELDS:
+        # Only the labels of subject choices (领域, 类别) are free text; the others (提供方式,
+        # 更新周期, 分级, 开放属性, 形态, 状态) hold for most datasets, so they are filters.
+        for key in TOPIC_CHOICE_FIELDS:
             values = pkg_dict.get(key)
             for v in values if isinstance(values, list) else [values] if values else []:
                 keywords += [sanyi_choice_label(key, v, dtype, "zh_Hans_CN"),
@@ -200,6 +203,12 @@ class SanyiPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation
         keywords += [org.get("title") or "", pkg_dict.get("scenario") or ""]
         keywords += _unit_titles(pkg_dict.get("supplying_units") or [])
         pkg_dict["index_keywords"] = " ".join(k for k in keywords if k)
+        # the schema's own fields are stored as extras too: their extras_* copies would make
+        # codes and dates free text (free text keeps the extras the schema does not know)
+        from ckanext.scheming.helpers import scheming_get_dataset_schema
+        schema = scheming_get_dataset_schema(dtype) or {}
+        for f in schema.get("dataset_fields", []):
+            pkg_dict.pop("extras_" + f["field_name"], None)
         fields = data.get("data_fields") or []
         pkg_dict["index_text"] = " ".join(f.get("field_name", "") for f in fields
                                           if isinstance(f, dict))

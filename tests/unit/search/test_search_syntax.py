@@ -38,7 +38,7 @@ def test_fielded_terms_and_text_fields():
 
 
 def test_phrases_keep_spaces_and_escaped_quotes():
-    assert parse('"门诊 收费"') == Text("门诊 收费")
+    assert parse('"门诊 收费"') == Text("门诊 收费", phrase=True)
     assert parse('tags:"a \\"b\\" c"') == Term("tags", 'a "b" c')
 
 
@@ -93,7 +93,7 @@ def test_escapes():
 
 def test_boosts_and_fuzzy_marks_are_ignored():
     assert parse("title:高血压^2") == Text("高血压", "title")
-    assert parse('"门诊 收费"~3 医保~') == And((Text("门诊 收费"), Text("医保")))
+    assert parse('"门诊 收费"~3 医保~') == And((Text("门诊 收费", phrase=True), Text("医保")))
     assert parse(r"a\^2") == Text("a^2")
 
 
@@ -109,7 +109,8 @@ def test_ckan_package_search_visibility_filter():
 
 def test_ckan_autocomplete_query():
     assert parse('name_ngram:"x" OR title_ngram:"x" OR name:"x" OR title:"x"') == Or((
-        Text("x", "name_ngram"), Text("x", "title_ngram"), Term("name", "x"), Text("x", "title")))
+        Text("x", "name_ngram", True), Text("x", "title_ngram", True), Term("name", "x"),
+        Text("x", "title", True)))
 
 
 def test_ckan_delete_query():

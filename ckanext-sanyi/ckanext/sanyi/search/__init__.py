@@ -75,6 +75,8 @@ def install(config: Any) -> None:
     extra = (config.get("ckanext.sanyi.search.facet_fields") or "").split()
     _facet_fields = tuple(dict.fromkeys([*DEFAULT_FACET_FIELDS, *extra]))
     _backend = make_backend(name, config)
+    from . import analysis
+    analysis.configure_synonyms(config.get("ckanext.sanyi.search.synonyms") or None)
     if hasattr(_backend, "stored_facets"):
         _backend.stored_facets = frozenset(_facet_fields)  # type: ignore[attr-defined]
     for module in (search, common, index, query):

@@ -8,10 +8,11 @@ only implements ``add``, ``delete``, ``search`` and ``commit``. Pure Python: no 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
-from . import segment
+from . import analysis, segment
 from .syntax import Node
 
 # Fields CKAN keeps as serialized blobs: stored, never matched.
@@ -26,12 +27,22 @@ DEFAULT_FACET_FIELDS = (
     "category", "product_forms", "status", "supplying_units",
 )
 # Which fields feed which full-text weight (A ranks highest).
+# D also takes every ``extras_*`` field (free text covers extras, as CKAN's Solr schema does).
 WEIGHTED_FIELDS: dict[str, tuple[str, ...]] = {
-    "A": ("title",),
+    "A": ("title", "title_en"),
     "B": ("name", "tags", "groups", "index_keywords"),
     "C": ("notes", "res_name", "res_description"),
-    "D": ("index_text",),
+    "D": ("index_text", "author", "maintainer"),
 }
+EXTRAS_PREFIX = "extras_"
+# Positions between two values of one weight (no phrase spans them); each weight's first
+# value starts past this gap too, since PostgreSQL's || appends a vector after the other.
+POSITION_GAP = 100
+# Latin words of these fields are also indexed by their inner suffixes ("~ublic", "~blic",
+# ...), so that autocomplete (``title_ngram:bli``) finds words that contain the query.
+INFIX_FIELDS = frozenset({"title", "title_en", "name"})
+INFIX_MARK = "~"
+_LATIN_WORD = re.compile(r"^[0-9a-z]{3,}$")
 # Analysed text and per-document timestamps: matched through the full-text vector or the
 # timestamp columns, never as exact terms (they would only bloat the terms index).
 UNIGRAM_WEIGHTS = frozenset("A")
@@ -45,7 +56,7 @@ _MAX_TERM = 256
 # Every document's facet list starts with this, so one pass counts hits and facet values.
 ALL_DOCS = "*"
 # Weight of each text field a query may name (title:x); "" is every weight.
-FIELD_WEIGHTS = {"title": "A", "title_ngram": "A", "name_ngram": "B", "notes": "C",
+FIELD_WEIGHTS = {"title": "A", "title_en": "A", "title_ngram": "A", "name_ngram": "B", "notes": "C",
                  "res_name": "C", "res_description": "C"}
 PREFIX_FIELDS = frozenset({"title_ngram", "name_ngram"})
 
@@ -86,6 +97,10 @@ class PreparedDoc:
     facets: list[str]
     weighted_text: dict[str, str]  # weight -> space-separated tokens
     rank_text: str = ""  # tokens of tags and groups: ranked (weight B) with the title
+    # weight -> the same tokens with their positions, as tsvector input (see analysis.py)
+    postings: dict[str, str] = field(default_factory=dict)
+    rank_postings: str = ""
+    title_sort: str = ""  # the title as pinyin (analysis.sort_key)
 
 
 class SearchBackend(Protocol):
@@ -136,11 +151,15 @@ def prepare(doc: dict[str, Any], facet_fields: Iterable[str] = DEFAULT_FACET_FIE
             terms.append(t)
             if key in facet_set:
                 facets.append(t)
-    weighted = {
-        w: " ".join(tok for f in fields for v in _values(doc.get(f))
-                    for tok in segment.index_tokens(v, unigrams=w in UNIGRAM_WEIGHTS))
-        for w, fields in WEIGHTED_FIELDS.items()
-    }
+    weighted: dict[str, str] = {}
+    postings: dict[str, str] = {}
+    extras = tuple(sorted(k for k in doc if k.startswith(EXTRAS_PREFIX)))
+    for w, fields in WEIGHTED_FIELDS.items():
+        pairs = _field_postings(doc, fields + (extras if w == "D" else ()),
+                                unigrams=w in UNIGRAM_WEIGHTS)
+        weighted[w] = " ".join(dict.fromkeys(tok for tok, _ in pairs))
+        postings[w] = analysis.tsvector_literal(pairs)
+    rank_pairs = _field_postings(doc, RANK_B_FIELDS, unigrams=False)
     return PreparedDoc(
         index_id=str(doc.get("index_id") or doc["id"]),
         id=str(doc["id"]),
@@ -156,9 +175,33 @@ def prepare(doc: dict[str, Any], facet_fields: Iterable[str] = DEFAULT_FACET_FIE
         terms=sorted(set(terms)),
         facets=[ALL_DOCS] + sorted(set(facets)),
         weighted_text=weighted,
-        rank_text=" ".join(tok for f in RANK_B_FIELDS for v in _values(doc.get(f))
-                           for tok in segment.index_tokens(v, unigrams=False)),
+        rank_text=" ".join(dict.fromkeys(tok for tok, _ in rank_pairs)),
+        postings=postings,
+        rank_postings=analysis.tsvector_literal(rank_pairs),
+        title_sort=analysis.sort_key(doc.get("title")),
     )
+
+
+def _field_postings(doc: dict[str, Any], fields: Iterable[str],
+                    unigrams: bool) -> list[tuple[str, int]]:
+    """The (token, position) pairs of some fields' values, one after another with
+    ``POSITION_GAP`` between values; CJK words also as pinyin, Latin words of
+    ``INFIX_FIELDS`` also by their suffixes, at the word's position."""
+    out: list[tuple[str, int]] = []
+    base = POSITION_GAP
+    for f in fields:
+        for v in _values(doc.get(f)):
+            top = base
+            for tok, unit in segment.index_postings(v, unigrams=unigrams):
+                pos = base + unit
+                top = max(top, pos)
+                out.append((tok, pos))
+                for form in analysis.pinyin_forms(tok):
+                    out.append((form, pos))
+                if f in INFIX_FIELDS and _LATIN_WORD.match(tok):
+                    out.extend((INFIX_MARK + tok[i:], pos) for i in range(1, len(tok) - 1))
+            base = top + POSITION_GAP
+    return out
 
 
 def query_words(value: str, field_name: str | None = None) -> list[tuple[str, bool]]:
@@ -169,25 +212,80 @@ def query_words(value: str, field_name: str | None = None) -> list[tuple[str, bo
     every word as a prefix, as Solr's n-gram fields do.
     """
     prefix_all = field_name in PREFIX_FIELDS
-    return [(tok, prefix_all or (len(tok) == 1 and not segment.is_cjk_char(tok)))
-            for tok in segment.query_tokens(value)]
+    toks = segment.query_tokens(value)
+    star = value.rstrip().endswith("*")  # hypert*: the last word is a prefix
+    return [(tok, prefix_all or (len(tok) == 1 and not segment.is_cjk_char(tok))
+             or (star and i == len(toks) - 1 and not segment.is_cjk_char(tok[:1])))
+            for i, tok in enumerate(toks)]
 
 
 def _lexeme(tok: str) -> str:
     return "'" + tok.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsquery_text(value: str, field_name: str | None = None, op: str = "&") -> str | None:
+def tsquery_text(value: str, field_name: str | None = None, op: str = "&",
+                 phrase: bool = False) -> str | None:
     """A PostgreSQL ``to_tsquery`` string for ``value`` (words joined with ``op``).
 
-    Returns None when the value has no word at all (only punctuation).
+    ``phrase``: the words at the distances they have in ``value`` (``<N>``, see
+    segment.py's positions). Otherwise a word or run of words that the synonym file lists
+    also matches each of its equivalents (as a phrase). Returns None when the value has no
+    word at all (only punctuation).
     """
     words = query_words(value, field_name)
     if not words:
         return None
     weight = FIELD_WEIGHTS.get(field_name or "", "")
-    parts = []
-    for tok, prefix in words:
+    infix = field_name in PREFIX_FIELDS
+
+    def operand(tok: str, prefix: bool) -> str:
         suffix = ("*" if prefix else "") + weight
-        parts.append(_lexeme(tok) + (":" + suffix if suffix else ""))
+        lx = _lexeme(tok) + (":" + suffix if suffix else "")
+        if infix and len(tok) > 1 and not segment.is_cjk_char(tok[:1]):
+            return f"( {lx} | {_lexeme(INFIX_MARK + tok)}:{suffix} )"
+        return lx
+
+    if phrase and len(words) > 1 and not infix:
+        return _phrase(segment.query_postings(value), weight)
+    parts = []
+    syn = analysis.synonyms()
+    toks = [t for t, _ in words]
+    i = 0
+    while i < len(words):
+        found = None
+        if syn.alternatives and not infix:
+            for j in range(min(len(toks), i + 6), i, -1):
+                alts = syn.get(_join(toks[i:j]))
+                if alts:
+                    found = (j, alts)
+                    break
+        if found is None:
+            parts.append(operand(*words[i]))
+            i += 1
+            continue
+        j, alts = found
+        own = " & ".join(operand(*w) for w in words[i:j])
+        others = [q for q in (_phrase(segment.query_postings(a), weight) for a in alts) if q]
+        parts.append("( " + " | ".join([f"( {own} )", *others]) + " )")
+        i = j
     return f" {op} ".join(parts)
+
+
+def _join(tokens: list[str]) -> str:
+    out = ""
+    for tok in tokens:
+        if out and not (segment.is_cjk_char(out[-1]) and segment.is_cjk_char(tok[:1])):
+            out += " "
+        out += tok
+    return out
+
+
+def _phrase(postings: tuple[tuple[str, int], ...], weight: str) -> str | None:
+    """Tokens at their distances: ``'门诊' <2> '收费'``."""
+    if not postings:
+        return None
+    suffix = ":" + weight if weight else ""
+    out = _lexeme(postings[0][0]) + suffix
+    for (_, before), (tok, unit) in zip(postings, postings[1:]):
+        out = f"{out} <{max(unit - before, 0)}> {_lexeme(tok)}{suffix}"
+    return f"( {out} )" if len(postings) > 1 else out

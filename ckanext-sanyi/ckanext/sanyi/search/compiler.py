@@ -6,6 +6,8 @@ the SQL are fixed column names, and any other sort field is looked up as a bound
 """
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from typing import Any
 
@@ -23,6 +25,8 @@ _TIME_COLUMNS = ("metadata_created", "metadata_modified")
 # single-valued fields with their own (b-tree indexed) column
 KEY_COLUMNS = ("id", "name", "index_id", "site_id")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# the most k-subsets a minimum-should-match query is spelled out as
+MAX_SUBSETS = 64
 # LIMIT and OFFSET are bigint: larger rows/start ask for rows past any index's end anyway
 MAX_ROW = 2**31 - 1
 
@@ -61,8 +65,10 @@ class Compiler:
                 return None
             return _lexeme(term(node.field, node.value))
         if isinstance(node, s.Text):
-            q = tsquery_text(node.value, node.field)
+            q = tsquery_text(node.value, node.field, phrase=node.phrase)
             return f"( {q} )" if q else None
+        if isinstance(node, s.AtLeast):
+            return self.at_least(node)
         if isinstance(node, s.Prefix):
             return _lexeme(term(node.field, node.prefix)) + ":*"
         if isinstance(node, s.Not):
@@ -76,11 +82,23 @@ class Compiler:
             return "( " + op.join(parts) + " )"  # type: ignore[arg-type]
         return None
 
+    def at_least(self, node: s.AtLeast) -> str | None:
+        """k of n clauses as one tsquery: the OR of every k-subset's AND (the subsets are
+        few for the queries people type; past ``MAX_SUBSETS`` every clause is required)."""
+        parts = [q for q in (self.tsq(c) for c in node.children) if q is not None]
+        if not parts:
+            return None
+        k = min(node.k, len(parts))
+        if k >= len(parts) or math.comb(len(parts), k) > MAX_SUBSETS:
+            return "( " + " & ".join(parts) + " )"
+        return "( " + " | ".join("( " + " & ".join(c) + " )"
+                                 for c in itertools.combinations(parts, k)) + " )"
+
     def sql(self, node: s.Node) -> str:
         q = self.tsq(node)
         if q is not None:
             return self.match(q)
-        if isinstance(node, s.MatchAll):
+        if isinstance(node, (s.MatchAll, s.AtLeast)):  # AtLeast: no word at all
             return "TRUE"
         if isinstance(node, s.Term):
             return self.columns([node])[0]

@@ -118,6 +118,7 @@ def build_request(q: str | None, params: dict[str, Any]) -> SearchRequest:
     if q is not None and not isinstance(q, str):
         raise syntax.QuerySyntaxError("q must be text", "q 须为文本")
     q_node = syntax.parse(q if q not in (None, "*:*") else None)
+    q_node = syntax.min_should_match(q_node, q)
     filters = [syntax.parse(f) for f in _as_list(params.get("fq"))]
     facet_on = str(params.get("facet", "false")).lower() == "true"
     fl = " ".join(_as_list(params.get("fl"))) or "*"  # Solr returns every stored field

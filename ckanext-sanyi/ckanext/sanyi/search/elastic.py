@@ -77,7 +77,7 @@ def source(d: PreparedDoc) -> dict[str, Any]:
     """The Elasticsearch document for a prepared CKAN index document."""
     return {
         "index_id": d.index_id, "id": d.id, "site_id": d.site_id, "name": d.name,
-        "title": d.title, "title_sort": (d.title or "").strip().lower(),
+        "title": d.title, "title_sort": d.title_sort,
         "metadata_created": _date(d.metadata_created),
         "metadata_modified": _date(d.metadata_modified),
         "terms": d.terms, "facets": d.facets,

@@ -55,10 +55,10 @@ INSERT INTO {TABLE} AS t (index_id, id, site_id, name, title, title_sort, metada
     tsv, rank_tsv, doc, data_dict, validated_data_dict)
 SELECT index_id, id, site_id, name, title, title_sort, created, modified, terms, facet_ids,
     state, capacity, dataset_type, entity_type, coalesce(labels, '{{}}'),
-    setweight(to_tsvector('simple', ta), 'A') || setweight(to_tsvector('simple', tb), 'B')
-    || setweight(to_tsvector('simple', tc), 'C') || setweight(to_tsvector('simple', td), 'D')
+    setweight(CAST(ta AS tsvector), 'A') || setweight(CAST(tb AS tsvector), 'B')
+    || setweight(CAST(tc AS tsvector), 'C') || setweight(CAST(td AS tsvector), 'D')
     || array_to_tsvector(terms),
-    setweight(to_tsvector('simple', ta), 'A') || setweight(to_tsvector('simple', tr), 'B'),
+    setweight(CAST(ta AS tsvector), 'A') || setweight(CAST(tr AS tsvector), 'B'),
     doc, data_dict, validated_data_dict
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
     index_id text, id text, site_id text, name text, title text, title_sort text,
@@ -328,13 +328,13 @@ def _json(value: Any) -> Any:
 def _row(d: PreparedDoc, facet_ids: dict[str, int]) -> dict[str, Any]:
     return {
         "index_id": d.index_id, "id": d.id, "site_id": d.site_id, "name": d.name,
-        "title": d.title, "title_sort": (d.title or "").strip().lower(),
+        "title": d.title, "title_sort": d.title_sort,
         "created": _ts(d.metadata_created), "modified": _ts(d.metadata_modified),
         "terms": d.terms, "facet_ids": sorted(facet_ids[t] for t in d.facets),
-        "tr": d.rank_text, "labels": d.columns.get(LABELS_FIELD) or [],
+        "tr": d.rank_postings, "labels": d.columns.get(LABELS_FIELD) or [],
         **{k: d.columns.get(k) for k in COLUMN_FIELDS},
-        "ta": d.weighted_text["A"], "tb": d.weighted_text["B"],
-        "tc": d.weighted_text["C"], "td": d.weighted_text["D"],
+        "ta": d.postings["A"], "tb": d.postings["B"],
+        "tc": d.postings["C"], "td": d.postings["D"],
         "doc": d.doc, "data_dict": d.blobs.get("data_dict"),
         "validated_data_dict": d.blobs.get("validated_data_dict"),
     }

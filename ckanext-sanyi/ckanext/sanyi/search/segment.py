@@ -25,6 +25,8 @@ from functools import lru_cache
 
 import jieba
 
+from . import analysis
+
 log = logging.getLogger(__name__)
 
 _DICT = os.path.join(os.path.dirname(__file__), "userdict.txt")
@@ -68,6 +70,7 @@ def index_tokens(text: str | None, unigrams: bool = True) -> list[str]:
     if not text:
         return []
     _init()
+    text = analysis.simplify(text)
     seen: dict[str, None] = {}
     for tok in _clean(jieba.cut_for_search(text)):
         seen.setdefault(tok, None)
@@ -84,6 +87,88 @@ def query_tokens(text: str) -> tuple[str, ...]:
     """Tokens a query must match (all of them), in order, without duplicates."""
     _init()
     seen: dict[str, None] = {}
-    for tok in _clean(jieba.cut(text, HMM=False)):
+    for tok in _clean(jieba.cut(analysis.simplify(text), HMM=False)):
         seen.setdefault(tok, None)
     return tuple(seen)
+
+
+# -- positions ------------------------------------------------------------------------------
+# A text's positions count units: each CJK character is one, each Latin/digit word is one,
+# anything else (spaces, punctuation) none. Every indexed word sits at the unit where it
+# starts, so the words of a phrase are as far apart in the index as in the query: "门诊收费"
+# is 门诊 at p and 收费 at p + 2, "Government Expenditure" two words at p and p + 1, whatever
+# other (overlapping, shorter) words the text also indexed.
+_LATIN = re.compile(r"[0-9A-Za-z]+")
+_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def unit_starts(text: str) -> list[int]:
+    """For each character of ``text``, the unit it belongs to (see above)."""
+    out = [0] * len(text)
+    unit = 0
+    i, n = 0, len(text)
+    while i < n:
+        m = _LATIN.match(text, i)
+        if m:
+            for k in range(i, m.end()):
+                out[k] = unit
+            unit += 1
+            i = m.end()
+            continue
+        out[i] = unit
+        if _CJK.match(text[i]):
+            unit += 1
+        i += 1
+    return out
+
+
+def index_postings(text: str | None, unigrams: bool = True) -> list[tuple[str, int]]:
+    """(token, unit) pairs to index for ``text`` (simplified first), units from 0.
+
+    ``unigrams``: every dictionary word at every place it occurs (jieba's word graph, i.e.
+    the full mode) and every CJK character; otherwise the search mode's words (precise cut
+    and the dictionary words inside them). Latin words are lower-cased.
+    """
+    if not text:
+        return []
+    _init()
+    text = analysis.simplify(text)
+    units = unit_starts(text)
+    out: list[tuple[str, int]] = []
+    seen: set[tuple[str, int]] = set()
+
+    def add(tok: str, start: int) -> None:
+        for m in _WORD.finditer(tok):
+            key = (m.group().lower(), units[start + m.start()])
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+
+    if unigrams:
+        for run in _RUNS.finditer(text):
+            piece, base = run.group(), run.start()
+            if _CJK.match(piece):
+                dag = jieba.dt.get_DAG(piece)
+                for k, ends in dag.items():
+                    for j in ends:
+                        add(piece[k:j + 1], base + k)
+            else:
+                for m in _LATIN.finditer(piece):
+                    add(m.group(), base + m.start())
+    else:
+        for tok, start, _end in jieba.tokenize(text, mode="search"):
+            add(tok, start)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def query_postings(text: str) -> tuple[tuple[str, int], ...]:
+    """The query's tokens (precise cut, no HMM) with their units, in order."""
+    _init()
+    text = analysis.simplify(text)
+    units = unit_starts(text)
+    out: list[tuple[str, int]] = []
+    for tok, start, _end in jieba.tokenize(text, HMM=False):
+        for m in _WORD.finditer(tok):
+            out.append((m.group().lower(), units[start + m.start()]))
+    return tuple(out)

@@ -59,9 +59,11 @@ class MatchAll:
 
 @dataclass(frozen=True)
 class Text:
-    """Full-text match; ``field`` None means the catch-all text field."""
+    """Full-text match; ``field`` None means the catch-all text field. ``phrase``: the words
+    must be adjacent, in order (a quoted value)."""
     value: str
     field: str | None = None
+    phrase: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,18 @@ class Not:
     child: Node
 
 
-Node = Union[MatchAll, Text, Term, Prefix, Range, And, Or, Not]
+@dataclass(frozen=True)
+class AtLeast:
+    """At least ``k`` of the children match (Solr's minimum-should-match)."""
+    children: tuple[Node, ...]
+    k: int
+
+
+Node = Union[MatchAll, Text, Term, Prefix, Range, And, Or, Not, AtLeast]
 
 # Solr "text" fields: values are analysed, so a match is a full-text match.
 TEXT_FIELDS = frozenset({
-    "text", "title", "notes", "res_name", "res_description", "author", "maintainer",
+    "text", "title", "title_en", "notes", "res_name", "res_description", "author", "maintainer",
     "title_ngram", "name_ngram",
 })
 
@@ -273,7 +282,7 @@ def _leaf(field: str | None, value: str, quoted: bool) -> Node:
     if field is None or field in TEXT_FIELDS:
         if not quoted and value == "*":
             return MatchAll()
-        return Text(value, None if field in (None, "text") else field)
+        return Text(value, None if field in (None, "text") else field, phrase=quoted)
     if not quoted and value.endswith("*") and "*" not in value[:-1]:
         return Prefix(field, value[:-1])
     return Term(field, value)
@@ -307,7 +316,7 @@ def _check_words(node: Node) -> None:
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, (And, Or)):
+        if isinstance(n, (And, Or, AtLeast)):
             stack.extend(n.children)
         elif isinstance(n, Not):
             stack.append(n.child)
@@ -330,9 +339,34 @@ def text_values(node: Node) -> list[Text]:
     """The positive full-text leaves of a tree (used for ranking)."""
     if isinstance(node, Text):
         return [node]
-    if isinstance(node, (And, Or)):
+    if isinstance(node, (And, Or, AtLeast)):
         return [t for c in node.children for t in text_values(c)]
     return []
+
+
+_BOOLEAN_WORDS = frozenset({"AND", "OR", "NOT", "&&", "||"})
+
+
+def required_clauses(n: int) -> int:
+    """How many of ``n`` optional clauses must match: CKAN's default ``mm`` ("2<-1 5<80%"):
+    all of one or two, all but one of three to five, 80 % (rounded down) of more."""
+    if n <= 2:
+        return n
+    if n <= 5:
+        return n - 1
+    return int(n * 0.8)
+
+
+def min_should_match(node: Node, q: str | None) -> Node:
+    """A plain multi-word ``q`` (words and phrases only, no field, no boolean operator: what
+    CKAN sends to dismax) needs only ``required_clauses`` of its words, not all of them."""
+    if not isinstance(node, And) or not q or ":" in q or \
+            _BOOLEAN_WORDS & set(q.split()) or any(c in q for c in "+-!()"):
+        return node
+    if not all(isinstance(c, Text) and c.field is None for c in node.children):
+        return node
+    k = required_clauses(len(node.children))
+    return node if k >= len(node.children) else AtLeast(node.children, k)
 
 
 # -- Solr dates ---------------------------------------------------------------------------------
