@@ -46,6 +46,9 @@ def chained(name: str) -> bool:
 
 def documented_params(name: str) -> list[str]:
     from ckan.plugins import toolkit as tk
+    taken = getattr(tk.get_action(name), "sanyi_parameters", None)
+    if taken is not None:  # any other parameter is refused (409) before the action runs
+        return sorted(taken)
     doc = tk.get_action(name).__doc__ or ""
     found = re.findall(r":param (\w+):", doc)
     found += re.findall(r"``(\w+)``", doc)

@@ -148,18 +148,18 @@ def test_filters_by_period_unit_and_product(view_world, app):
     assert {s["step"]: s["count"] for s in health["waiting"]["steps"]} == \
         {"unit_review": 0, "bureau_review": 1, "awaiting_payment": 0}
 
-    yb = figures(app, unit="shi-yi-bao-ju")
+    yb = figures(app, organization="shi-yi-bao-ju")
     assert (yb["calls"]["granted"], yb["calls"]["refused"]) == (2, 0)  # calls reading insured
     assert yb["entitlements"]["total"] == 0  # it supplies chronic-refill only
     assert [u["name"] for u in yb["overdue"]["units"]] == ["shi-yi-bao-ju"]
     assert yb["waiting"]["total"] == 1
-    wj = figures(app, unit="shi-wei-jian-wei")
+    wj = figures(app, organization="shi-wei-jian-wei")
     assert wj["calls"]["granted"] == 3 and wj["entitlements"]["total"] == 3
     assert wj["waiting"]["total"] == 2 and wj["overdue"]["total"] == 0
-    both = figures(app, unit="shi-wei-jian-wei", product="chronic-refill")
+    both = figures(app, organization="shi-wei-jian-wei", product="chronic-refill")
     assert both["calls"]["granted"] == 0 and both["entitlements"]["total"] == 0
 
-    body = checked_body(app.get(PAGE, query_string={"unit": "shi-yi-bao-ju",
+    body = checked_body(app.get(PAGE, query_string={"organization": "shi-yi-bao-ju",
                                                     "product": "chronic-refill"}), PAGE)
     assert '<option value="shi-yi-bao-ju" selected>' in body
     assert '<option value="chronic-refill" selected>' in body
@@ -174,11 +174,11 @@ BAD_FILTERS = [
     ({"date_from": "2025-06-02", "date_to": "2025-06-01"}, "date_to", "结束日期早于开始日期"),
     ({"date_from": "2024-01-01", "date_to": "2025-06-01"}, "date_from", "最多 400 天"),
     ({"date_from": "2999-01-01"}, "date_from", "开始日期不能晚于今天"),
-    ({"unit": "no-such-unit"}, "unit", "没有这个数源单位"),
-    ({"unit": "shi-shu-ju-ju"}, "unit", "no such data unit"),
+    ({"organization": "no-such-unit"}, "organization", "没有这个数源单位"),
+    ({"organization": "shi-shu-ju-ju"}, "organization", "no such data unit"),
     ({"product": "hypertension"}, "product", "没有这个产品"),
     ({"product": "<b>x</b>"}, "product", "没有这个产品：&lt;b&gt;x&lt;/b&gt;"),
-    ({"unit": "x" * 300}, "unit", "数源单位须为名称文本"),
+    ({"organization": "x" * 300}, "organization", "数源单位须为名称文本"),
 ]
 
 
@@ -194,12 +194,12 @@ def test_bad_filters_are_field_errors(view_world, app):
         assert field in json.loads(res.get_data(as_text=True))["error"]
     # JSON of the wrong types, over the API: field errors too
     token = csrf_token(app, PAGE)
-    res = app.post(API, json={"date_from": ["2026-01-01"], "unit": 5, "product": {"a": 1}},
+    res = app.post(API, json={"date_from": ["2026-01-01"], "organization": 5, "product": {"a": 1}},
                    headers={"X-CSRFToken": token})
     assert res.status_code == 409
-    assert set(json.loads(res.get_data(as_text=True))["error"]) >= {"date_from", "unit", "product"}
-    english = checked_body(app.get("/en" + PAGE, query_string={"unit": "nope"}), "/en" + PAGE, 400)
-    assert 'data-field="unit"' in english and "Some filters are invalid" in english
+    assert set(json.loads(res.get_data(as_text=True))["error"]) >= {"date_from", "organization", "product"}
+    english = checked_body(app.get("/en" + PAGE, query_string={"organization": "nope"}), "/en" + PAGE, 400)
+    assert 'data-field="organization"' in english and "Some filters are invalid" in english
 
 
 def test_text_no_database_can_hold_is_refused_at_the_door(view_world, app):

@@ -7,8 +7,8 @@ by ``;``) is a parameter it accepts, ``:returns: text`` what it answers. :func:`
 them to the OpenAPI document (``apidoc``), :func:`strict` wraps an action so that a call
 through ``/api/3/action/<name>`` naming a parameter the docstring does not list is a
 ``tk.ValidationError`` (409) on that parameter, "中文 / English", before anything else is
-checked (authorization included). Internal calls (pages, other actions) are not checked:
-they pass form data that is theirs to filter.
+checked (authorization included); the CSRF token's form field is not a parameter. Internal
+calls (pages, other actions) are not checked: they pass form data that is theirs to filter.
 """
 from __future__ import annotations
 
@@ -103,7 +103,11 @@ def strict(name: str, action: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(action)
     def checked(context: Any, data_dict: Any = None) -> Any:
         if _through_api(name):
-            errors = unknown_parameters(data_dict, allowed)
+            # a form posted with the session cookie carries its CSRF token as a field
+            csrf_field = str(tk.config.get("WTF_CSRF_FIELD_NAME") or "_csrf_token")
+            sent = {k: v for k, v in (data_dict or {}).items() if k != csrf_field} \
+                if isinstance(data_dict, dict) else data_dict
+            errors = unknown_parameters(sent, allowed)
             if errors:
                 raise tk.ValidationError(errors)
         return action(context, data_dict)

@@ -71,7 +71,7 @@ class Filters:
     def as_args(self) -> dict[str, str]:
         out = {"date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat()}
         if self.unit:
-            out["unit"] = self.unit
+            out["organization"] = self.unit
         if self.product:
             out["product"] = self.product
         return out
@@ -121,7 +121,8 @@ def _name(value: Any, field: str, known: set[str], errors: dict[str, list[str]],
 
 def parse(data: Mapping[str, Any], today: dt.date | None = None
           ) -> tuple[Filters, dict[str, list[str]]]:
-    """The filters of ``data`` (``date_from``, ``date_to``, ``unit``, ``product``) and the
+    """The filters of ``data`` (``date_from``, ``date_to``, ``organization``: a data unit,
+    ``product``) and the
     field errors: a bad field is named there and its default used instead (the last
     :data:`DEFAULT_DAYS` days up to today, every unit, every product)."""
     today = today or clock.today()
@@ -141,7 +142,7 @@ def parse(data: Mapping[str, Any], today: dt.date | None = None
         errors["date_from"] = [bi(f"时间跨度过长（最多 {MAX_DAYS} 天）",
                                   f"span too long ({MAX_DAYS} days at most)")]
         start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
-    unit = _name(data.get("unit"), "unit", {u["name"] for u in units()}, errors,
+    unit = _name(data.get("organization"), "organization", {u["name"] for u in units()}, errors,
                  "数源单位", "data unit")
     product = _name(data.get("product"), "product", {p["name"] for p in products()}, errors,
                     "产品", "product")

@@ -121,7 +121,8 @@ def _report_links() -> dict[str, str]:
 def index() -> Any:
     if (refused := _require()) is not None:
         return refused
-    args = {k: tk.request.args.get(k) for k in ("date_from", "date_to", "unit", "product")}
+    args = {k: tk.request.args.get(k) for k in ("date_from", "date_to", "organization",
+                                                "product")}
     f, errors = figures.parse(args)
     ctx = page_context()
     figs = tk.get_action("sanyi_supervision_figures")(ctx, f.as_args())

@@ -33,7 +33,7 @@ def sanyi_supervision_figures(context: Context, data_dict: DataDict) -> dict[str
     :param date_from: first day, ``YYYY-MM-DD`` in Beijing time (default: 29 days before
         ``date_to``); not after today
     :param date_to: last day, inclusive (default today); at most 400 days in all
-    :param unit: a data unit's organisation name (optional)
+    :param organization: a data unit's organisation name (optional)
     :param product: a product's name (optional)
     :returns: ``{"filters", "timezone", "calls", "entitlements", "alerts", "revenue",
         "overdue", "waiting"}`` (see :mod:`ckanext.sanyi.supervision.figures`)
