@@ -5,12 +5,18 @@
     .venv/bin/python bench/import_catalog.py -n 2000 100000 --reimport
         # 2,000 rows, the estimate for 100,000, then 100,000 if within --budget minutes;
         # --reimport also times re-importing the same file (a no-op)
+    .venv/bin/python bench/import_catalog.py -n 10000 --update
+        # 10,000 rows created, then all 10,000 changed on re-import (the bulk update path),
+        # and a sample of --old-sample rows through package_patch (the old path), same run
 
 Creates (drops first) the database ``ckan_sanyi_bench_import`` the way deploy/setup.sh
 creates the portal's (OWNER ckan_sanyi, pg_trgm, ``ckan db init``, ``ckan db
 pending-migrations --apply``), writes a CSV in the first-batch layout, then imports it in a
 separate process that has loaded CKAN (start-up is not counted) and prints rows/s, the
-total, the Python CPU time per row and the load average (the machine may be shared). Needs PostgreSQL and Redis on 127.0.0.1 (deploy/setup.sh) and to run as root or with
+total, the Python CPU time per row and the load average (the machine may be shared). With
+``--update`` it then re-imports the file with every row changed (更新周期 and 资源描述) and
+prints the update rows/s, and times ``package_patch`` (the path updates took before) on a
+sample of the rows for comparison. Needs PostgreSQL and Redis on 127.0.0.1 (deploy/setup.sh) and to run as root or with
 sudo for ``psql -U postgres``.
 """
 from __future__ import annotations
@@ -56,6 +62,23 @@ def generate(path: str, n: int, seed: int = 20261124) -> None:
                         f"{subject}相关的公共数据资源，编号 {i}。"])
 
 
+def changed_copy(path: str) -> str:
+    """``path`` with every row changed: another 更新周期 and 资源描述 (as a clerk's edit)."""
+    out = path.replace(".csv", "-changed.csv")
+    with open(path, newline="", encoding="utf-8") as f, \
+            open(out, "w", newline="", encoding="utf-8") as g:
+        rows = csv.reader(f)
+        w = csv.writer(g)
+        header = next(rows)
+        w.writerow(header)
+        cycle, notes = header.index("更新周期"), header.index("资源描述")
+        for row in rows:
+            row[cycle] = "每年" if row[cycle] != "每年" else "每月"
+            row[notes] = row[notes] + "（已修订）"
+            w.writerow(row)
+    return out
+
+
 def setup_db() -> None:
     from ckanext.sanyi import devtools
     devtools.create_database(DB, DB_USER, recreate=True)
@@ -75,8 +98,9 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def worker(ini: str, path: str, runs: int, workers: int | None) -> None:
-    """In a process of its own: load CKAN, import ``path`` ``runs`` times, print JSON."""
+def worker(ini: str, path: str, runs: int, workers: int | None, update: int = 0) -> None:
+    """In a process of its own: load CKAN, import ``path`` ``runs`` times, print JSON; with
+    ``update`` (a sample size) also the changed file and ``package_patch`` on the sample."""
     here = os.path.dirname(os.path.abspath(__file__))  # bench/*.py must not shadow packages
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     import logging
@@ -99,13 +123,40 @@ def worker(ini: str, path: str, runs: int, workers: int | None) -> None:
                         "updated": report.updated, "unchanged": report.unchanged,
                         "errors": len(report.errors), "summary": report.summary(),
                         "first_errors": [f"{e.row}: {e.message}" for e in report.errors[:3]]})
+        if update:
+            changed = changed_copy(path)
+            t0, c0 = time.perf_counter(), _cpu()
+            report = import_file(changed, batch="bench", progress=False, workers=workers)
+            seconds, cpu = time.perf_counter() - t0, _cpu() - c0
+            out.append({"seconds": seconds, "cpu": cpu, "created": report.created,
+                        "updated": report.updated, "unchanged": report.unchanged,
+                        "errors": len(report.errors), "summary": report.summary(),
+                        "first_errors": [f"{e.row}: {e.message}" for e in report.errors[:3]]})
+            out.append(_old_path(update))
         counts = model.Session.execute(text(
             "SELECT (SELECT count(*) FROM package WHERE type = 'dataset' AND state = 'active'),"
             " (SELECT count(*) FROM sanyi_search_doc)")).one()
     print(json.dumps({"runs": out, "packages": counts[0], "index_docs": counts[1]}))
 
 
-def run_once(n: int, reimport: bool, workers: int | None) -> float:
+def _old_path(sample: int) -> dict:
+    """``package_patch`` per row (the update path before ``bulk.update_batch``) on ``sample``
+    datasets, changing their 资源描述 again."""
+    import ckan.model as model
+
+    from ckanext.sanyi.catalog import bulk
+    from ckanext.sanyi.common.user import site_user_name
+    ids = [i for (i,) in model.Session.query(model.Package.id).filter(
+        model.Package.type == "dataset", model.Package.state == "active")
+        .order_by(model.Package.name).limit(sample)]
+    patches = [(n, {"id": i, "notes": f"package_patch 修订 {n}"}) for n, i in enumerate(ids)]
+    t0, c0 = time.perf_counter(), _cpu()
+    done = bulk.update_rows(patches, site_user_name())
+    return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0,
+            "updated": len(done.updated), "errors": len(done.errors)}
+
+
+def run_once(n: int, reimport: bool, workers: int | None, update: int = 0) -> float:
     """Import ``n`` generated rows into a fresh database; print the figures; rows/s."""
     path = f"/tmp/sanyi-bench-import-{n}.csv"
     generate(path, n)
@@ -115,7 +166,8 @@ def run_once(n: int, reimport: bool, workers: int | None) -> float:
     load0 = _load()
     t0 = time.perf_counter()
     proc = subprocess.run([os.path.join(VENV, "bin", "python"), os.path.abspath(__file__),
-                           "--worker", INI, path, "2" if reimport else "1", str(workers or 0)],
+                           "--worker", INI, path, "2" if reimport else "1", str(workers or 0),
+                           str(update)],
                           capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -138,6 +190,20 @@ def run_once(n: int, reimport: bool, workers: int | None) -> float:
         again = result["runs"][1]
         print(f"re-import of the same file: {again['seconds']:.1f} s "
               f"({n / again['seconds']:,.0f} rows/s); {again['summary']}")
+    if update:
+        changed, patch = result["runs"][-2], result["runs"][-1]
+        print(f"update: every row changed, re-imported: {changed['seconds']:.1f} s for "
+              f"{changed['updated']:,} rows = {changed['updated'] / changed['seconds']:,.0f} "
+              f"rows/s (bulk UPDATE + index + activities; Python CPU "
+              f"{changed['cpu'] / max(changed['updated'], 1) * 1000:.2f} ms/row)")
+        print(f"  {changed['summary']}")
+        for e in changed["first_errors"]:
+            print(f"  error {e}")
+        print(f"  old path, package_patch per row on {patch['updated']:,} rows: "
+              f"{patch['seconds']:.1f} s = {patch['updated'] / patch['seconds']:,.0f} rows/s")
+        print(f"create {rate:,.0f} rows/s; update {changed['updated'] / changed['seconds']:,.0f} "
+              f"rows/s (new path) vs {patch['updated'] / patch['seconds']:,.0f} rows/s "
+              "(package_patch)")
     return rate
 
 
@@ -146,16 +212,21 @@ def main() -> None:
     ap.add_argument("-n", "--rows", type=int, nargs="+", default=[100_000],
                     help="row counts to run, smallest first (e.g. -n 2000 100000)")
     ap.add_argument("--reimport", action="store_true", help="import the same file again")
+    ap.add_argument("--update", action="store_true",
+                    help="then re-import it with every row changed (the update rows/s)")
+    ap.add_argument("--old-sample", type=int, default=300,
+                    help="rows updated through package_patch for comparison (with --update)")
     ap.add_argument("--workers", type=int, default=None,
                     help="processes creating resources (default: the importer's choice)")
     ap.add_argument("--budget", type=float, default=30.0,
                     help="skip a larger run estimated to take more minutes than this")
-    ap.add_argument("--worker", nargs=4, metavar=("INI", "CSV", "RUNS", "WORKERS"),
+    ap.add_argument("--worker", nargs=5, metavar=("INI", "CSV", "RUNS", "WORKERS", "UPDATE"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         w = int(args.worker[3])
-        worker(args.worker[0], args.worker[1], int(args.worker[2]), w if w > 0 else None)
+        worker(args.worker[0], args.worker[1], int(args.worker[2]), w if w > 0 else None,
+               int(args.worker[4]))
         return
     sizes = sorted(args.rows)
     rate = None
@@ -167,7 +238,8 @@ def main() -> None:
             if est / 60 > args.budget:
                 print(f"  skipped: over the {args.budget:g}-minute budget (--budget)")
                 break
-        rate = run_once(n, args.reimport, args.workers)
+        rate = run_once(n, args.reimport, args.workers,
+                        args.old_sample if args.update else 0)
         if i == len(sizes) - 1 and n < 100_000:
             est = 100_000 / rate
             print(f"  estimate for 100,000 rows at this rate: {est:,.0f} s ({est / 60:.1f} min)")

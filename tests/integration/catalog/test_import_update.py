@@ -181,3 +181,20 @@ def test_a_changed_row_the_schema_refuses_is_rejected_in_the_plan(sanyi_orgs, tm
     assert importer.apply_plan(plan).updated == 0
     assert _state()["index"] == before["index"]
 
+
+
+def test_parallel_workers_update_the_same(sanyi_orgs, tmp_path):
+    rows = [[i, "市卫健委", f"并行资源{i}", "接口", "每月", "L3", PAST, ""] for i in range(1, 13)]
+    importer.import_file(_csv(tmp_path, rows), user="bureau_user")
+    for r in rows:
+        r[3] = "文件"
+    rows[5][3] = "传真"
+    report = importer.import_file(_csv(tmp_path, rows, name="v2.csv"), user="bureau_user",
+                                  batch_size=3, workers=2)
+    assert report.updated == 11 and [e.row for e in report.errors] == [7]
+    model.Session.remove()
+    hits = helpers.call_action("package_search", q="并行资源", rows=20)["results"]
+    assert sorted(h["delivery_methods"] == ["file"] for h in hits) == [False] + [True] * 11
+    acts = model.Session.execute(text(
+        "SELECT count(*) FROM activity WHERE activity_type = 'changed package'")).scalar()
+    assert acts == 11

@@ -292,6 +292,39 @@ def update_batch(items: list[tuple[int, str, dict[str, Any]]], user: str,
     return out
 
 
+def update_chunks(chunks: list[list[tuple[int, str, dict[str, Any]]]], user: str,
+                  activity: bool, file: str = "", workers: int | None = None
+                  ) -> Iterator[tuple[int, list[tuple[int, str]], int]]:
+    """``update_batch`` each chunk; yields (updated, errors, rows done) per chunk, in
+    forked worker processes as ``create_chunks`` does (one per core for more than four)."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(chunks) > 4 else 1
+    todo = list(chunks)
+    if workers > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        first = todo.pop(0)
+        out = update_batch(first, user, activity, file)  # warms caches the children inherit
+        yield len(out.updated), out.errors, len(first)
+        model.Session.remove()
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(min(workers, len(todo)), initializer=_child_init) as pool:
+            yield from pool.imap_unordered(_child_update, [(c, user, activity, file)
+                                                           for c in todo])
+        return
+    for chunk in todo:
+        out = update_batch(chunk, user, activity, file)
+        yield len(out.updated), out.errors, len(chunk)
+
+
+def _child_update(args: tuple[list[tuple[int, str, dict[str, Any]]], str, bool, str]
+                  ) -> tuple[int, list[tuple[int, str]], int]:
+    chunk, user, activity, file = args
+    try:
+        out = update_batch(chunk, user, activity, file)
+        return len(out.updated), out.errors, len(chunk)
+    finally:
+        model.Session.remove()
+
+
 def _patch_of(validated: dict[str, Any], pkg_id: str) -> dict[str, Any]:
     """The ``package_patch`` input for validated data: its columns and its extras."""
     patch = {c: validated[c] for c in _UPDATE_COLUMNS if c in validated}
@@ -470,9 +503,10 @@ def _dictize(pkg: model.Package, context: dict[str, Any],
 
 
 def show_packages(pkgs: list[model.Package], user: str,
-                  extras_order: dict[str, list[str]] | None = None
+                  extras_order: dict[str, list[str]] | None = None, custom_only: bool = False
                   ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """``logic.package_show_default_and_custom_schemas`` for many packages at once."""
+    """``logic.package_show_default_and_custom_schemas`` for many packages at once (with
+    ``custom_only``, the first of each pair is empty: only ``package_show``'s answer)."""
     base = _context(user, use_cache=False, validate=False, auth_user_obj=None)
     orgs = _org_dicts({p.owner_org for p in pkgs if p.owner_org}, base)
     more = _has_more([p.id for p in pkgs])
@@ -486,10 +520,13 @@ def show_packages(pkgs: list[model.Package], user: str,
         dictized = _dictize(pkg, context, orgs, (extras_order or {}).get(pkg.id))
         for item in plugins.PluginImplementations(plugins.IPackageController):
             item.read(pkg)
-        with_default, _ = lib_plugins.plugin_validate(
-            object(), context, dictized, default_schema, "package_show")
         plugin = lib_plugins.lookup_package_plugin(dictized["type"])
         custom_schema = plugin.show_package_schema()
+        if custom_only and custom_schema != default_schema:
+            with_default = {}
+        else:
+            with_default, _ = lib_plugins.plugin_validate(
+                object(), context, dictized, default_schema, "package_show")
         if custom_schema == default_schema:
             with_custom = with_default
         else:

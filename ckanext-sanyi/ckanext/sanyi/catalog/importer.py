@@ -231,7 +231,7 @@ def _plan_chunk(chunk: list[tuple[PlanRow, dict[str, str], Any]], plan: Plan, ba
         changing.append((out, pkg, patch))
         out.changes = [(k, k, "") for k in keys]
     if changing:
-        shown = bulk.show_packages([p for _, p, _ in changing], user)
+        shown = bulk.show_packages([p for _, p, _ in changing], user, custom_only=True)
         for (out, pkg, patch), (_, custom) in zip(changing, shown, strict=True):
             validated, errors = bulk.validate_update(pkg, dict(custom, **patch), user)
             if errors:
@@ -278,12 +278,12 @@ def apply_plan(plan: Plan, *, activity: bool = True, workers: int | None = None,
         report.errors += [RowError(n, m) for n, m in errors]
         bar(done)
     changed = [(r.row, r.pkg_id, r.data) for r in plan.of(CHANGE)]
-    for start in range(0, len(changed), batch_size):
-        part = changed[start:start + batch_size]
-        out = bulk.update_batch(part, plan.user, activity=activity, file=plan.file)
-        report.updated += len(out.updated)
-        report.errors += [RowError(n, m) for n, m in out.errors]
-        bar(len(part))
+    parts = [changed[i:i + batch_size] for i in range(0, len(changed), batch_size)]
+    for updated, errors, done in bulk.update_chunks(parts, plan.user, activity, plan.file,
+                                                    workers):
+        report.updated += updated
+        report.errors += [RowError(n, m) for n, m in errors]
+        bar(done)
     bar(0, done=True)
     report.errors.sort(key=lambda e: e.row)
     report.activity_id = record_import(report, plan.user)
