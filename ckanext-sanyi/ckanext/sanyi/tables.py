@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from .applications import model as _applications  # noqa: F401  (defines its tables)
 from .common import audit as _audit  # noqa: F401
+from .common import references as _references  # noqa: F401
 from .common.model import metadata
 from .delivery import model as _delivery  # noqa: F401
 from .delivery import samples_model as _samples  # noqa: F401

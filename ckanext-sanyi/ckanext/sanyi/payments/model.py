@@ -27,6 +27,9 @@ TS = sa.DateTime(timezone=True)
 order_table = sa.Table(
     "sanyi_order", _meta,
     sa.Column("id", sa.UnicodeText, primary_key=True),
+    # DD-2026-000045, assigned by the database on insert (migration 0014_human_references)
+    sa.Column("human_ref", sa.UnicodeText, nullable=False, unique=True,
+              server_default=sa.FetchedValue()),
     sa.Column("application_id", sa.UnicodeText, nullable=False),
     sa.Column("merchant", sa.UnicodeText, nullable=False),  # the merchant's user id
     sa.Column("amount_fen", sa.BigInteger, nullable=False),
