@@ -19,7 +19,7 @@ from ..domain import cycles
 __all__ = ["sanyi_choice_label", "sanyi_choice_labels", "sanyi_subfield_label",
            "sanyi_organization_choices", "sanyi_catalog_choices", "sanyi_days_overdue",
            "sanyi_overdue_for_user", "sanyi_overdue_text", "sanyi_home_stats", "sanyi_products",
-           "sanyi_can_edit", "sanyi_org_links", "sanyi_package_links"]
+           "sanyi_can_edit", "sanyi_org_links", "sanyi_package_links", "sanyi_matching_products"]
 
 
 def _field(dataset_type: str, field_name: str) -> dict | None:
@@ -122,6 +122,19 @@ def sanyi_products(limit: int = 8) -> list[dict[str, Any]]:
     return tk.get_action("package_search")({}, {
         "q": "", "fq": "+dataset_type:product", "rows": limit,
         "sort": "title_string asc"})["results"]
+
+
+def sanyi_matching_products(q: str, limit: int = 3) -> dict[str, Any]:
+    """Products matching a catalog search's query (for the catalog's result page): the
+    first ``limit`` and how many there are. A query the search refuses finds none."""
+    if not q or not q.strip():
+        return {"count": 0, "results": []}
+    try:
+        found = tk.get_action("package_search")(page_context(), {
+            "q": q, "fq": "+dataset_type:product", "rows": limit})
+    except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound):
+        return {"count": 0, "results": []}
+    return {"count": found["count"], "results": found["results"]}
 
 
 def sanyi_can_edit(pkg: dict) -> bool:
