@@ -85,6 +85,15 @@ def test_content_negotiation_on_accept(app, interop):
     assert "高血压患者健康管理数据" in app.get("/dataset/hypertension").body
 
 
+@pytest.mark.parametrize("url", ["/catalog.foo", "/catalog.nt", "/dataset/hypertension.foo",
+                                 "/dataset/hypertension.json", "/catalog.ttl?page=-1"])
+def test_unknown_format_or_page_is_a_field_error(app, interop, url):
+    res = app.get(url)
+    assert res.status_code in (404, 409), (url, res.status_code)
+    if "foo" in url:
+        assert "不支持的格式" in res.body and "Unsupported format" in res.body
+
+
 def test_catalog_resource_fields_are_mapped(app, interop):
     made = interop["made"]
     ht = made["hypertension"]

@@ -299,7 +299,7 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
             g.add((ref, DCAT.theme, ours))
         eu_theme = voc.data_theme_uri(domain)
         if eu_theme:
-            _code, en, zh = voc.DATA_THEME[domain]
+            _code, en, zh = voc.DATA_THEME[str(domain)]
             g.add((ref, DCAT.theme, self._concept(URIRef(eu_theme), (zh, en))))
 
         # 分类分级 and 开放属性
@@ -389,7 +389,7 @@ class SanyiDCATAPProfile(EuropeanDCATAP3Profile):
         g.add((schema, RDF.type, DCT.Standard))
         g.add((schema, RDF.type, CSVW.Schema))
         self._both(schema, DCT.title, ("字段列表", "Field list"))
-        columns = []
+        columns: list[Any] = []
         for i, field in enumerate(fields, start=1):
             col = URIRef(f"{schema}/{i}")
             columns.append(col)
