@@ -46,7 +46,7 @@ def now_utc() -> dt.datetime:
 def _config_timezone() -> str:
     try:
         from ckan.common import config
-        return str(config.get("ckan.display_timezone") or DEFAULT_TIMEZONE).strip()
+        return str(config.get("ckan.display_timezone", "") or DEFAULT_TIMEZONE).strip()
     except Exception:  # CKAN not configured (plain scripts, unit tests)
         return DEFAULT_TIMEZONE
 

@@ -75,7 +75,7 @@ _INSERT_PREPARED = prepared.Prepared(_INSERT_ROW, prefix="sanyi_call_row")
 
 def engine() -> sa.engine.Engine:
     """The calls' pool on CKAN's database (one per URL and process)."""
-    url = str(tk.config.get("sqlalchemy.url"))
+    url = str(tk.config.get("sqlalchemy.url", ""))
     found = _engines.get(url)
     if found is None:
         with _engines_lock:

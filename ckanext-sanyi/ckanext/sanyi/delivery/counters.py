@@ -26,8 +26,8 @@ _lock = threading.Lock()
 
 def url() -> str:
     """The counters' Redis URL (``ckanext.sanyi.delivery.redis_url``, else CKAN's)."""
-    return str(tk.config.get("ckanext.sanyi.delivery.redis_url") or "").strip() \
-        or str(tk.config.get("ckan.redis.url"))
+    return str(tk.config.get("ckanext.sanyi.delivery.redis_url", "") or "").strip() \
+        or str(tk.config.get("ckan.redis.url", ""))
 
 
 def client(address: str | None = None) -> redis.Redis:

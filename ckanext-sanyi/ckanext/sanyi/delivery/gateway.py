@@ -154,7 +154,7 @@ ALERTED = ("suspended", "out_of_scope", "data_items_exceeded", "quota_exhausted"
 # -- configuration ------------------------------------------------------------------------------
 def _int_option(key: str, default: int, low: int, high: int) -> int:
     try:
-        value = int(str(tk.config.get(key) or default).strip())
+        value = int(str(tk.config.get(key, None) or default).strip())
     except (TypeError, ValueError):
         return default
     return max(low, min(value, high))
@@ -170,7 +170,7 @@ def _unauth_per_minute() -> int:
 
 
 def _database_name() -> str:
-    return _database_of(str(tk.config.get("sqlalchemy.url") or ""))
+    return _database_of(str(tk.config.get("sqlalchemy.url", "") or ""))
 
 
 @functools.lru_cache(maxsize=4)

@@ -32,6 +32,7 @@ A granted call's row must be written in the transaction that holds its quota res
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -55,12 +56,19 @@ _insert = t.insert().returning(t.c.id)
 
 
 def _hash_key() -> bytes:
-    configured = str(tk.config.get("ckanext.sanyi.ledger.hash_key") or "")
+    configured = str(tk.config.get("ckanext.sanyi.ledger.hash_key", "") or "")
     if configured:
         return configured.encode("utf-8")
-    secret = str(tk.config.get("SECRET_KEY") or tk.config.get("beaker.session.secret") or "")
+    secret = str(tk.config.get("SECRET_KEY", "") or tk.config.get("beaker.session.secret", "")
+                 or "")
     if not secret:
         raise RuntimeError("ckanext.sanyi.ledger.hash_key (or SECRET_KEY) must be set")
+    return _derived_key(secret)
+
+
+@functools.lru_cache(maxsize=8)
+def _derived_key(secret: str) -> bytes:
+    """The key derived from CKAN's secret (once per secret and process: every call hashes)."""
     return hmac.new(secret.encode("utf-8"), _KEY_LABEL, hashlib.sha256).digest()
 
 

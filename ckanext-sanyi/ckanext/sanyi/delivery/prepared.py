@@ -18,11 +18,9 @@ statements (``DEALLOCATE``, ``DISCARD ALL``) is noticed: the statement is prepar
 """
 from __future__ import annotations
 
-import collections
 import hashlib
 import re
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.dialects import postgresql
@@ -61,8 +59,6 @@ class Prepared:
         self.prepare_sql = f"PREPARE {self.name} AS {text}"
         self.execute_sql = f"EXECUTE {self.name}" + (
             "(" + ", ".join(f"%({p})s" for p in order) + ")" if order else "")
-        self._row: Any = None
-        self._row_lock = threading.Lock()
 
     # -- per connection
     @staticmethod
@@ -102,56 +98,33 @@ class Prepared:
 
     # -- on a SQLAlchemy Connection
     def execute(self, conn: Any, given: Mapping[str, Any]) -> Any:
-        """Run on a SQLAlchemy ``Connection`` (its pooled DBAPI connection, in whatever
-        transaction it is in); answers the DBAPI cursor. A DBAPI error is raised as
-        SQLAlchemy's ``DBAPIError``, as ``Connection.execute`` would. On a connection in
-        autocommit mode a statement the connection lost is prepared again at once; in a
-        transaction (aborted by the error) the error is raised, the next use prepares it."""
+        """Run on a SQLAlchemy ``Connection`` (``exec_driver_sql``: its events, its errors,
+        in whatever transaction it is in); answers the result. On a connection in autocommit
+        mode a statement the connection lost is prepared again at once; in a transaction
+        (aborted by the error) the error is raised and the next use prepares it."""
         import sqlalchemy as sa
 
-        fairy = conn.connection
-        raw, info = fairy.dbapi_connection, fairy.info
+        info = conn.connection.info
         params = self.values(given)
         for attempt in (1, 2):
-            sql = self.sql_for(info)
-            cursor = raw.cursor()
             try:
-                cursor.execute(sql, params)
-            except Exception as err:
-                dbapi = conn.dialect.loaded_dbapi
-                if not isinstance(err, dbapi.Error):
+                result = conn.exec_driver_sql(self.sql_for(info), params)
+            except sa.exc.DBAPIError as err:
+                code = getattr(err.orig, "pgcode", None)
+                if code not in (MISSING, DUPLICATE):
                     raise
-                code = getattr(err, "pgcode", None)
-                if code in (MISSING, DUPLICATE):  # lost it / prepared by a failed first use
-                    (self.forget if code == MISSING else self.sent)(info)
-                    if attempt == 1 and raw.autocommit:
-                        continue
-                gone = conn.dialect.is_disconnect(err, raw, cursor)
-                if gone:
-                    conn.invalidate(err)
-                raise sa.exc.DBAPIError.instance(sql, params, err, dbapi.Error,
-                                                 connection_invalidated=gone) from err
+                # lost it (DISCARD ALL) / a failed first use had prepared it after all
+                (self.forget if code == MISSING else self.sent)(info)
+                if attempt == 2 or not conn.connection.dbapi_connection.autocommit:
+                    raise
+                continue
             self.sent(info)
-            return cursor
+            return result
         raise AssertionError("unreachable")  # pragma: no cover
 
     def one(self, conn: Any, given: Mapping[str, Any]) -> Any:
         """The one row (attributes named as the statement's columns) of :meth:`execute`."""
-        cursor = self.execute(conn, given)
-        rows = cursor.fetchall()
-        if len(rows) != 1:
-            import sqlalchemy as sa
-            raise sa.exc.NoResultFound("no row") if not rows else \
-                sa.exc.MultipleResultsFound("more than one row")
-        return self._row_type(cursor.description)(*rows[0])
-
-    def _row_type(self, description: Sequence[Any]) -> Any:
-        if self._row is None:
-            with self._row_lock:
-                if self._row is None:
-                    self._row = collections.namedtuple(  # type: ignore[misc]
-                        "Row", [d[0] for d in description], rename=True)
-        return self._row
+        return self.execute(conn, given).one()
 
 
 def from_statement(stmt: Any, prefix: str = "sanyi") -> Prepared:

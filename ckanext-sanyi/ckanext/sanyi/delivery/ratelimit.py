@@ -119,7 +119,7 @@ def parse(text: str) -> Rule | None:
 
 def rule() -> Rule | None:
     """The configured rule (``ckanext.sanyi.delivery.rate_limit``)."""
-    return parse(str(tk.config.get("ckanext.sanyi.delivery.rate_limit") or DEFAULT))
+    return parse(str(tk.config.get("ckanext.sanyi.delivery.rate_limit", "") or DEFAULT))
 
 
 def hit(client_id: str, *, limit: Rule | None = None, use_config: bool = True,

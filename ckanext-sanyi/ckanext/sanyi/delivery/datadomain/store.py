@@ -27,7 +27,7 @@ _engines: dict[tuple[str, bool], sa.engine.Engine] = {}
 
 def configured_url() -> str:
     import ckan.plugins.toolkit as tk
-    url = tk.config.get("ckanext.sanyi.domain.url") or ""
+    url = tk.config.get("ckanext.sanyi.domain.url", "") or ""
     if not url:
         raise RuntimeError("ckanext.sanyi.domain.url is not set: the data domain is not configured")
     return str(url)
