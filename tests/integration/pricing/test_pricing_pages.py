@@ -159,3 +159,48 @@ def test_operator_page_and_price_form(app, demo_world):
         "bands": "10000 0.45\n100000 0.30\n* 0.10"})
     [record] = audit.list(object_type="price", actor="operator_user")
     assert record["after"]["schedule"]["bands"][0]["price"] == "0.45"
+
+
+def band_form(product: str, rows: list[tuple[str, str]], **extra: str) -> dict:
+    uptos, prices = [u for u, _ in rows], [p for _, p in rows]
+    return {"product": product, "unit": "call",
+            "effective_from": (TODAY + dt.timedelta(days=3)).isoformat(),
+            "band_upto": uptos + [""] * (6 - len(rows)),
+            "band_price": prices + [""] * (6 - len(rows)), **extra}
+
+
+def test_operator_sets_prices_in_the_band_table(app, demo_world):
+    html = app.get("/operator/pricing", headers=token("operator_user")).get_data(as_text=True)
+    assert html.count('name="band_upto"') == 6 and 'name="bands"' not in html
+    res = app.post("/operator/pricing/price", headers=token("operator_user"), data=band_form(
+        demo_product_name(ZHIHE), [("10,000", "0.45"), ("100000", "0.30"), ("", "0.10")]),
+        follow_redirects=False)
+    assert res.status_code == 302
+    [record] = audit.list(object_type="price", actor="operator_user")
+    assert record["after"]["schedule"]["bands"] == [
+        {"upto": 10000, "price": "0.45"}, {"upto": 100000, "price": "0.30"},
+        {"upto": None, "price": "0.10"}]
+
+
+@pytest.mark.parametrize("prefix, message, other", [
+    ("", "第 1 行须填写上限数量", "row 1"), ("/en", "row 1: enter the limit", "第 1 行")])
+def test_a_refused_band_table_keeps_what_was_typed(app, demo_world, prefix, message, other):
+    before = audit.count()
+    res = app.post(f"{prefix}/operator/pricing/price", headers=token("operator_user"),
+                   data=band_form(demo_product_name(ZHIHE), [("", "0.45"), ("", "0.10")],
+                                  label="二〇二七版"))
+    assert res.status_code == 400
+    html = res.get_data(as_text=True)
+    form = html.split('id="price-form"', 1)[1].split("</form>", 1)[0]
+    assert message in form and other not in form and "bands[" not in form
+    assert 'value="0.45"' in form and 'value="0.10"' in form and 'value="二〇二七版"' in form
+    assert audit.count() == before
+
+
+def test_a_band_table_above_the_ceiling_is_refused_with_the_ceilings_words(app, demo_world):
+    res = app.post("/operator/pricing/price", headers=token("operator_user"),
+                   data=band_form(demo_product_name(ZHIHE), [("", "99.00")]))
+    assert res.status_code == 400
+    form = res.get_data(as_text=True).split('id="price-form"', 1)[1].split("</form>", 1)[0]
+    assert "上限" in form and 'value="99.00"' in form and " / " not in form.split(
+        "sanyi-form-error", 1)[1].split("</div>", 1)[0]

@@ -20,7 +20,8 @@ from flask import Blueprint, Response
 from feeengine import BillingUnit, PricingError
 
 from ..common import clock
-from ..common.errors import error_lines, refusal_text
+from ..common.errors import error_lines, page_text, refusal_text
+from ..common.helpers import sanyi_is_zh
 from ..common.i18n_text import bi
 from ..common.money import yuan_to_fen
 from ..common.user import page_context
@@ -99,11 +100,25 @@ def disclosure(year: int, fmt: str) -> Response:
 
 
 # -- bureau and operator --------------------------------------------------------------------
+def _bands(f: Any) -> list[dict[str, Any]]:
+    if "band_price" in f:  # the band table
+        return forms.parse_band_rows(f.getlist("band_upto"), f.getlist("band_price"))
+    return forms.parse_bands(f.get("bands", ""))  # one band per line (text)
+
+
 def _schedule_data(f: Any) -> dict[str, Any]:
     return {"product": f.get("product"), "effective_from": f.get("effective_from") or None,
             "label": f.get("label", ""),
             "schedule": {"unit": f.get("unit"), "trial": f.get("trial") == "on",
-                         "bands": forms.parse_bands(f.get("bands", ""))}}
+                         "bands": _bands(f)}}
+
+
+def _typed(kind: str, f: Any) -> dict[str, Any]:
+    """What was typed into a refused schedule form, to show it again."""
+    return {"kind": kind, "product": f.get("product"), "unit": f.get("unit"),
+            "effective_from": f.get("effective_from"), "label": f.get("label"),
+            "trial": f.get("trial") == "on",
+            "rows": list(zip(f.getlist("band_upto"), f.getlist("band_price"), strict=False))}
 
 
 def _cap_data(f: Any) -> dict[str, Any]:
@@ -146,10 +161,11 @@ def _products() -> list[dict[str, Any]]:
 
 
 @pricing.route("/bureau/pricing")
-def bureau() -> str:
+def bureau(typed: dict[str, Any] | None = None, error: str = "") -> str:
     _require("bureau")
     ctx = page_context()
     return tk.render("sanyi/pricing/bureau.html", {
+        "typed": typed, "error": error, "band_rows": forms.BAND_ROWS,
         "settings": tk.get_action("sanyi_pricing_settings_show")(ctx, {}),
         "revenue": tk.get_action("sanyi_revenue_status")(ctx, {}),
         "prices": tk.get_action("sanyi_price_list")(ctx, {}),
@@ -159,10 +175,11 @@ def bureau() -> str:
 
 
 @pricing.route("/operator/pricing")
-def operator() -> str:
+def operator(typed: dict[str, Any] | None = None, error: str = "") -> str:
     _require("operator")
     ctx = page_context()
     return tk.render("sanyi/pricing/operator.html", {
+        "typed": typed, "error": error, "band_rows": forms.BAND_ROWS,
         "prices": tk.get_action("sanyi_price_list")(ctx, {}), "products": _products(),
         "units": UNITS, "today": clock.today().isoformat(), "this_year": clock.today().year})
 
@@ -177,6 +194,9 @@ def submit(page: str, form: str) -> Response:
         tk.get_action(action)(page_context(), build(tk.request.form))
         tk.h.flash_success(bi("已保存，并已记录变更", "Saved; the change has been recorded"))
     except (PricingError, tk.ValidationError) as err:
+        if form in ("ceiling", "price"):  # the schedule forms: shown again as typed
+            page_view = bureau if page == "bureau" else operator
+            return Response(page_view(_typed(form, tk.request.form), page_text(err, sanyi_is_zh())), status=400)
         tk.h.flash_error(refusal_text(err))
     except tk.NotAuthorized:
         return tk.abort(403)
