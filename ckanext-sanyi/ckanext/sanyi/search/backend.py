@@ -286,6 +286,6 @@ def _phrase(postings: tuple[tuple[str, int], ...], weight: str) -> str | None:
         return None
     suffix = ":" + weight if weight else ""
     out = _lexeme(postings[0][0]) + suffix
-    for (_, before), (tok, unit) in zip(postings, postings[1:]):
+    for (_, before), (tok, unit) in zip(postings, postings[1:], strict=False):
         out = f"{out} <{max(unit - before, 0)}> {_lexeme(tok)}{suffix}"
     return f"( {out} )" if len(postings) > 1 else out

@@ -123,6 +123,11 @@ def _text(node: s.Text) -> dict[str, Any]:
     weight = FIELD_WEIGHTS.get(node.field or "", "")
     fields = [f"{TEXT_FIELDS[weight]}^{BOOSTS[weight]}"] if weight else \
         [f"{TEXT_FIELDS[w]}^{b}" for w, b in BOOSTS.items()]
+    if node.phrase and len(words) > 1:
+        # the words in order in the indexed token stream (positions approximate the text's:
+        # PostgreSQL's vectors keep the exact ones)
+        return {"multi_match": {"query": " ".join(t for t, _ in words), "fields": fields,
+                                "type": "phrase"}}
     must = []
     for tok, prefix in words:
         if prefix:
@@ -174,6 +179,9 @@ def compile_query(node: s.Node) -> dict[str, Any]:
         return _range(node)
     if isinstance(node, s.Not):
         return {"bool": {"must_not": [compile_query(node.child)]}}
+    if isinstance(node, s.AtLeast):
+        return {"bool": {"should": [compile_query(c) for c in node.children],
+                         "minimum_should_match": node.k}}
     if isinstance(node, s.Or):
         by_field: dict[str, list[str]] = {}
         should = []
@@ -211,7 +219,7 @@ def compile_query(node: s.Node) -> dict[str, Any]:
 def _scored(node: s.Node) -> bool:
     if isinstance(node, s.Text):
         return True
-    if isinstance(node, (s.And, s.Or)):
+    if isinstance(node, (s.And, s.Or, s.AtLeast)):
         return any(_scored(c) for c in node.children)
     return False
 
