@@ -36,7 +36,9 @@ never the portal's or a test one) and Redis database 8:
      real operation, then the no-op: throughput (answers per second) and latency under load;
 
    and reads the ledger's own ``latency_ms`` of the calls (the pipeline inside the view, up to
-   the answer, before the ledger write) for both kinds;
+   the answer, before the ledger write) for both kinds, and times one durable commit of the
+   database (:func:`commit_latency`: ledgered calls commit one after another behind the hash
+   chain's head row, so its inverse bounds the throughput whatever the CPU);
 5. counts the CPU time per call of the concurrent phases (from /proc: the gunicorn master and
    workers, the PostgreSQL backends of the two databases; the load generator's own apart) and
    the calls per second two cores would sustain at that cost with nothing else running: on a
@@ -450,6 +452,33 @@ def ledger_latency(ini: str, tag: str) -> dict[str, Any]:
     return out
 
 
+def commit_latency(ini: str, commits: int = 200) -> dict[str, Any]:
+    """The latency of one durable commit in the benchmark's database (a one-row insert into
+    a scratch table, then dropped). The ledger's hash chain holds its head row from a row's
+    insert until its transaction has committed, so ledgered calls commit one after another:
+    at most 1000 / p50 of them per second, whatever the CPU."""
+    import psycopg2
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read(ini)
+    conn = psycopg2.connect(cp.get("app:main", "sqlalchemy.url"))
+    conn.autocommit = True
+    times: list[float] = []
+    try:
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE IF NOT EXISTS sanyi_bench_commit_probe (n int)")
+        for n in range(commits):
+            started = time.perf_counter()
+            cur.execute("BEGIN; INSERT INTO sanyi_bench_commit_probe VALUES (%(n)s); COMMIT",
+                        {"n": n})
+            times.append(time.perf_counter() - started)
+        cur.execute("DROP TABLE sanyi_bench_commit_probe")
+    finally:
+        conn.close()
+    out = percentiles(times)
+    out["serialized_ceiling_calls_per_s"] = round(1000 / out["p50_ms"]) if out["p50_ms"] else 0
+    return out
+
+
 # --------------------------------------------------------------------------- main
 def _line(label: str, figures: dict[str, Any]) -> str:
     rate = f"{figures['calls_per_s']:>8,.0f} calls/s  " if "calls_per_s" in figures else " " * 19
@@ -540,6 +569,10 @@ def main() -> int:
     finally:
         stop(proc)
     inside = ledger_latency(ini, tag)
+    flush = commit_latency(ini)
+    print(_line("one durable commit (PostgreSQL)", flush) +
+          f"  -> ledgered calls commit one after another: at most "
+          f"{flush['serialized_ceiling_calls_per_s']:,}/s")
     print("== inside the view (the ledger's latency_ms: up to the answer, before its own row)")
     print(_line(f"{OPERATION}", inside["real"]))
     print(_line("no-op", inside["noop"]))
@@ -562,6 +595,7 @@ def main() -> int:
               "workers": args.workers, "threads": args.threads, "load_generator": load,
               "serial": one,
               "concurrent": {"real": real, "noop": noop}, "inside_view": inside,
+              "commit_latency": flush,
               "targets": verdict}
     os.makedirs(RESULTS, exist_ok=True)
     path = os.path.join(RESULTS, f"delivery-{stamp}.json")
