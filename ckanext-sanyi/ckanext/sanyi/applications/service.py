@@ -285,8 +285,10 @@ def _notify_review(app: dict[str, Any], tr: Transition, decision: str) -> None:
     merchant = [app["applicant_id"]]
     status = tr.after.status
     if tr.actor.role is Role.DATA_UNIT and status is Status.UNIT_REVIEW:
-        _tell(merchant, app, f"数源单位 {tr.actor.unit_id} 已审核通过，等待其他单位审核",
-              f"Data unit {tr.actor.unit_id} approved; other units are still reviewing")
+        group = model.Group.get(tr.actor.unit_id) if tr.actor.unit_id else None
+        unit = group.title if group is not None and group.title else tr.actor.unit_id
+        _tell(merchant, app, f"数源单位 {unit} 已审核通过，等待其他单位审核",
+              f"Data unit {unit} approved; other units are still reviewing")
     elif status is Status.BUREAU_REVIEW:
         _tell(access.bureau_user_ids(), app, "申请已通过数源单位审核，待数据局审批",
               "An application passed unit review and awaits bureau approval")

@@ -16,7 +16,8 @@ __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_list", "sanyi_is_bureau_staff", "san
            "sanyi_locale_url", "sanyi_excerpt", "sanyi_datetime", "render_datetime",
            "sanyi_word", "sanyi_transition", "sanyi_money", "sanyi_money_yuan",
            "sanyi_unit_price", "sanyi_org_title", "sanyi_product_title", "sanyi_en_or_zh",
-           "humanize_entity_type", "sanyi_has_cjk", "sanyi_ref"]
+           "humanize_entity_type", "sanyi_has_cjk", "sanyi_ref", "sanyi_trace_details",
+           "sanyi_quantity", "sanyi_object_label", "sanyi_zh_only"]
 
 
 def sanyi_is_zh() -> bool:
@@ -215,3 +216,76 @@ def sanyi_ref(kind: str, id_: Any) -> str:
     if (table, key) not in cache:
         cache[(table, key)] = references.of(table, [key]).get(key) or key[:8]
     return cache[(table, key)]
+
+
+# the fields of a trace record's after/before values, in words and as shown
+_TRACE_FIELDS: dict[str, tuple[str, str]] = {
+    "status": ("状态", "Status"), "amount_fen": ("金额", "Amount"), "method": ("方式", "Method"),
+    "payment_ref": ("凭证", "Reference"), "received_on": ("到账日期", "Received on"),
+    "reason": ("理由", "Reason"), "comment": ("意见", "Comment"),
+    "application_id": ("申请", "Application"), "order_id": ("订单", "Order"),
+    "paid_at": ("支付时间", "Paid at"), "refund_fen": ("退款金额", "Refund"),
+}
+
+
+def sanyi_trace_details(values: Any, object_type: str = "order") -> str:
+    """A trace record's values as a line people read (``状态：已支付 · 金额：¥6,500.00``):
+    known fields only, codes in words, money formatted, ids as references; never raw JSON."""
+    if not isinstance(values, dict):
+        return ""
+    zh = sanyi_is_zh()
+    status_kind = f"{object_type}_status" if object_type in (
+        "order", "refund", "entitlement", "merchant") else "application_status"
+    parts = []
+    for key, (label_zh, label_en) in _TRACE_FIELDS.items():
+        value = values.get(key)
+        if value in (None, "", [], {}):
+            continue
+        if key == "status":
+            shown = words.word(status_kind, value, zh)
+        elif key.endswith("_fen"):
+            shown = words.money(value, zh)
+        elif key == "method":
+            shown = words.word("pay_method", value, zh)
+        elif key == "application_id":
+            shown = sanyi_ref("application", value)
+        elif key == "order_id":
+            shown = sanyi_ref("order", value)
+        elif key.endswith("_at"):
+            shown = clock.format_datetime(value)
+        else:
+            shown = str(value)
+        parts.append(f"{label_zh}：{shown}" if zh else f"{label_en}: {shown}")
+    return " · ".join(parts)
+
+
+def sanyi_quantity(n: Any, unit: str) -> str:
+    """``15,000 次`` / ``15,000 calls``."""
+    return words.quantity(n, unit, sanyi_is_zh())
+
+
+def sanyi_object_label(object_type: Any, object_id: Any) -> str:
+    """What an audit record acted on, for people: an application's or order's reference, a
+    product's or organisation's title; the id's first 8 characters otherwise."""
+    key = str(object_id or "")
+    if object_type in ("application", "order"):
+        return sanyi_ref(str(object_type), key)
+    if object_type in ("product", "price", "price_ceiling", "product_pricing_policy",
+                       "product_billing_mode", "dataset"):
+        title = sanyi_product_title(key)
+        if title != key:
+            return title
+    if object_type in ("organization",):
+        return sanyi_org_title(key)
+    return key[:8] if len(key) > 12 else key
+
+
+def sanyi_zh_only(text: Any) -> Any:
+    """A value that exists in Chinese only: as it is on a Chinese page; on an English page
+    marked as Chinese (``lang="zh-Hans"`` and a visible "(zh)")."""
+    from markupsafe import Markup, escape
+    value = "" if text is None else str(text)
+    if sanyi_is_zh() or not value or not sanyi_has_cjk(value):
+        return value
+    return Markup('<span lang="zh-Hans" class="sanyi-zh-fallback">{}</span> '
+                  '<small class="text-muted sanyi-zh-mark">(zh)</small>').format(escape(value))

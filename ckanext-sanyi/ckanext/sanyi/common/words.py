@@ -20,7 +20,7 @@ from ..domain.approval_model import Status
 from . import clock
 
 __all__ = ["kinds", "word", "words", "money", "money_yuan", "datetime", "fallback", "transition",
-           "unit_price"]
+           "unit_price", "quantity"]
 
 # the noun a billing unit counts (a quantity of it: "10,000 次" / "10,000 calls")
 UNIT_NOUNS: dict[str, tuple[str, str]] = {
@@ -114,6 +114,18 @@ def unit_price(yuan: Any, unit: str, zh: bool = True) -> str:
     """``¥0.50/次`` / ``CNY 0.50 per call``."""
     noun = word("unit_noun", unit, zh)
     return f"{money_yuan(yuan, zh)}/{noun}" if zh else f"{money_yuan(yuan, zh)} per {noun}"
+
+
+def quantity(n: Any, unit: str, zh: bool = True) -> str:
+    """``15,000 次`` / ``15,000 calls``."""
+    try:
+        count = int(n)
+    except (TypeError, ValueError):
+        return f"{n} {word('unit_noun', unit, zh)}"
+    noun = word("unit_noun", unit, zh)
+    if not zh and count != 1 and noun in {v[1] for v in UNIT_NOUNS.values()}:
+        noun += "s"
+    return f"{count:,} {noun}"
 
 
 def datetime(value: Any) -> str:
