@@ -27,8 +27,15 @@ the others down. tests/integration/test_import.py proves that a bulk-created dat
 ``package_show``, index row/document, activity and membership equal those of
 ``package_create``.
 
-``create_chunks`` runs the batches of a large import in forked worker processes (one per
-core), each with its own database connections and transactions.
+``update_batch`` is the same for changed rows, with the result ``package_update`` gives:
+the data validated by ``validate_update`` (the update schema, on ``package_show``'s dict
+with the new values, as ``package_patch`` sends it) is written with one UPDATE per batch,
+the ``edit``/``after_dataset_update`` hooks run, the batch is shown and indexed as above and
+each dataset gets its "changed package" activity (naming the import file);
+tests/integration/catalog/test_import_update.py proves it equals ``package_update``'s.
+
+``create_chunks`` and ``update_chunks`` run the batches of a large import in forked worker
+processes (one per core), each with its own database connections and transactions.
 """
 from __future__ import annotations
 
