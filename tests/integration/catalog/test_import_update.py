@@ -198,3 +198,18 @@ def test_parallel_workers_update_the_same(sanyi_orgs, tmp_path):
     acts = model.Session.execute(text(
         "SELECT count(*) FROM activity WHERE activity_type = 'changed package'")).scalar()
     assert acts == 11
+
+
+def test_a_resource_created_on_the_web_is_found_by_unit_and_title(sanyi_orgs, tmp_path):
+    org = model.Group.get("shi-wei-jian-wei")
+    helpers.call_action("package_create", context={"user": "wj_editor"}, name="web-made",
+                        title="网页创建的资源", owner_org=org.id, delivery_methods=["api"],
+                        update_cycle="monthly", grade_level="L3", domain="health",
+                        open_attribute="authorized", last_updated=PAST)
+    rows = [[1, "市卫健委", "网页创建的资源", "接口", "每月", "三级（重要数据）", PAST, ""]]
+    plan = importer.plan_file(_csv(tmp_path, rows), user="wj_editor")
+    assert plan.counts()["unchanged"] == 1
+    rows[0][4] = "每年"
+    report = importer.import_file(_csv(tmp_path, rows, name="v2.csv"), user="wj_editor")
+    assert (report.created, report.updated) == (0, 1)
+    assert helpers.call_action("package_show", id="web-made")["update_cycle"] == "yearly"
