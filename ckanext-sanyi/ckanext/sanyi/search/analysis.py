@@ -40,9 +40,23 @@ def _simplify_short(text: str) -> str:
     return _converter().convert(text)
 
 
+_traditional: frozenset[str] | None = None
+
+
+def _traditional_chars() -> frozenset[str]:
+    """The characters t2s changes on their own (once per process, under a second): text
+    with none of them is left as it is without running the converter."""
+    global _traditional
+    if _traditional is None:
+        conv = _converter()
+        _traditional = frozenset(ch for ch in map(chr, range(0x3400, 0xA000))
+                                 if conv.convert(ch) != ch)
+    return _traditional
+
+
 def simplify(text: str) -> str:
     """``text`` with traditional characters made simplified (others unchanged)."""
-    if not text or not _CJK_RUN.search(text):
+    if not text or _traditional_chars().isdisjoint(text):
         return text
     if len(text) <= 64:
         return _simplify_short(text)
@@ -67,26 +81,46 @@ def sort_key(title: str | None) -> str:
     """A title's sort key: each CJK character as its pinyin syllable with the tone number
     (``gao1 xue4 ya1``: syllable by syllable, as a Chinese dictionary orders), everything
     else as written, lower-cased."""
-    text = simplify((title or "").strip())
+    text = simplify((title or "").strip()).lower()
     if not _CJK_RUN.search(text):
-        return text.lower()
-    from pypinyin import Style, lazy_pinyin
-    return " ".join(p.strip() for p in lazy_pinyin(text, style=Style.TONE3, errors="default")
-                    if p.strip()).lower()
+        return text
+    out: list[str] = []
+    latin = ""
+    for ch in text:
+        syllable = _syllable(ch) if _CJK_RUN.match(ch) else None
+        if syllable is None:
+            latin += ch
+            continue
+        if latin.strip():
+            out.append(latin.strip())
+        latin = ""
+        out.append(syllable)
+    if latin.strip():
+        out.append(latin.strip())
+    return " ".join(out)
+
+
+@lru_cache(maxsize=32768)
+def _syllable(ch: str) -> str:
+    from pypinyin import Style, pinyin
+    return pinyin(ch, style=Style.TONE3, heteronym=False, errors="default")[0][0]
 
 
 def tsvector_literal(postings: Iterable[tuple[str, int]], base: int = 0) -> str:
     """(lexeme, 0-based position) pairs as tsvector input: ``'word':3,7 'other':4``."""
-    by_lexeme: dict[str, list[int]] = {}
+    by_lexeme: dict[str, dict[int, None]] = {}
     for lexeme, pos in postings:
-        if not lexeme or len(lexeme.encode("utf-8")) > 2046:
+        p = pos + base + 1
+        by_lexeme.setdefault(lexeme, {})[p if p < MAX_POSITION else MAX_POSITION] = None
+    parts = []
+    for lx, ps in by_lexeme.items():
+        if not lx or len(lx) > 512 and len(lx.encode("utf-8")) > 2046:
             continue
-        p = min(max(pos + base + 1, 1), MAX_POSITION)
-        positions = by_lexeme.setdefault(lexeme, [])
-        if len(positions) < 255 and p not in positions:  # PostgreSQL keeps 256 at most
-            positions.append(p)
-    return " ".join("'" + lx.replace("\\", "\\\\").replace("'", "''") + "':"
-                    + ",".join(map(str, ps)) for lx, ps in by_lexeme.items())
+        positions = list(ps)[:255]  # PostgreSQL keeps 256 positions of a lexeme at most
+        if "'" in lx or "\\" in lx:
+            lx = lx.replace("\\", "\\\\").replace("'", "''")
+        parts.append("'" + lx + "':" + ",".join(map(str, positions)))
+    return " ".join(parts)
 
 
 # -- synonyms -----------------------------------------------------------------------------

@@ -194,7 +194,8 @@ def _field_postings(doc: dict[str, Any], fields: Iterable[str],
             top = base
             for tok, unit in segment.index_postings(v, unigrams=unigrams):
                 pos = base + unit
-                top = max(top, pos)
+                if pos > top:
+                    top = pos
                 out.append((tok, pos))
                 for form in analysis.pinyin_forms(tok):
                     out.append((form, pos))

@@ -138,6 +138,12 @@ def index_postings(text: str | None, unigrams: bool = True) -> list[tuple[str, i
     seen: set[tuple[str, int]] = set()
 
     def add(tok: str, start: int) -> None:
+        if _WORD.fullmatch(tok):
+            key = (tok.lower(), units[start])
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+            return
         for m in _WORD.finditer(tok):
             key = (m.group().lower(), units[start + m.start()])
             if key not in seen:
