@@ -197,8 +197,9 @@ def _field_postings(doc: dict[str, Any], fields: Iterable[str],
                 if pos > top:
                     top = pos
                 out.append((tok, pos))
-                for form in analysis.pinyin_forms(tok):
-                    out.append((form, pos))
+                if len(tok) > 1:
+                    for form in analysis.pinyin_forms(tok):
+                        out.append((form, pos))
                 if f in INFIX_FIELDS and _LATIN_WORD.match(tok):
                     out.extend((INFIX_MARK + tok[i:], pos) for i in range(1, len(tok) - 1))
             base = top + POSITION_GAP
