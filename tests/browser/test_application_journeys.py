@@ -204,6 +204,18 @@ def _apply(merchant, product_title: str, use: str, volume: str, scenario: str) -
                                            if not (today.month == 2 and today.day == 29)
                                            else (today + dt.timedelta(days=365)).isoformat())
     form.locator("#field-expected_volume").fill(volume)
+    # the fee estimate follows the use and the quantity as they are typed
+    estimate = form.locator("#sanyi-fee-estimate")
+    if use == "public_interest":
+        expect(estimate).to_contain_text("免费")
+    else:
+        expect(estimate).to_contain_text(re.compile(r"费用估算：¥[0-9,]+\.[0-9]{2}"))
+        first = estimate.get_attribute("data-amount-fen")
+        form.locator("#field-expected_volume").fill(str(int(volume) * 2))
+        expect(estimate).not_to_have_attribute("data-amount-fen", first or "")
+        assert int(estimate.get_attribute("data-amount-fen")) > int(first or 0)
+        form.locator("#field-expected_volume").fill(volume)
+        expect(estimate).to_have_attribute("data-amount-fen", first or "")
     merchant.screenshot(path=f"/tmp/sanyi-journey-{use}-form.png", full_page=True)
     form.locator("button[name=submit_now]").click()
     merchant.wait_for_url(re.compile(r"/application/[^/]+$"))

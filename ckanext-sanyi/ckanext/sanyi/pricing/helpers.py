@@ -9,7 +9,7 @@ from feeengine import BillingUnit
 from .service import unit_info
 from .store import effective, find_product, version_rows
 
-__all__: list[str] = []  # no ``h.`` helpers; see sanyi_price_units
+__all__ = ["sanyi_price_units"]  # the billing units a product is priced in (forms)
 
 UNITS = [unit_info(u) for u in BillingUnit]
 
