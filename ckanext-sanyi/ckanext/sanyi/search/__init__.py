@@ -56,7 +56,7 @@ def get_backend() -> SearchBackend:
 
 
 def make_connection(decode_dates: bool = True) -> SolrCompatConnection:
-    return SolrCompatConnection(get_backend(), _facet_fields)
+    return SolrCompatConnection(get_backend(), _facet_fields, decode_dates=decode_dates)
 
 
 def batched_writes():

@@ -8,6 +8,7 @@ permission labels and result handling all keep working unchanged.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import logging
 import re
 from contextlib import contextmanager
@@ -91,7 +92,10 @@ def parse_sort(value: str | None) -> tuple[tuple[str, bool], ...]:
         if len(bits) > 2 or not _SORT_FIELD.match(bits[0]):
             raise SortError(f"Can't sort by {part.strip()!r}",
                                             f"无法按 {part.strip()!r} 排序")
-        direction = bits[1].lower() if len(bits) > 1 else "asc"
+        if len(bits) < 2:  # as Solr: a sort needs its order
+            raise SortError(f"Missing sort order in {part.strip()!r}",
+                            f"排序 {part.strip()!r} 缺少方向（asc 或 desc）")
+        direction = bits[1].lower()
         if direction not in ("asc", "desc"):
             raise syntax.QuerySyntaxError(f"Unknown sort order {part!r}", f"未知的排序方向 {part!r}")
         out.append((bits[0], direction == "desc"))
@@ -140,12 +144,14 @@ def build_request(q: str | None, params: dict[str, Any]) -> SearchRequest:
 class SolrCompatConnection:
     url = "sanyi-search://backend"
 
-    def __init__(self, backend: SearchBackend, facet_fields: Iterable[str]):
+    def __init__(self, backend: SearchBackend, facet_fields: Iterable[str],
+                 decode_dates: bool = False):
         self.backend = backend
         self.facet_fields = tuple(facet_fields)
+        self.decode_dates = decode_dates
 
     def add(self, docs: list[dict[str, Any]], commit: bool | None = None, **_: Any) -> None:
-        prepared = [prepare(d, self.facet_fields) for d in docs]
+        prepared = [prepare(_solr_dates(d), self.facet_fields) for d in docs]
         buf = _pending.get()
         if buf is not None:
             buf.extend(prepared)
@@ -177,8 +183,64 @@ class SolrCompatConnection:
             raise SearchQueryError(_message(e)) from e
         facet_fields = {f: [x for kv in counts.items() for x in kv]
                         for f, counts in result.facets.items()}
+        if self.decode_dates:
+            result.docs = [_decode_dates(d) for d in result.docs]
         return Results(docs=result.docs, hits=result.hits,
                        facets={"facet_fields": facet_fields})
+
+
+# a date as Solr stores and returns it (pysolr.DATETIME_REGEX)
+_SOLR_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?Z$")
+
+
+def _is_date_field(key: str) -> bool:
+    return key in ("metadata_created", "metadata_modified") or key.endswith("_date")
+
+
+_ISO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$")
+
+
+def _solr_dates(doc: dict[str, Any]) -> dict[str, Any]:
+    """Dates of Solr date fields as Solr keeps them: in UTC, to the millisecond
+    (``2014-06-10T08:24:12.782257Z`` -> ``2014-06-10T08:24:12.782Z``,
+    ``2019-10-10T09:15:00+08:00`` -> ``2019-10-10T01:15:00Z``); date and datetime values
+    (a document read back with decoded dates) as Solr date strings."""
+    out = None
+    for key, value in doc.items():
+        if isinstance(value, dt.date):  # as pysolr sends dates and datetimes
+            if not isinstance(value, dt.datetime):
+                value = dt.datetime(value.year, value.month, value.day)
+            elif value.tzinfo is not None:
+                value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.isoformat() + "Z"
+            out = out if out is not None else dict(doc)
+            out[key] = value
+        if not (isinstance(value, str) and _is_date_field(key)):
+            continue
+        new = value
+        if _ISO_OFFSET.match(value):
+            utc = dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc)
+            new = utc.replace(tzinfo=None).isoformat() + "Z"
+        m = _SOLR_DATE.match(new)
+        if m and m.group(7) and len(m.group(7)) > 4:
+            ms = m.group(7)[1:4].rstrip("0")
+            new = new[:m.start(7)] + (f".{ms}" if ms else "") + "Z"
+        if new != value:
+            out = out if out is not None else dict(doc)
+            out[key] = new
+    return doc if out is None else out
+
+
+def _decode_dates(doc: dict[str, Any]) -> dict[str, Any]:
+    """Stored date strings as datetimes, as CKAN's ``make_connection(decode_dates=True)``
+    decodes Solr's answer (``solr_datetime_decoder``: to the second, naive)."""
+    out = dict(doc)
+    for key, value in doc.items():
+        if isinstance(value, str):
+            m = _SOLR_DATE.match(value)
+            if m:
+                out[key] = dt.datetime(*(int(g) for g in m.groups()[:6]))
+    return out
 
 
 def _message(err: Exception) -> str:
