@@ -239,6 +239,9 @@ def test_private_documents_only_for_members(app, interop, login, who):
     res = app.get("/dataset/unpublished-draft.ttl")
     if who == "wj_editor":
         assert res.status_code == 200 and "未公开的内部草稿资源" in res.body
+        # content negotiation takes over /dataset/new too: still the catalog form
+        form = app.get("/dataset/new")
+        assert form.status_code == 200 and 'name="update_cycle"' in form.body
     else:
         assert res.status_code in (403, 404) and "未公开的内部草稿资源" not in res.body
     res = app.get("/dataset/not-listed.ttl")
