@@ -88,7 +88,6 @@ def load(echo: Callable[[str], None] = print, today: dt.date | None = None) -> N
     echo("目录 / catalog: " + report.summary())
     for e in report.errors:
         echo(f"  row {e.row}: {e.message}")
-    _english_titles(site)
     domain_demo.catalog_resources(site, today, echo)
     for name, password, fullname, org, role, sysadmin in ACCOUNTS:
         _ensure_user(name, password, fullname, sysadmin)
@@ -130,19 +129,6 @@ def english_titles() -> dict[str, str]:
     """The demo resources' and products' English titles (data/titles-en.csv), by title."""
     with open(os.path.join(DATA, "titles-en.csv"), encoding="utf-8-sig") as f:
         return {row[0]: row[1] for row in list(csv.reader(f))[1:] if len(row) >= 2}
-
-
-def _english_titles(site: str) -> None:
-    """Give the first batch's resources their English title (searchable as the Chinese)."""
-    english = english_titles()
-    with open(os.path.join(DATA, "catalog-first-batch.csv"), encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))[1:]
-    context = {"user": site, "ignore_auth": True}
-    for row in rows:
-        en = english.get(row[2])
-        pkg = model.Package.get(importer.resource_name(units.unit_name(row[1]), row[2]))
-        if en and pkg is not None and pkg.extras.get("title_en") != en:
-            tk.get_action("package_patch")(dict(context), {"id": pkg.id, "title_en": en})
 
 
 def _load_products(site: str) -> int:

@@ -48,7 +48,7 @@ def export_rows(org: model.Group) -> list[list[str]]:
     for number, pkg in enumerate(pkgs, start=1):
         extras = pkg.extras or {}
         values = {"seq": str(number), "unit": org.title or org.name, "title": pkg.title or "",
-                  "notes": pkg.notes or "",
+                  "notes": pkg.notes or "", "title_en": str(extras.get("title_en") or ""),
                   "delivery_methods": display("delivery_methods",
                                               _list(extras.get("delivery_methods"))),
                   "last_updated": str(extras.get("last_updated") or ""),

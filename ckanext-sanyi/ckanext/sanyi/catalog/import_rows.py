@@ -1,7 +1,7 @@
 """Reading a catalog import file (CSV or XLSX, first-batch layout) and its cells, leniently.
 
 Columns (Chinese headers; English aliases accepted): 序号, 数源单位, 数据资源名称, 提供方式,
-更新周期, and optionally 领域, 分类分级, 开放属性, 最近更新日期, 资源描述, 公示批次. A title
+更新周期, and optionally 领域, 分类分级, 开放属性, 最近更新日期, 资源描述, 公示批次, 英文名称. A title
 row (or a few) above the header is skipped; cells are read as clerks type them
 (``domain/catalog_input.py``: lists separated by 、，,;；, dates as 2026-11-01, 2026/11/01 or
 2026年11月1日, full-width letters and digits, choices by value or label). A file with unknown
@@ -30,22 +30,23 @@ HEADERS = {
     "序号": "seq", "数源单位": "unit", "数据资源名称": "title", "提供方式": "delivery_methods",
     "更新周期": "update_cycle", "领域": "domain", "分类分级": "grade_level",
     "开放属性": "open_attribute", "最近更新日期": "last_updated", "资源描述": "notes",
-    "公示批次": "batch",
+    "公示批次": "batch", "英文名称": "title_en",
     # English aliases
     "seq": "seq", "source_unit": "unit", "title": "title", "delivery_methods": "delivery_methods",
     "update_cycle": "update_cycle", "domain": "domain", "grade_level": "grade_level",
     "open_attribute": "open_attribute", "last_updated": "last_updated", "notes": "notes",
-    "batch": "batch",
+    "batch": "batch", "title_en": "title_en", "English title": "title_en",
 }
 ZH_HEADER = {"seq": "序号", "unit": "数源单位", "title": "数据资源名称",
              "delivery_methods": "提供方式", "update_cycle": "更新周期", "domain": "领域",
              "grade_level": "分类分级", "open_attribute": "开放属性",
-             "last_updated": "最近更新日期", "notes": "资源描述", "batch": "公示批次"}
+             "last_updated": "最近更新日期", "notes": "资源描述", "batch": "公示批次",
+             "title_en": "英文名称"}
 EN_HEADER = {"unit": "source_unit"}  # other keys are their own English alias
 COLUMNS = tuple(ZH_HEADER)  # the layout of the template and of an export
 REQUIRED = ("unit", "title", "delivery_methods", "update_cycle")
 # dataset fields a row may set, in the order they are compared
-ROW_FIELDS = ("title", "notes", "domain", "delivery_methods", "update_cycle", "grade_level",
+ROW_FIELDS = ("title", "title_en", "notes", "domain", "delivery_methods", "update_cycle", "grade_level",
               "open_attribute", "last_updated", "batch")
 CHOICE_FIELDS = ("domain", "update_cycle", "grade_level", "open_attribute")
 IMPORT_ACTIVITY = "sanyi import catalog"
@@ -257,6 +258,7 @@ def row_to_dataset(row: dict[str, str], org: Any, batch: str,
         "type": "dataset",
         "name": resource_name(org.name, row["title"]),
         "title": row["title"],
+        "title_en": row.get("title_en", ""),
         "owner_org": org.id,
         "notes": row.get("notes", ""),
         "domain": row.get("domain") or units.domain_for(org.title, row["title"]),
