@@ -89,6 +89,13 @@ def test_download_views(app, history):
     res = app.get(f"/prices/disclosure/{Y - 1}.csv")
     assert res.headers["Content-Type"].startswith("text/csv")
     text = res.get_data(as_text=True).lstrip("\ufeff")
+    # the Chinese page's export: Chinese headers, codes in words, prices formatted
+    rows = rows_of(text)
+    assert any(r["单价"] == "¥0.20" for r in rows) and "unit_price_yuan" not in text
+    assert {r["计费单位"] for r in rows} <= {"按服务次数", "按数据调用量（条）", "按产品/数据集份数",
+                                          "按服务时间（月）", "按服务时间（年）", ""}
+    # the English page's (and the API's): the codes and plain yuan
+    text = app.get(f"/en/prices/disclosure/{Y - 1}.csv").get_data(as_text=True).lstrip("\ufeff")
     assert any(r["unit_price_yuan"] == "0.20" for r in rows_of(text))
     res = app.get(f"/prices/disclosure/{Y}.json")
     assert res.json["year"] == Y

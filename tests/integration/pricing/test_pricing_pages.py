@@ -57,11 +57,14 @@ def test_calculator_on_the_tiered_demo_schedule(app, demo_world):
     assert "sanyi-fee-calculator" in html and 'name="quantity"' in html
 
 
-def test_calculator_shows_a_bilingual_error_not_a_500(app, demo_world):
-    res = app.get(f"/prices/{demo_product_name(ZHIHE)}",
-                  query_string={"use": "industrial", "unit": "call", "quantity": "0"})
-    html = res.get_data(as_text=True)
-    assert "quantity" in html and "数量须大于 0" in html and "greater than 0" in html
+def test_calculator_shows_the_error_in_the_pages_language_not_a_500(app, demo_world):
+    for prefix, said, other in (("", "数量须大于 0", "greater than 0"),
+                                ("/en", "greater than 0", "数量须大于 0")):
+        res = app.get(f"{prefix}/prices/{demo_product_name(ZHIHE)}",
+                      query_string={"use": "industrial", "unit": "call", "quantity": "0"})
+        html = res.get_data(as_text=True)
+        errors = html.split("alert-danger", 1)[1].split("</div>", 1)[0]
+        assert said in errors and other not in errors and "quantity:" not in errors
 
 
 def test_calculator_free_use_and_unknown_product(app, demo_world):

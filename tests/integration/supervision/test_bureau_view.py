@@ -250,7 +250,7 @@ def test_the_audit_log_reads_as_words_in_beijing_time(view_world, app):
     text_ = page_text(entry)
     assert "核定最高准许收入" in text_ and "最高准许收入" in text_
     # a first value: every field is new, shown as a row of the diff table
-    assert 'data-field="allowed_cost_fen" data-change="added"' in entry and "60000" in entry
+    assert 'data-field="allowed_cost_fen" data-change="added"' in entry and "¥600.00" in entry
     english = checked_body(app.get("/en" + AUDIT, query_string={"action": "sanyi_revenue_cap_set"}),
                            AUDIT)
     assert "set the maximum allowed revenue" in page_text(english)
@@ -260,8 +260,8 @@ def test_the_audit_log_reads_as_words_in_beijing_time(view_world, app):
     [(rid, _)] = _entries(body)
     entry = body[body.index(f'data-id="{rid}"'):].split("</table>")[0]
     assert "暂停使用授权" in page_text(body)
-    assert re.search(r'data-field="status" data-change="changed"><td class="text-break"><code>status</code></td>'
-                     r'<td class="text-break">active</td><td class="text-break">suspended</td>', entry)
+    assert re.search(r'data-field="status" data-change="changed"><td class="text-break" title="status">状态</td>'
+                     r'<td class="text-break">有效</td><td class="text-break">已暂停</td>', entry)
     assert 'data-field="quota"' not in entry  # unchanged fields are left out
 
 

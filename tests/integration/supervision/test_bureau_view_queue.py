@@ -137,8 +137,8 @@ def test_the_bureau_returns_a_product_with_a_comment(queue_world, app):
     audit = checked_body(app.get(f"{PAGE}/audit", query_string={"object_id": product["id"]}),
                          f"{PAGE}/audit")
     assert "退回产品备案（改为草稿）" in page_text(audit)
-    assert re.search(r'data-field="status" data-change="changed"><td class="text-break"><code>status</code></td>'
-                     r'<td class="text-break">filed</td><td class="text-break">draft</td>', audit)
+    assert re.search(r'data-field="status" data-change="changed"><td class="text-break" title="status">状态</td>'
+                     r'<td class="text-break">已备案</td><td class="text-break">草稿</td>', audit)
     # a returned product is no longer awaiting approval
     text = page_text(checked_body(review(app, product, "approve"), PAGE))
     assert "只有已备案的产品可以批准或退回" in text and status_of(product["id"]) == ("draft", True)

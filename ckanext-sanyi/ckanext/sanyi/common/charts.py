@@ -21,6 +21,15 @@ __all__ = ["nice_top", "hbars", "FILLS", "hatch_pattern"]
 FILLS = ("#333", "url(#{hatch})", "#bbb")
 
 
+
+def _cjk(text: str) -> bool:
+    """Is ``text`` Chinese (then its punctuation is full-width, otherwise ASCII)?"""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _colon(text: str) -> str:
+    return "：" if _cjk(text) else ": "
+
 def nice_top(value: int) -> int:
     """The axis' top: 1, 2 or 5 × 10ⁿ at or above ``value`` (at least 5)."""
     top = 1
@@ -62,7 +71,9 @@ def hbars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], *,
     plot_w = width - label_w - right
     hatch = f"{chart_id}-hatch"
     totals = [sum(values) for _, values in series]
-    desc = "；".join(f"{name} {total:,}" for (name, _), total in zip(series, totals, strict=True))
+    names = " ".join(name for name, _ in series)
+    desc = ("；" if _cjk(names) else "; ").join(
+        f"{name} {total:,}" for (name, _), total in zip(series, totals, strict=True))
     cid = escape(chart_id)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="sanyi-chart" role="img" '
              f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" '
@@ -93,7 +104,7 @@ def hbars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], *,
             y = y0 + s * bar_h
             parts.append(f'<g class="sanyi-chart-bar" data-label="{escape(label)}" '
                          f'data-series="{escape(name)}" data-value="{value}">'
-                         f'<title>{escape(f"{label}：{name} {value:,}")}</title>')
+                         f'<title>{escape(f"{label}{_colon(label + name)}{name} {value:,}")}</title>')
             if value:
                 parts.append(f'<rect x="{label_w}" y="{y:.1f}" width="{max(w, 1.0):.1f}" '
                              f'height="{bar_h - 2}" fill="{fill}"{stroke}/>')

@@ -20,7 +20,7 @@ from ..domain.approval_model import RefusalKind, TransitionRefused
 from ..domain.errors import DomainError, Invalid, NotFound
 from .i18n_text import bi
 
-__all__ = ["as_ckan_error", "refusals", "error_lines", "refusal_text", "page_text"]
+__all__ = ["as_ckan_error", "refusals", "error_lines", "refusal_text", "page_text", "one_language"]
 
 
 def _msg(err: DomainError) -> str:
@@ -58,21 +58,43 @@ def refusals(context: Any, write: bool = True) -> Iterator[None]:
         raise
 
 
+def _ui_is_zh() -> bool:
+    try:
+        return str(tk.h.lang()).startswith("zh")
+    except Exception:  # outside a request
+        return True
+
+
+def one_language(message: Any, zh: bool | None = None) -> str:
+    """A bilingual "中文 / English" message cut to the half the page speaks (the UI's
+    language when ``zh`` is None); a message in one language as it is."""
+    zh = _ui_is_zh() if zh is None else zh
+    zh_part, sep, en_part = str(message).partition(" / ")
+    return zh_part if zh or not sep else en_part
+
+
 def error_lines(error_dict: Mapping[str, Any], bare: tuple[str, ...] = ()) -> list[str]:
-    """A ``ValidationError``'s dict as lines for a page: "field: message" (the fields in
-    ``bare`` as the message alone)."""
+    """A ``ValidationError``'s dict as lines for a page: each message in the UI's language,
+    without the field's name or path (the API keeps both languages and the fields).
+    ``bare`` is kept for callers that named fields to show bare: every field is now."""
     out = []
-    for field, messages in error_dict.items():
+    for messages in error_dict.values():
         for message in messages if isinstance(messages, list) else [messages]:
-            out.append(str(message) if field in bare else f"{field}: {message}")
+            if isinstance(message, Mapping):  # a subfield's errors ({"upto": [...]})
+                out += error_lines(message)
+            elif isinstance(message, list):
+                out += error_lines({"": message})
+            else:
+                out.append(one_language(message))
     return out
 
 
 def refusal_text(err: DomainError | tk.ValidationError) -> str:
-    """A refusal as one flash message: "field: 中文 / English", several joined by "；"."""
+    """A refusal as one flash message in the UI's language, several joined by "；"/"; "."""
+    zh = _ui_is_zh()
     if isinstance(err, DomainError):
-        return f"{err.field}: {_msg(err)}"
-    return "；".join(error_lines(err.error_dict))
+        return err.zh if zh else err.en
+    return ("；" if zh else "; ").join(error_lines(err.error_dict))
 
 
 def page_text(err: DomainError | tk.ValidationError, zh: bool) -> str:

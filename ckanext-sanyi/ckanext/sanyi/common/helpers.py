@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -17,7 +18,8 @@ __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_list", "sanyi_is_bureau_staff", "san
            "sanyi_word", "sanyi_transition", "sanyi_money", "sanyi_money_yuan",
            "sanyi_unit_price", "sanyi_org_title", "sanyi_product_title", "sanyi_en_or_zh",
            "humanize_entity_type", "sanyi_has_cjk", "sanyi_ref", "sanyi_trace_details",
-           "sanyi_quantity", "sanyi_object_label", "sanyi_zh_only"]
+           "sanyi_quantity", "sanyi_object_label", "sanyi_zh_only", "sanyi_msg",
+           "sanyi_audit_value", "sanyi_field_label"]
 
 
 def sanyi_is_zh() -> bool:
@@ -289,3 +291,93 @@ def sanyi_zh_only(text: Any) -> Any:
         return value
     return Markup('<span lang="zh-Hans" class="sanyi-zh-fallback">{}</span> '
                   '<small class="text-muted sanyi-zh-mark">(zh)</small>').format(escape(value))
+
+
+def sanyi_msg(message: Any) -> str:
+    """A bilingual "中文 / English" message in the UI's language (pages show one language)."""
+    zh_part, sep, en_part = str(message or "").partition(" / ")
+    return zh_part if sanyi_is_zh() or not sep else en_part
+
+
+_FIELD_WORDS: dict[str, tuple[str, str]] = {
+    **_TRACE_FIELDS, "statuses": ("状态变化", "Status path"), "product_id": ("产品", "Product"),
+    "product_name": ("产品", "Product"), "entitlement_id": ("使用授权", "Entitlement"),
+    "billing_unit": ("计费单位", "Billing unit"), "quota_unit": ("额度单位", "Quota unit"),
+    "use": ("用途", "Use"), "quota": ("额度", "Quota"), "schedule.unit": ("计费单位", "Billing unit"),
+    "effective_from": ("生效日期", "In force from"), "period_start": ("开始日期", "Start"),
+    "period_end": ("结束日期", "End"), "purpose": ("用途说明", "Purpose"),
+    "created_by": ("创建人", "Created by"), "currency": ("币种", "Currency"),
+}
+
+
+def sanyi_field_label(field: Any) -> str:
+    """A record's field name in words (the name itself when it has none)."""
+    name = str(field)
+    if name.startswith("unit_decisions."):
+        return sanyi_t("数源单位审核：", "Data unit review: ") + sanyi_org_title(name.split(".", 1)[1])
+    pair = _FIELD_WORDS.get(name)
+    return sanyi_t(*pair) if pair else name
+
+
+def sanyi_audit_value(field: Any, value: Any, object_type: Any = "") -> str:
+    """A field's value of an audit record as people read it: states and units in words,
+    money formatted, applications and orders by reference, products by title."""
+    if value in (None, ""):
+        return "—"
+    path, text, zh = str(field), str(value), sanyi_is_zh()
+    key = path.rsplit(".", 1)[-1]
+    if path.startswith("unit_decisions."):  # a data unit's decision on an application
+        return words.word("unit_decision", text, zh)
+    if key == "status":
+        kind = f"{object_type}_status" if object_type in (
+            "order", "refund", "entitlement", "merchant", "product") else "application_status"
+        for table in (kind, "application_status", "entitlement_status", "merchant_status",
+                      "order_status", "processor_status"):
+            if text in words.kinds().get(table, {}):
+                return words.word(table, text, zh)
+        return text
+    if text.startswith("[\"") and text.endswith("\"]"):  # a list of names (required_units)
+        try:
+            names = json.loads(text)
+        except ValueError:
+            names = None
+        if isinstance(names, list) and all(isinstance(n, str) for n in names):
+            return ("、" if zh else ", ").join(sanyi_org_title(n) for n in names)
+    if key == "unit" and not path.startswith("schedule"):  # a data unit (its name)
+        title = sanyi_org_title(text)
+        if title != text:
+            return title
+    if key == "statuses":
+        try:
+            path = json.loads(text)
+        except ValueError:
+            return text
+        return words.transition(path if isinstance(path, list) else [text], zh)
+    if key.endswith("_fen"):
+        try:
+            return words.money(int(text), zh)
+        except ValueError:
+            return text
+    if key in ("application_id", "order_id"):
+        return sanyi_ref(key[:-3], text)
+    if key in ("product_id", "product_name", "product"):
+        return sanyi_product_title(text)
+    if key in ("billing_unit", "quota_unit", "unit"):
+        return words.word("billing_unit", text, zh)
+    if key == "use":
+        return words.word("use", text, zh)
+    if key == "method":
+        return words.word("pay_method", text, zh)
+    if _UUID.match(text):  # another record's id: its first characters, as in links
+        return text[:8]
+    if _PRODUCT_NAME.match(text):
+        return sanyi_product_title(text)
+    version = _PRICE_VERSION.match(text)
+    if version:
+        return sanyi_t(f"收费标准第 {version.group(1)} 版", f"price version {version.group(1)}")
+    return text
+
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_PRODUCT_NAME = re.compile(r"^p-[0-9a-f]{12}$")
+_PRICE_VERSION = re.compile(r"^(?:price|ceiling)-(\d+)$")

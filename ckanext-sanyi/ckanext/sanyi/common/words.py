@@ -39,6 +39,10 @@ PRODUCT_STATUS = {"draft": ("草稿", "draft"), "filed": ("已备案", "filed"),
 DATASET_STATE = {"active": ("已发布", "published"), "draft": ("草稿", "draft"),
                  "deleted": ("已删除", "deleted")}
 APPLICATION_STATUS = {s.value: (s.zh, s.value.replace("_", " ")) for s in Status}
+UNIT_DECISION = {"approved": ("通过", "approved"), "rejected": ("驳回", "rejected"),
+                 "returned": ("退回修改", "returned"), "pending": ("待审核", "pending")}
+PROCESSOR_STATUS = {"pending": ("待核验", "pending"), "active": ("使用中", "active"),
+                    "filed": ("已备案", "filed"), "revoked": ("已撤销", "revoked")}
 
 
 def _tables() -> dict[str, dict[str, tuple[str, str]]]:
@@ -49,6 +53,7 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
         "application_status": APPLICATION_STATUS, "order_status": ORDER_STATUS,
         "refund_status": REFUND_STATUS, "pay_method": PAY_METHOD,
         "product_status": PRODUCT_STATUS, "dataset_state": DATASET_STATE,
+        "unit_decision": UNIT_DECISION, "processor_status": PROCESSOR_STATUS,
         "entitlement_status": entitlements.STATUS_TEXT, "merchant_status": merchants.STATUS_TEXT,
         "billing_unit": forms.UNITS, "unit_noun": UNIT_NOUNS, "use": forms.USES,
         "enterprise_size": forms.SIZES, "audit_action": ACTIONS, "object_type": OBJECT_TYPES,

@@ -74,21 +74,57 @@ def disclosure(year: int, today: dt.date | None = None) -> dict[str, Any]:
             "unit_price_in": "yuan", "products": items}
 
 
-def to_csv(data: dict[str, Any]) -> str:
+# the Chinese export (the portal's 收费公示 page in Chinese): headers in Chinese, codes in words,
+# prices as ¥0.50; the API's CSV keeps the codes and the plain yuan figures
+CSV_HEADERS_ZH = {
+    "year": "年度", "product_name": "产品标识", "product_title": "产品名称", "category": "类别",
+    "status": "状态", "industrial_use_allowed": "可否用于产业发展", "kind": "收费类型",
+    "version_id": "版本标识", "label": "版本名称", "unit": "计费单位", "trial": "试行",
+    "effective_from": "生效日期", "in_force_from": "本年执行自", "in_force_until": "本年执行至",
+    "band": "档位", "band_from": "起始数量", "band_to": "截止数量", "unit_price_yuan": "单价"}
+_KIND_ZH = {CEILING: "上限收费标准", PRICE: "实际收费标准"}
+
+
+def _in_words(row: dict[str, Any]) -> dict[str, Any]:
+    from ..common import words
+    out = dict(row)
+    out["category"] = words.word("use", row.get("category"))
+    out["status"] = words.word("product_status", row.get("status")) if row.get("status") else ""
+    for key in ("industrial_use_allowed", "trial"):
+        if row.get(key) in ("true", "false"):
+            out[key] = "是" if row[key] == "true" else "否"
+    if row.get("kind"):
+        out["kind"] = _KIND_ZH.get(row["kind"], row["kind"])
+    if row.get("unit"):
+        out["unit"] = words.word("billing_unit", row["unit"])
+    if row.get("unit_price_yuan") not in (None, ""):
+        out["unit_price_yuan"] = words.money_yuan(row["unit_price_yuan"])
+    if row.get("band_to") == "":
+        out["band_to"] = "不限"
+    return {CSV_HEADERS_ZH[k]: v for k, v in out.items()}
+
+
+def to_csv(data: dict[str, Any], zh: bool = False) -> str:
+    """One row per band of each version; ``zh``: the export people read in Chinese."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=[CSV_HEADERS_ZH[f] for f in CSV_FIELDS] if zh
+                            else CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
+
+    def emit(row: dict[str, Any]) -> None:
+        writer.writerow(_in_words(row) if zh else row)
+
     for item in data["products"]:
         base = {"year": data["year"], "product_name": item["name"], "product_title": item["title"],
                 "category": item["category"], "status": item["status"] or "",
                 "industrial_use_allowed": str(item["industrial_use_allowed"]).lower()}
         versions = item["ceilings"] + item["prices"]
         if not versions:
-            writer.writerow(base)
+            emit(base)
         for v in versions:
             start = 1
             for i, band in enumerate(v["schedule"]["bands"]):
-                writer.writerow(dict(
+                emit(dict(
                     base, kind=v["kind"], version_id=v["id"], label=v["label"], unit=v["unit"],
                     trial=str(v["trial"]).lower(), effective_from=v["effective_from"],
                     in_force_from=v["in_force_from"], in_force_until=v["in_force_until"],

@@ -94,7 +94,12 @@ def disclosure(year: int, fmt: str) -> Response:
     name = f"sanyi-price-disclosure-{year}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":  # with a BOM so that spreadsheet software reads the Chinese as UTF-8
-        return Response("\ufeff" + data["content"], mimetype="text/csv", headers=headers)
+        content = data["content"]
+        if sanyi_is_zh():  # the Chinese page's export: Chinese headers, codes in words
+            from .disclosure import to_csv
+            content = to_csv(tk.get_action("sanyi_disclosure_export")(
+                page_context(), {"year": year, "format": "json"}), zh=True)
+        return Response("\ufeff" + content, mimetype="text/csv", headers=headers)
     return Response(json.dumps(data, ensure_ascii=False, indent=2),
                     mimetype="application/json", headers=headers)
 

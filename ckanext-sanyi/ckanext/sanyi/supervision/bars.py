@@ -72,7 +72,10 @@ def svg(bars: Sequence[Bar], *, title: str, desc: str, chart_id: str,
     for i, bar in enumerate(bars):
         y = TOP + ROW_H * i
         w = max(0.0, min(1.15, bar.value / scale)) * plot_w
-        tip = f"{bar.label}：{bar.text or bar.value}" + (f"（{bar.detail}）" if bar.detail else "")
+        shown = f"{bar.label}{bar.text or bar.value}{bar.detail or ''}"
+        zh = any("\u4e00" <= ch <= "\u9fff" for ch in shown)  # Chinese or ASCII punctuation
+        tip = f"{bar.label}{'：' if zh else ': '}{bar.text or bar.value}" + (
+            (f"（{bar.detail}）" if zh else f" ({bar.detail})") if bar.detail else "")
         parts.append(f'<g class="sanyi-bar" data-key="{escape(bar.key)}" '
                      f'data-value="{bar.value:g}"><title>{escape(tip)}</title>')
         parts.append(f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end" fill="#000">'
