@@ -97,3 +97,25 @@ def test_the_product_comes_before_the_sidebar_on_a_phone(browser, portal_url):
         assert abs(primary["y"] - secondary["y"]) < 40 and secondary["x"] < primary["x"]
     finally:
         context.close()
+
+
+def test_price_and_order_tables_become_cards_on_a_phone(browser, portal_url):
+    context, pg = phone(browser, portal_url, "merchant")
+    try:
+        for path, table in (("/prices", "table.sanyi-price-table"), ("/orders", "table.sanyi-order-table")):
+            pg.goto(path)
+            cards = pg.locator(f"{table} tbody tr")
+            assert cards.count() >= 1, path
+            assert pg.locator(f"{table} thead").is_hidden()
+            assert cards.first.evaluate("tr => getComputedStyle(tr).display") == "block"
+            labelled = pg.locator(f"{table} tbody tr:first-child td[data-label]")
+            label = labelled.first.evaluate(
+                "td => getComputedStyle(td, '::before').content")
+            assert label.strip('"') == labelled.first.get_attribute("data-label") != ""
+        pg.set_viewport_size({"width": 1280, "height": 900})
+        pg.goto("/prices")
+        assert pg.locator("table.sanyi-price-table thead").is_visible()
+        assert pg.locator("table.sanyi-price-table tbody tr").first.evaluate(
+            "tr => getComputedStyle(tr).display") == "table-row"
+    finally:
+        context.close()
