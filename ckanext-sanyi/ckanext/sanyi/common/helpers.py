@@ -336,7 +336,7 @@ def sanyi_audit_value(field: Any, value: Any, object_type: Any = "") -> str:
             if text in words.kinds().get(table, {}):
                 return words.word(table, text, zh)
         return text
-    if text.startswith("[\"") and text.endswith("\"]"):  # a list of names (required_units)
+    if key != "statuses" and text.startswith("[\"") and text.endswith("\"]"):  # names
         try:
             names = json.loads(text)
         except ValueError:
