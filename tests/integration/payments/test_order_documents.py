@@ -54,7 +54,9 @@ def test_unpaid_order_shows_the_account_and_no_online_payment_unconfigured(app, 
         assert word in html, word
     assert "sanyi-pay-link" not in html  # Stripe is not configured
     assert "sanyi-receipt-link" not in html  # not paid yet
-    assert docs["order_id"] in html.split("sanyi-bank-reference", 1)[1][:200]
+    reference = call_as("merchant_user", "sanyi_order_show", id=docs["order_id"])["human_ref"]
+    assert reference.startswith("DD-") and docs["order_id"] not in reference
+    assert reference in html.split("sanyi-bank-reference", 1)[1][:200]
 
 
 @pytest.mark.ckan_config("ckanext.sanyi.payee.bank_name", "")

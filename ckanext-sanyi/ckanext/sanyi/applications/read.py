@@ -50,7 +50,7 @@ def application_dict(app: dict[str, Any], viewer: model.User | None = None, *,
     applicant = model.Session.get(model.User, app["applicant_id"])
     titles = _org_titles(app["required_units"])
     out: dict[str, Any] = {
-        "id": app["id"], "version": app["version"],
+        "id": app["id"], "human_ref": app.get("human_ref"), "version": app["version"],
         "product": {"id": app["product_id"], "name": app["product_name"],
                     "title": app["product_title"]},
         "merchant": {k: merchant[k] for k in ("id", "company_name", "credit_code",

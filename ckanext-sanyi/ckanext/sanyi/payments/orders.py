@@ -194,7 +194,8 @@ def order_dict(row: Any) -> dict[str, Any]:
         "method": row["method"], "stripe_payment_intent_id": row["stripe_payment_intent_id"],
         "payment_ref": row["payment_ref"], "paid_at": iso(row["paid_at"]),
         "created": iso(row["created"]), "created_by": row["created_by"],
-        "updated": iso(row["updated"]), "kind": row["kind"], "reference": row["reference"]}
+        "updated": iso(row["updated"]), "kind": row["kind"], "reference": row["reference"],
+        "human_ref": row["human_ref"]}
 
 
 def list_orders(user: model.User | None, *, status: str | None = None,
