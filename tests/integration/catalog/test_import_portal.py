@@ -178,11 +178,11 @@ def test_confirm_refuses_a_changed_catalog_or_file(app, portal):
 
 def test_bad_files_are_field_errors(app, portal):
     page = _upload(app, portal, "wj_editor", b"{}", name="catalog.json", status=400)
-    assert "不支持的文件类型" in page and "Unsupported file type" in page
+    assert "不支持的文件类型" in page and "Unsupported file type" not in page  # the page's language
     assert "sanyi-field-error" in page
     page = _upload(app, portal, "wj_editor", _csv_bytes([[1, "x"]], header=["序号", "名称"]),
                    status=400)
-    assert "表头缺少列" in page and "Missing columns" in page
+    assert "表头缺少列" in page and "Missing columns" not in page
     page = _upload(app, portal, "wj_editor", b"PK\x03\x04broken", name="catalog.xlsx",
                    status=400)
     assert "无法读取 XLSX 文件" in page
@@ -243,3 +243,13 @@ def test_bureau_imports_across_units_and_creates_units(app, portal):
     assert "新增 3" in done and "新建单位 2" in done
     assert model.Session.execute(text(
         "SELECT count(*) FROM \"group\" WHERE title IN ('市新设单位', '市卫建委')")).scalar() == 2
+
+
+@pytest.mark.parametrize("prefix, reason, other", [
+    ("", "数源单位：未知的数源单位“市卫建委”；最接近的单位：市卫健委", "Unknown source unit"),
+    ("/en", "Source unit: Unknown source unit &#39;市卫建委&#39;; closest: 市卫健委", "未知的数源单位")])
+def test_rejected_rows_speak_the_pages_language(app, portal, prefix, reason, other):
+    body = _csv_bytes([[1, "市卫建委", "错别字数据", "文件", "每月", PAST]])
+    page = _upload(app, portal, "bureau_user", body, url=prefix + "/catalog/import")
+    rejected = page.split("将被拒绝的行" if not prefix else "Rows to be rejected", 1)[1]
+    assert reason in rejected and other not in rejected

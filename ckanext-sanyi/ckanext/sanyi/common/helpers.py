@@ -19,7 +19,7 @@ __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_list", "sanyi_is_bureau_staff", "san
            "sanyi_unit_price", "sanyi_org_title", "sanyi_product_title", "sanyi_en_or_zh",
            "humanize_entity_type", "sanyi_has_cjk", "sanyi_ref", "sanyi_trace_details",
            "sanyi_quantity", "sanyi_object_label", "sanyi_zh_only", "sanyi_msg",
-           "sanyi_audit_value", "sanyi_field_label"]
+           "sanyi_audit_value", "sanyi_field_label", "sanyi_reason"]
 
 
 def sanyi_is_zh() -> bool:
@@ -381,3 +381,9 @@ def sanyi_audit_value(field: Any, value: Any, object_type: Any = "") -> str:
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _PRODUCT_NAME = re.compile(r"^p-[0-9a-f]{12}$")
 _PRICE_VERSION = re.compile(r"^(?:price|ceiling)-(\d+)$")
+
+
+def sanyi_reason(text: Any) -> str:
+    """A bilingual row reason (an import's rejected row) in the UI's language."""
+    from .i18n_text import one_language
+    return one_language(str(text or ""), sanyi_is_zh())
