@@ -56,10 +56,14 @@ def test_pages_render_for_each_role(app, world, tokens, prefix):
     merchant = page_text(_get(app, prefix + "/merchant/applications", tokens["merchant_user"]))
     assert ("个人健康画像与风险预警" in merchant) and ("慢病线上开处方" in merchant)
     read = page_text(_get(app, prefix + f"/application/{active['id']}", tokens["merchant_user"]))
-    assert "sanyi_entitlement_create" in read and "sanyi_application_submit" in read
+    if prefix:  # the trace in words, never the audit action's code
+        assert "created an entitlement" in read and "submitted an application" in read
+    else:
+        assert "生成使用授权" in read and "提交数据使用申请" in read
+    assert "sanyi_entitlement_create" not in read and "sanyi_application_submit" not in read
     assert ("全程留痕" if not prefix else "Full trace") in read
     fee = _get(app, prefix + f"/application/{charged['id']}", tokens["merchant_user"])
-    assert "4500.00" in fee
+    assert ("¥4,500.00" if not prefix else "CNY 4,500.00") in fee  # one money format
     if charged["order_id"]:
         assert f'href="/order/{charged["order_id"]}"' in fee or \
             f'href="/en/order/{charged["order_id"]}"' in fee

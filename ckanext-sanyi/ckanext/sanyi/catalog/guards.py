@@ -2,7 +2,8 @@
 
 CKAN 2.12 reads ``id``, ``name`` and ``type`` as strings (a list reaches SQL or a dict lookup)
 and passes ``include_plugin_data``/``use_default_schema`` to ``asbool``, which raises on
-anything but text and booleans: each of these is a 500 there. Here each is a field error
+anything but text and booleans, and measures each of ``tag_string``'s tags (a null in the list):
+each of these is a 500 there. Here each is a field error
 (409) in Chinese and English.
 """
 from __future__ import annotations
@@ -32,6 +33,12 @@ def check(data_dict: DataDict, *, ids: tuple[str, ...] = ()) -> None:
         value = data_dict.get(key)
         if value is not None and key not in errors and not isinstance(value, str):
             errors[key] = [bi(f"{key} 须为文本", f"{key} must be text")]
+    tags = data_dict.get("tag_string")
+    if tags is not None and not isinstance(tags, str) and not (
+            isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        # CKAN measures each tag's length: a null or a number in the list is a 500 there
+        errors["tag_string"] = [bi("tag_string 须为文本或文本列表",
+                                   "tag_string must be text or a list of texts")]
     for key in FLAGS:
         value = data_dict.get(key)
         if value is None or isinstance(value, bool):
