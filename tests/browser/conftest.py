@@ -154,16 +154,28 @@ def portal_url(request):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+_PLAYWRIGHT: list = []  # one Playwright per test process: a second sync one inside it fails
+
+
+def _playwright():
+    if not _PLAYWRIGHT:
+        import atexit
+
+        from playwright.sync_api import sync_playwright
+        _PLAYWRIGHT.append(sync_playwright().start())
+        atexit.register(_PLAYWRIGHT[0].stop)
+    return _PLAYWRIGHT[0]
+
+
 @contextlib.contextmanager
 def chromium():
-    """Debian's Chromium, headless, driven by Playwright (never Playwright's own browser)."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    """Debian's Chromium, headless, driven by Playwright (never Playwright's own browser); the
+    browser test files of one process share one Playwright, each with a Chromium of its own."""
+    b = _playwright().chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 @pytest.fixture(scope="session")

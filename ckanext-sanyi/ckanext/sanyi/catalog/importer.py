@@ -175,7 +175,7 @@ def plan_file(path: str, *, batch: str = "", create_units: bool = False,
         out.name = resource_name(org.name, row["title"])
         if out.name in seen:
             out.reason = bi(
-                f"与第 {seen[out.name]} 行的数源单位和数据资源名称相同：{row['unit']}·{row['title']}",
+                f"与第 {seen[out.name]} 行重复（数源单位和数据资源名称相同）：{row['unit']}·{row['title']}",
                 f"Duplicate of row {seen[out.name]}: {row['unit']} · {row['title']}")
             continue
         seen[out.name] = number
