@@ -183,6 +183,22 @@ def _reset_database(reset_db: Any, migrate_db_for: Any) -> None:
 
 
 @pytest.fixture(scope="module")
+def demo_portal_data(reset_db, migrate_db_for) -> Any:
+    """The demo data (``ckan sanyi load-demo``'s catalog, products, accounts) and a user with no
+    role, on a database emptied for the module."""
+    import ckan.plugins
+    from ckan.tests import factories
+
+    from ckanext.sanyi.catalog import demo as catalog_demo
+    ckan.plugins.load_all()
+    _reset_database(reset_db, migrate_db_for)
+    catalog_demo.load(echo=lambda _: None)
+    factories.User(name="no_role")
+    yield
+    ckan.plugins.unload_all()
+
+
+@pytest.fixture(scope="module")
 def fuzz_world(reset_db, migrate_db_for, localstripe) -> dict[str, Any]:
     """The world every fuzz request runs against (see the module docstring)."""
     import applications_support as sup

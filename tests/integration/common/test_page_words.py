@@ -52,24 +52,8 @@ ROLES = ["anonymous", "no_role", "weijian", "merchant", "bureau", "operator", "a
 
 
 @pytest.fixture(scope="module")
-def demo(reset_db, migrate_db_for) -> dict[str, Any]:
+def demo(demo_portal_data) -> dict[str, Any]:
     """The demo world, loaded once for the module; the ids its detail pages need."""
-    import ckan.plugins
-    from ckan.tests import factories
-
-    from ckanext.sanyi.catalog import demo as catalog_demo
-    ckan.plugins.load_all()
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("sanyi")
-    tables = [r[0] for r in model.Session.execute(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-        "AND tablename LIKE 'sanyi\\_%' AND tablename <> 'sanyi_alembic_version'"))]
-    if tables:
-        model.Session.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-    model.Session.commit()
-    catalog_demo.load(echo=lambda _: None)
-    factories.User(name="no_role")
     q = lambda sql: [r[0] for r in model.Session.execute(text(sql))]  # noqa: E731
     world = {
         "products": q("SELECT name FROM package WHERE type = 'product' AND state = 'active' "
@@ -82,7 +66,6 @@ def demo(reset_db, migrate_db_for) -> dict[str, Any]:
     }
     model.Session.remove()
     yield world
-    ckan.plugins.unload_all()
 
 
 @pytest.fixture(scope="module")

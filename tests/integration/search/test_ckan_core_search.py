@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from ckanext.sanyi import devtools
+
 HERE = Path(__file__).resolve().parent
 CKAN_TESTS = Path(__import__("ckan").__file__).resolve().parent / "tests"
 CORE_TESTS = [
@@ -81,24 +83,7 @@ ckan.auth.create_unowned_dataset = true
 ckan.datasets_per_page = 20
 smtp.test_server = localhost:6675
 smtp.mail_from = info@test.ckan.net
-
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
-"""
+""" + devtools.LOGGING
 PYTEST_INI = """[pytest]
 addopts = -p no:cacheprovider -p no:xdist
 filterwarnings =

@@ -20,23 +20,9 @@ HYPERTENSION = "高血压患者健康管理数据"
 
 
 @pytest.fixture(scope="module")
-def demo(reset_db, migrate_db_for) -> dict[str, Any]:
-    import ckan.plugins
-    from ckan.tests import factories, helpers
+def demo(demo_portal_data) -> dict[str, Any]:
+    from ckan.tests import helpers
 
-    from ckanext.sanyi.catalog import demo as catalog_demo
-    ckan.plugins.load_all()
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("sanyi")
-    tables = [r[0] for r in model.Session.execute(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-        "AND tablename LIKE 'sanyi\\_%' AND tablename <> 'sanyi_alembic_version'"))]
-    if tables:
-        model.Session.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-    model.Session.commit()
-    catalog_demo.load(echo=lambda _: None)
-    factories.User(name="no_role")
     org = model.Session.execute(text(
         "SELECT name FROM \"group\" WHERE is_organization AND title = '市卫健委'")).scalar()
     base = dict(owner_org=org, domain="health", delivery_methods=["file"],
@@ -53,7 +39,6 @@ def demo(reset_db, migrate_db_for) -> dict[str, Any]:
                             **base, **extra)
     model.Session.remove()
     yield {"org": org}
-    ckan.plugins.unload_all()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ckanext.sanyi.common.i18n_text import MISSING, bi, one_language
+from ckanext.sanyi.common.i18n_text import MISSING, bi, reason_text
 
 pytestmark = pytest.mark.unit
 
@@ -24,6 +24,6 @@ UNKNOWN = "数源单位 / Source unit: " + bi("未知的数源单位“市卫建
     ("plain text", "plain text", "plain text"),
 ])
 def test_reasons_in_one_language(text, zh, en):
-    assert one_language(text, zh=True) == zh
-    assert one_language(text, zh=False) == en
-    assert " / " not in one_language(text, zh=True) + one_language(text, zh=False)
+    assert reason_text(text, zh=True) == zh
+    assert reason_text(text, zh=False) == en
+    assert " / " not in reason_text(text, zh=True) + reason_text(text, zh=False)

@@ -36,17 +36,38 @@ def overdue_resources(user: model.User | None = None, today: dt.date | None = No
     q = q.order_by(due, model.Package.title)
     if limit:
         q = q.limit(limit)
-    out = []
+    return [resource_row(pkg, org, today) for pkg, org in q]
+
+
+def resource_row(pkg: model.Package, org: model.Group, today: dt.date) -> dict[str, Any]:
+    """A catalog resource with its unit, update cycle, last update, due date and days overdue."""
+    extras = pkg.extras or {}
+    last = extras.get("last_updated", "")
+    return {
+        "id": pkg.id, "name": pkg.name, "title": pkg.title,
+        "organization": org.name, "organization_title": org.title,
+        "update_cycle": extras.get("update_cycle", ""), "last_updated": last,
+        "next_due": extras.get("next_due", ""),
+        "days_overdue": cycles.days_overdue(dt.date.fromisoformat(last[:10]),
+                                            extras.get("update_cycle", ""), today)
+        if last else 0,
+    }
+
+
+def unit_resources(org_ids: list[str], today: dt.date | None = None,
+                   limit: int = 500) -> list[dict[str, Any]]:
+    """The active catalog resources of these units, overdue first, then by due date."""
+    today = today or clock.today()
+    q = (model.Session.query(model.Package, model.Group)
+         .join(model.Group, model.Group.id == model.Package.owner_org)
+         .filter(model.Package.owner_org.in_(org_ids or [""]),
+                 model.Package.type == "dataset", model.Package.state == "active")
+         .order_by(model.Package.title).limit(limit))
+    rows = []
     for pkg, org in q:
-        extras = pkg.extras or {}
-        last = extras.get("last_updated", "")
-        out.append({
-            "id": pkg.id, "name": pkg.name, "title": pkg.title,
-            "organization": org.name, "organization_title": org.title,
-            "update_cycle": extras.get("update_cycle", ""), "last_updated": last,
-            "next_due": extras.get("next_due", ""),
-            "days_overdue": cycles.days_overdue(dt.date.fromisoformat(last[:10]),
-                                                extras.get("update_cycle", ""), today)
-            if last else 0,
-        })
-    return out
+        row = dict(resource_row(pkg, org, today), private=pkg.private)
+        if not (row["next_due"] and row["next_due"] < today.isoformat()):
+            row["days_overdue"] = 0  # due today or later
+        rows.append(row)
+    rows.sort(key=lambda r: (r["days_overdue"] <= 0, r["next_due"] or "9999", r["title"]))
+    return rows

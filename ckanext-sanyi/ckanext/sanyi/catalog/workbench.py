@@ -8,16 +8,14 @@ waiting for the units' review beside them.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
-from ..common import clock, roles
+from ..common import roles
 from ..common.user import page_context
-from ..domain import cycles
 from . import overdue
 
 __all__ = ["sanyi_workbench", "landing_endpoint", "unit_orgs"]
@@ -63,29 +61,6 @@ def after_login() -> Any:
     return tk.redirect_to(landing_endpoint(user))
 
 
-def _rows(orgs: list[model.Group]) -> list[dict[str, Any]]:
-    today = clock.today()
-    pkgs = (model.Session.query(model.Package, model.Group)
-            .join(model.Group, model.Group.id == model.Package.owner_org)
-            .filter(model.Package.owner_org.in_([o.id for o in orgs] or [""]),
-                    model.Package.type == "dataset", model.Package.state == "active")
-            .order_by(model.Package.title).limit(MAX_ROWS))
-    rows = []
-    for pkg, org in pkgs:
-        extras = pkg.extras or {}
-        last, cycle, due = (extras.get(k, "") for k in ("last_updated", "update_cycle", "next_due"))
-        days = 0
-        if last and due and due < today.isoformat():
-            days = cycles.days_overdue(dt.date.fromisoformat(last[:10]),
-                                       cycle, today)
-        rows.append({"name": pkg.name, "title": pkg.title, "private": pkg.private,
-                     "organization": org.name, "organization_title": org.title,
-                     "update_cycle": cycle, "last_updated": last, "next_due": due,
-                     "days_overdue": days})
-    rows.sort(key=lambda r: (r["days_overdue"] <= 0, r["next_due"] or "9999", r["title"]))
-    return rows
-
-
 @sanyi_workbench.route("/unit/workbench")
 def workbench() -> Any:
     user = tk.g.userobj
@@ -100,7 +75,7 @@ def workbench() -> Any:
             page_context(), {"queue": True, "limit": 20})
     except (tk.NotAuthorized, tk.ValidationError):
         queue = {"count": 0, "results": []}
-    rows = _rows(orgs)
+    rows = overdue.unit_resources([o.id for o in orgs], limit=MAX_ROWS)
     return tk.render("sanyi/workbench.html", {
         "orgs": orgs, "rows": rows, "overdue_count": sum(1 for r in rows if r["days_overdue"] > 0),
         "queue": queue})

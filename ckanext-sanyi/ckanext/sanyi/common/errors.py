@@ -20,7 +20,7 @@ from ..domain.approval_model import RefusalKind, TransitionRefused
 from ..domain.errors import DomainError, Invalid, NotFound
 from .i18n_text import bi
 
-__all__ = ["as_ckan_error", "refusals", "error_lines", "refusal_text", "page_text", "one_language"]
+__all__ = ["as_ckan_error", "refusals", "error_lines", "refusal_text", "one_language"]
 
 
 def _msg(err: DomainError) -> str:
@@ -96,15 +96,3 @@ def refusal_text(err: DomainError | tk.ValidationError) -> str:
         return err.zh if zh else err.en
     return ("；" if zh else "; ").join(error_lines(err.error_dict))
 
-
-def page_text(err: DomainError | tk.ValidationError, zh: bool) -> str:
-    """A refusal for a page in one language (the UI's), without field names: each
-    bilingual "中文 / English" message cut to the half the page speaks."""
-    if isinstance(err, DomainError):
-        return err.zh if zh else err.en
-    out = []
-    for messages in err.error_dict.values():
-        for message in messages if isinstance(messages, list) else [messages]:
-            zh_part, sep, en_part = str(message).partition(" / ")
-            out.append(zh_part if zh or not sep else en_part)
-    return ("；" if zh else "; ").join(out)

@@ -385,5 +385,5 @@ _PRICE_VERSION = re.compile(r"^(?:price|ceiling)-(\d+)$")
 
 def sanyi_reason(text: Any) -> str:
     """A bilingual row reason (an import's rejected row) in the UI's language."""
-    from .i18n_text import one_language
-    return one_language(str(text or ""), sanyi_is_zh())
+    from .i18n_text import reason_text
+    return reason_text(str(text or ""), sanyi_is_zh())

@@ -21,7 +21,7 @@ def _half(message: str, zh: bool) -> str:
     return zh_part if zh or not sep else en_part
 
 
-def one_language(text: str, zh: bool) -> str:
+def reason_text(text: str, zh: bool) -> str:
     """A bilingual row reason in one language. Reasons are parts joined by " | ", each either
     a message ``"中文 / English"`` or a field's messages ``"数源单位 / Source unit: 中文 / English;
     中文 / English"``: the field label and each message are cut to the half the page speaks."""

@@ -20,7 +20,7 @@ from flask import Blueprint, Response
 from feeengine import BillingUnit, PricingError
 
 from ..common import clock
-from ..common.errors import error_lines, page_text, refusal_text
+from ..common.errors import error_lines, refusal_text
 from ..common.helpers import sanyi_is_zh
 from ..common.i18n_text import bi
 from ..common.money import yuan_to_fen
@@ -201,7 +201,7 @@ def submit(page: str, form: str) -> Response:
     except (PricingError, tk.ValidationError) as err:
         if form in ("ceiling", "price"):  # the schedule forms: shown again as typed
             page_view = bureau if page == "bureau" else operator
-            return Response(page_view(_typed(form, tk.request.form), page_text(err, sanyi_is_zh())), status=400)
+            return Response(page_view(_typed(form, tk.request.form), refusal_text(err)), status=400)
         tk.h.flash_error(refusal_text(err))
     except tk.NotAuthorized:
         return tk.abort(403)
