@@ -519,16 +519,27 @@ def _quota_refusal(err: quota.QuotaExhausted) -> _Refused:
 
 def _data_items(fields_read: tuple[str, ...], resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The data items (``"<resource name>:<中文字段名>"``) of the columns an answer read."""
+    tables = tuple(sorted({column.partition(".")[0] for column in fields_read}))
+    names = tuple((resources.get(t) or {}).get("name") for t in tables)
+    return list(_items_of(tuple(fields_read), tuple(zip(tables, names, strict=True))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _items_of(fields_read: tuple[str, ...],
+              names: tuple[tuple[str, str | None], ...]) -> tuple[str, ...]:
+    """:func:`_data_items` for columns read and the catalog names of their tables (an
+    operation reads the same columns call after call: worked out once)."""
+    by_table = dict(names)
     items = []
     for column in fields_read:
         table, _, name = column.partition(".")
-        res = resources.get(table)
+        res_name = by_table.get(table)
         try:
             zh = sources.by_table(table).field(name).zh
         except KeyError:
             zh = name
-        items.append(f"{res['name']}:{zh}" if res else column)
-    return sorted(set(items))
+        items.append(f"{res_name}:{zh}" if res_name else column)
+    return tuple(sorted(set(items)))
 
 
 def _finish(response: Response, headers: Mapping[str, str]) -> Response:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -66,17 +67,25 @@ def required_items(op: spec.Operation | str,
     """The application data items (``"<resource name>:<中文字段名>"``) ``op`` reads, given the
     catalog resources of the sources (:func:`..datadomain.catalog_link.resources`)."""
     op = _op(op_or_name=op)
+    names = tuple(str((resources.get(read.table) or {}).get("name") or "") for read in op.reads)
+    return set(_items_read(op, names))
+
+
+@functools.lru_cache(maxsize=256)
+def _items_read(op: spec.Operation, names: tuple[str, ...]) -> frozenset[str]:
+    """The data items ``op`` reads when its sources are the catalog resources ``names`` (in
+    the order of ``op.reads``; "" for a source not in the catalog). Every call asks this of
+    its operation, so it is worked out once per operation and catalog naming."""
     items: set[str] = set()
-    for read in op.reads:
-        res = resources.get(read.table)
-        if not res or not res.get("name"):
+    for read, name in zip(op.reads, names, strict=True):
+        if not name:
             s = read.source
             raise OperationUnavailable(
                 "operation", f"数据服务“{op.name}”所读的资源“{s.unit_title}/{s.resource_title}”不在目录中",
                 f"the resource {s.unit_title}/{s.resource_title} that {op.name} reads is not "
                 f"in the catalog")
-        items |= {f"{res['name']}:{f.zh}" for f in read.fields()}
-    return items
+        items |= {f"{name}:{f.zh}" for f in read.fields()}
+    return frozenset(items)
 
 
 def check_reads(op: spec.Operation | str, data_items: Iterable[str] | None, *,
