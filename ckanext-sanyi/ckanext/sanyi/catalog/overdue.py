@@ -40,17 +40,18 @@ def overdue_resources(user: model.User | None = None, today: dt.date | None = No
 
 
 def resource_row(pkg: model.Package, org: model.Group, today: dt.date) -> dict[str, Any]:
-    """A catalog resource with its unit, update cycle, last update, due date and days overdue."""
+    """A catalog resource with its unit, update cycle, last update, due date and days overdue
+    (0 unless its due date has passed)."""
     extras = pkg.extras or {}
-    last = extras.get("last_updated", "")
+    last, due = extras.get("last_updated", ""), extras.get("next_due", "")
     return {
         "id": pkg.id, "name": pkg.name, "title": pkg.title,
         "organization": org.name, "organization_title": org.title,
         "update_cycle": extras.get("update_cycle", ""), "last_updated": last,
-        "next_due": extras.get("next_due", ""),
+        "next_due": due,
         "days_overdue": cycles.days_overdue(dt.date.fromisoformat(last[:10]),
                                             extras.get("update_cycle", ""), today)
-        if last else 0,
+        if last and due and due < today.isoformat() else 0,
     }
 
 
@@ -63,11 +64,6 @@ def unit_resources(org_ids: list[str], today: dt.date | None = None,
          .filter(model.Package.owner_org.in_(org_ids or [""]),
                  model.Package.type == "dataset", model.Package.state == "active")
          .order_by(model.Package.title).limit(limit))
-    rows = []
-    for pkg, org in q:
-        row = dict(resource_row(pkg, org, today), private=pkg.private)
-        if not (row["next_due"] and row["next_due"] < today.isoformat()):
-            row["days_overdue"] = 0  # due today or later
-        rows.append(row)
+    rows = [dict(resource_row(pkg, org, today), private=pkg.private) for pkg, org in q]
     rows.sort(key=lambda r: (r["days_overdue"] <= 0, r["next_due"] or "9999", r["title"]))
     return rows

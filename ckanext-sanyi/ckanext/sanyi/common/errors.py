@@ -18,7 +18,7 @@ import ckan.plugins.toolkit as tk
 
 from ..domain.approval_model import RefusalKind, TransitionRefused
 from ..domain.errors import DomainError, Invalid, NotFound
-from .i18n_text import bi
+from .i18n_text import bi, half
 
 __all__ = ["as_ckan_error", "refusals", "error_lines", "refusal_text", "one_language"]
 
@@ -68,9 +68,7 @@ def _ui_is_zh() -> bool:
 def one_language(message: Any, zh: bool | None = None) -> str:
     """A bilingual "中文 / English" message cut to the half the page speaks (the UI's
     language when ``zh`` is None); a message in one language as it is."""
-    zh = _ui_is_zh() if zh is None else zh
-    zh_part, sep, en_part = str(message).partition(" / ")
-    return zh_part if zh or not sep else en_part
+    return half(str(message), _ui_is_zh() if zh is None else zh)
 
 
 def error_lines(error_dict: Mapping[str, Any], bare: tuple[str, ...] = ()) -> list[str]:

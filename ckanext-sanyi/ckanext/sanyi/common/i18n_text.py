@@ -16,7 +16,8 @@ _LABELLED = re.compile(r"^(?P<zh>[\u3400-\u9fff]{1,16}) / (?P<en>[A-Za-z][A-Za-z
                        r"(?P<rest>.*)$", re.S)
 
 
-def _half(message: str, zh: bool) -> str:
+def half(message: str, zh: bool) -> str:
+    """A bilingual "中文 / English" message cut to one language; a one-language message as it is."""
     zh_part, sep, en_part = message.partition(" / ")
     return zh_part if zh or not sep else en_part
 
@@ -29,7 +30,7 @@ def reason_text(text: str, zh: bool) -> str:
     for part in str(text or "").split(" | "):
         labelled = _LABELLED.match(part)
         if labelled is None:
-            parts.append(_half(part, zh))
+            parts.append(half(part, zh))
             continue
         pieces: list[str] = []  # "; " joins messages, and may be inside an English one
         for piece in labelled["rest"].split("; "):
@@ -37,7 +38,7 @@ def reason_text(text: str, zh: bool) -> str:
                 pieces.append(piece)
             else:
                 pieces[-1] += "; " + piece
-        messages = [_half(m, zh) for m in pieces]
+        messages = [half(m, zh) for m in pieces]
         label = labelled["zh"] if zh else labelled["en"]
         parts.append(f"{label}：{'；'.join(messages)}" if zh
                      else f"{label}: {'; '.join(messages)}")
