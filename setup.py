@@ -43,6 +43,7 @@ setup(
         "openpyxl>=3.1",
         "weasyprint==70.0",
         "jsonschema==4.26.0",
+        "fastjsonschema==2.22.3",
         "cryptography>=42",
         "ckanext-dcat==2.4.4",
     ],

@@ -153,7 +153,7 @@ def run(op_or_name: spec.Operation | str, payload: Any, *,
                 raise
             with connection() as own:
                 answer = fn(own, typed, today)
-    problems = sorted(op.output_validator.iter_errors(answer.result), key=str)
+    problems = op.output_errors(answer.result)
     if problems:  # never hand out what the schema does not allow
         raise RuntimeError(f"{op.name}: the answer does not match the output schema: "
                            f"{problems[0].message}")
