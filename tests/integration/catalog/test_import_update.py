@@ -213,3 +213,23 @@ def test_a_resource_created_on_the_web_is_found_by_unit_and_title(sanyi_orgs, tm
     report = importer.import_file(_csv(tmp_path, rows, name="v2.csv"), user="wj_editor")
     assert (report.created, report.updated) == (0, 1)
     assert helpers.call_action("package_show", id="web-made")["update_cycle"] == "yearly"
+
+
+def test_the_plan_is_the_same_in_one_process_or_several(sanyi_orgs, tmp_path):
+    """Rows validated in forked workers come back as the same plan, rejections included."""
+    rows = [[i, "市卫健委", f"分进程资源{i}", "接口", "每月", "L3", PAST, ""] for i in range(1, 10)]
+    importer.import_file(_csv(tmp_path, rows), user="bureau_user")
+    for r in rows[:6]:
+        r[4] = "每季度"
+    rows[4][3] = "传真"  # refused by the schema, in a child's batch
+    rows += [[i, "市卫健委", f"分进程新资源{i}", "文件", "每年", "L2", PAST, "新"] for i in (10, 11, 12)]
+    path = _csv(tmp_path, rows, name="v2.csv")
+    serial = importer.plan_file(path, user="bureau_user", batch_size=3, workers=1)
+    model.Session.remove()
+    parallel = importer.plan_file(path, user="bureau_user", batch_size=3, workers=2)
+    assert parallel.counts() == serial.counts() == {
+        importer.ADD: 3, importer.CHANGE: 5, importer.UNCHANGED: 3, importer.REJECT: 1}
+    assert parallel.digest() == serial.digest()
+    assert [(r.row, r.action, r.reason, r.changes, r.data) for r in parallel.rows] == \
+        [(r.row, r.action, r.reason, r.changes, r.data) for r in serial.rows]
+    assert "传真" in parallel.of(importer.REJECT)[0].reason

@@ -214,6 +214,27 @@ def create_chunks(chunks: list[list[tuple[int, dict[str, Any]]]], user: str, act
         yield len(out.created), out.errors, len(chunk)
 
 
+def worker_count(chunks: int, workers: int | None) -> int:
+    """How many processes work on ``chunks`` batches: ``workers``, by default one per CPU
+    core (at most 4) when there are more than four; 1 where processes cannot be forked."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if chunks > 4 else 1
+    if chunks <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(workers, chunks))
+
+
+def forked(func: Any, args: Any, workers: int | None) -> Iterator[Any]:
+    """``func(a)`` for each of ``args`` in forked worker processes (:func:`worker_count` of
+    them, each opening database connections of its own), results as they come. This
+    process's session is closed first: the children must not share its connection."""
+    todo = list(args)
+    model.Session.remove()
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(worker_count(len(todo) + 1, workers), initializer=_child_init) as pool:
+        yield from pool.imap_unordered(func, todo)
+
+
 def _child_init() -> None:
     """In a forked worker: never touch the parent's database connections."""
     model.Session.registry.clear()
@@ -542,6 +563,48 @@ def show_packages(pkgs: list[model.Package], user: str,
         logic.apply_after_dataset_show_plugins(context, with_custom)
         out.append((with_default, with_custom))
     return out
+
+
+def cached_shows(pkgs: list[model.Package], user: str
+                 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``package_show``'s answers for ``pkgs`` (the pairs of :func:`show_packages`, the first
+    of each empty), taken as ``package_show`` takes them with its default ``use_cache``: the
+    ``validated_data_dict`` the search index holds, where the index's ``metadata_modified``
+    agrees with the package's to the first 22 characters, then the ``read`` and
+    ``after_dataset_show`` hooks. One search for the batch instead of a dictization and a
+    validation per dataset; a package the index does not hold as it is now is shown by
+    :func:`show_packages`."""
+    import json
+
+    from ckan.lib.search.common import SearchError
+    found: dict[str, dict[str, Any]] = {}
+    if pkgs:
+        ids = " OR ".join(f'"{p.id}"' for p in pkgs)  # package ids: uuids
+        try:
+            docs = search.make_connection(decode_dates=False).search(
+                q=f"id:({ids})", rows=len(pkgs), wt="json",
+                fq=f'+site_id:"{tk.config.get("ckan.site_id")}" +entity_type:package',
+                fl="id metadata_modified validated_data_dict").docs
+        except SearchError:
+            docs = []
+        found = {d["id"]: d for d in docs if d.get("validated_data_dict")}
+    out: list[tuple[dict[str, Any], dict[str, Any]] | None] = []
+    missing = []
+    base = _context(user)
+    for pkg in pkgs:
+        doc = found.get(pkg.id)
+        if doc is None or str(doc.get("metadata_modified", ""))[:22] != \
+                pkg.metadata_modified.isoformat()[:22]:
+            out.append(None)
+            missing.append(pkg)
+            continue
+        shown = json.loads(doc["validated_data_dict"])
+        for item in plugins.PluginImplementations(plugins.IPackageController):
+            item.read(pkg)
+        logic.apply_after_dataset_show_plugins(dict(base, package=pkg), shown)
+        out.append(({}, shown))
+    rest = iter(show_packages(missing, user, custom_only=True)) if missing else iter(())
+    return [pair if pair is not None else next(rest) for pair in out]
 
 
 def index_packages(pkgs: list[model.Package], user: str,

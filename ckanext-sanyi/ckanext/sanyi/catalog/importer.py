@@ -103,13 +103,16 @@ def _find_unit(title: str, folded: dict[str, model.Group] | None) -> model.Group
 def plan_file(path: str, *, batch: str = "", create_units: bool = False,
               today: dt.date | None = None, user: str | None = None,
               allowed_orgs: set[str] | None = None, default_unit: str | None = None,
-              batch_size: int = 1000, name: str | None = None) -> Plan:
+              batch_size: int = 1000, name: str | None = None,
+              workers: int | None = None) -> Plan:
     """What importing ``path`` would do, row by row; writes nothing.
 
     :param create_units: unknown units would be created (honoured for bureau staff only)
     :param allowed_orgs: ids of the only organisations rows may belong to
     :param default_unit: the unit of a row whose 数源单位 is blank (reported as defaulted)
     :param name: the file's name as the user knows it (default: the path's)
+    :param workers: processes validating the rows (default: one per CPU core, for files of
+        more than 4 batches; 1 = in this process only)
     """
     from . import bulk
     today = today or clock.today()
@@ -180,15 +183,46 @@ def plan_file(path: str, *, batch: str = "", create_units: bool = False,
             continue
         seen[out.name] = number
         pending.append((out, row, org))
-    for start in range(0, len(pending), batch_size):
-        _plan_chunk(pending[start:start + batch_size], plan, batch, today, user_obj.name)
+    chunks = [pending[start:start + batch_size] for start in range(0, len(pending), batch_size)]
+    _plan_chunks(chunks, batch, today, user_obj.name, workers)
     plan.new_units = {r.unit: units.unit_name(r.unit) for r, _, org in pending
                       if isinstance(org, _StandIn) and r.action == ADD}
     return plan
 
 
-def _plan_chunk(chunk: list[tuple[PlanRow, dict[str, str], Any]], plan: Plan, batch: str,
-                today: dt.date, user: str) -> None:
+_Chunk = list[tuple[PlanRow, dict[str, str], Any]]
+_forked_plan: tuple[list[_Chunk], str, dt.date, str] | None = None  # what forked workers plan
+
+
+def _plan_chunks(chunks: list[_Chunk], batch: str, today: dt.date, user: str,
+                 workers: int | None) -> None:
+    """``_plan_chunk`` each chunk. With more than one worker (the rule of
+    ``bulk.create_chunks``) the first chunk is planned here, the others in forked processes
+    that read (never write) with connections of their own and send back their rows."""
+    global _forked_plan
+    from . import bulk
+    if bulk.worker_count(len(chunks), workers) <= 1:
+        for chunk in chunks:
+            _plan_chunk(chunk, batch, today, user)
+        return
+    _plan_chunk(chunks[0], batch, today, user)  # warms caches the children inherit
+    _forked_plan = (chunks, batch, today, user)
+    try:
+        for i, rows in bulk.forked(_plan_child, range(1, len(chunks)), workers):
+            for out, done in zip((r for r, _, _ in chunks[i]), rows, strict=True):
+                out.__dict__.update(done.__dict__)
+    finally:
+        _forked_plan = None
+
+
+def _plan_child(i: int) -> tuple[int, list[PlanRow]]:
+    assert _forked_plan is not None
+    chunks, batch, today, user = _forked_plan
+    _plan_chunk(chunks[i], batch, today, user)
+    return i, [out for out, _, _ in chunks[i]]
+
+
+def _plan_chunk(chunk: _Chunk, batch: str, today: dt.date, user: str) -> None:
     from . import bulk
     existing = {p.name: p for p in model.Session.query(model.Package).filter(
         model.Package.name.in_([r.name for r, _, _ in chunk]),
@@ -231,7 +265,7 @@ def _plan_chunk(chunk: list[tuple[PlanRow, dict[str, str], Any]], plan: Plan, ba
         changing.append((out, pkg, patch))
         out.changes = [(k, k, "") for k in keys]
     if changing:
-        shown = bulk.show_packages([p for _, p, _ in changing], user, custom_only=True)
+        shown = bulk.cached_shows([p for _, p, _ in changing], user)
         for (out, pkg, patch), (_, custom) in zip(changing, shown, strict=True):
             validated, errors = bulk.validate_update(pkg, dict(custom, **patch), user)
             if errors:
@@ -301,14 +335,14 @@ def import_file(path: str, batch: str = "", create_units: bool = True, progress:
     :param check_user: refuse ``create_units`` for a user who is not bureau staff (as the
         command line does); otherwise it is just not honoured for them
     :param activity: also record the per-dataset activities (as the web does)
-    :param workers: processes creating new resources (default: one per CPU core, for
-        imports of more than 4 batches; 1 = in this process only)
+    :param workers: processes validating and writing the rows (default: one per CPU core,
+        for imports of more than 4 batches; 1 = in this process only)
     """
     user_obj = importing_user(user)
     if create_units and not check_user and not roles.is_bureau_staff(user_obj):
         create_units = False
     plan = plan_file(path, batch=batch, create_units=create_units, today=today,
-                     user=user_obj.name, batch_size=batch_size)
+                     user=user_obj.name, batch_size=batch_size, workers=workers)
     return apply_plan(plan, activity=activity, workers=workers, batch_size=batch_size,
                       progress=progress)
 
