@@ -233,3 +233,31 @@ def test_the_plan_is_the_same_in_one_process_or_several(sanyi_orgs, tmp_path):
     assert [(r.row, r.action, r.reason, r.changes, r.data) for r in parallel.rows] == \
         [(r.row, r.action, r.reason, r.changes, r.data) for r in serial.rows]
     assert "传真" in parallel.of(importer.REJECT)[0].reason
+
+
+def test_the_plan_reads_package_show_from_the_index_while_it_is_current(
+        sanyi_orgs, tmp_path, monkeypatch):
+    """``cached_shows`` answers as ``package_show`` with its cache does: the index's
+    validated dict where it is current (more ids than one search may carry), the database's
+    dictization where the package changed since it was indexed."""
+    from ckanext.sanyi.catalog import bulk
+    rows = [[i, "市卫健委", f"缓存资源{i}", "接口", "每月", "L3", PAST, "说明"] for i in range(1, 6)]
+    importer.import_file(_csv(tmp_path, rows), user="bureau_user")
+    pkgs = model.Session.query(model.Package).filter(
+        model.Package.title.like("缓存资源%")).order_by(model.Package.title).all()
+    fresh = bulk.show_packages(pkgs, "bureau_user", custom_only=True)
+    monkeypatch.setattr(bulk, "_SHOW_SEARCH_IDS", 2)
+    shown: list[int] = []
+    real = bulk.show_packages
+    monkeypatch.setattr(bulk, "show_packages",
+                        lambda p, *a, **k: shown.append(len(p)) or real(p, *a, **k))
+    assert bulk.cached_shows(pkgs, "bureau_user") == fresh and shown == []
+    # a package written behind the index's back is shown from the database
+    model.Session.execute(text("UPDATE package SET metadata_modified = metadata_modified"
+                               " + interval '1 second', notes = '改' WHERE id = :i"),
+                          {"i": pkgs[2].id})
+    model.Session.expire_all()
+    out = bulk.cached_shows(pkgs, "bureau_user")
+    assert shown == [1] and out[2][1]["notes"] == "改"
+    assert [o[1]["name"] for o in out] == [p.name for p in pkgs]
+    model.Session.rollback()

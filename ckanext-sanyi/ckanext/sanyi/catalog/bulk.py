@@ -565,6 +565,9 @@ def show_packages(pkgs: list[model.Package], user: str,
     return out
 
 
+_SHOW_SEARCH_IDS = 200  # ids per search of cached_shows (a query is at most 20,000 characters)
+
+
 def cached_shows(pkgs: list[model.Package], user: str
                  ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """``package_show``'s answers for ``pkgs`` (the pairs of :func:`show_packages`, the first
@@ -578,16 +581,20 @@ def cached_shows(pkgs: list[model.Package], user: str
 
     from ckan.lib.search.common import SearchError
     found: dict[str, dict[str, Any]] = {}
-    if pkgs:
-        ids = " OR ".join(f'"{p.id}"' for p in pkgs)  # package ids: uuids
+    conn = search.make_connection(decode_dates=False)
+    for start in range(0, len(pkgs), _SHOW_SEARCH_IDS):  # a query stays short
+        part = pkgs[start:start + _SHOW_SEARCH_IDS]
+        ids = " OR ".join(f'"{p.id}"' for p in part)  # package ids: uuids
         try:
-            docs = search.make_connection(decode_dates=False).search(
-                q=f"id:({ids})", rows=len(pkgs), wt="json",
+            docs = conn.search(
+                q=f"id:({ids})", rows=len(part), wt="json",
                 fq=f'+site_id:"{tk.config.get("ckan.site_id")}" +entity_type:package',
                 fl="id metadata_modified validated_data_dict").docs
         except SearchError:
-            docs = []
-        found = {d["id"]: d for d in docs if d.get("validated_data_dict")}
+            log.warning("the search index did not answer; showing %d datasets", len(part),
+                        exc_info=True)
+            continue
+        found.update((d["id"], d) for d in docs if d.get("validated_data_dict"))
     out: list[tuple[dict[str, Any], dict[str, Any]] | None] = []
     missing = []
     base = _context(user)
