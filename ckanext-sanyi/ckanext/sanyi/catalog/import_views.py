@@ -130,9 +130,10 @@ def _labels() -> dict[str, tuple[str, str]]:
 
 def _plan(path: str, org: model.Group | None, create_units: bool, name: str
           ) -> importer.Plan:
+    # in this process: forking a web worker mid-request would close the request's session
     return importer.plan_file(path, user=tk.g.user, create_units=create_units,
                               allowed_orgs={org.id} if org else None,
-                              default_unit=org.title if org else None, name=name)
+                              default_unit=org.title if org else None, name=name, workers=1)
 
 
 def _page(id: str | None) -> Any:
