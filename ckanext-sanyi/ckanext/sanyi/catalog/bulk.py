@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import logging
 import multiprocessing
 import os
@@ -54,6 +55,7 @@ import ckan.model as model
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 from ckan.lib.search import index_for
+from ckan.lib.search.common import SearchError
 from ckan.logic.schema import default_show_package_schema
 from sqlalchemy import bindparam, select, update
 from sqlalchemy import exc as sa_exc
@@ -195,19 +197,13 @@ def create_chunks(chunks: list[list[tuple[int, dict[str, Any]]]], user: str, act
     chunks) the first chunk runs here, then the rest in forked processes that each open
     their own database connections; every chunk is its own transaction either way.
     """
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if len(chunks) > 4 else 1
     todo = list(chunks)
-    if workers > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    processes = worker_count(len(todo), workers)
+    if processes > 1:
         first = todo.pop(0)
         out = create_batch(first, user, activity)  # warms caches the children inherit
         yield len(out.created), out.errors, len(first)
-        model.Session.remove()
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(min(workers, len(todo)), initializer=_child_init) as pool:
-            for result in pool.imap_unordered(_child_create, [(c, user, activity)
-                                                              for c in todo]):
-                yield result
+        yield from forked(_child_create, [(c, user, activity) for c in todo], processes)
         return
     for chunk in todo:
         out = create_batch(chunk, user, activity)
@@ -224,14 +220,14 @@ def worker_count(chunks: int, workers: int | None) -> int:
     return max(1, min(workers, chunks))
 
 
-def forked(func: Any, args: Any, workers: int | None) -> Iterator[Any]:
-    """``func(a)`` for each of ``args`` in forked worker processes (:func:`worker_count` of
-    them, each opening database connections of its own), results as they come. This
-    process's session is closed first: the children must not share its connection."""
+def forked(func: Any, args: Any, processes: int) -> Iterator[Any]:
+    """``func(a)`` for each of ``args`` in at most ``processes`` forked worker processes
+    (each opening database connections of its own), results as they come. This process's
+    session is closed first: the children must not share its connection."""
     todo = list(args)
     model.Session.remove()
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(worker_count(len(todo) + 1, workers), initializer=_child_init) as pool:
+    with ctx.Pool(max(1, min(processes, len(todo))), initializer=_child_init) as pool:
         yield from pool.imap_unordered(func, todo)
 
 
@@ -325,18 +321,13 @@ def update_chunks(chunks: list[list[tuple[int, str, dict[str, Any]]]], user: str
                   ) -> Iterator[tuple[int, list[tuple[int, str]], int]]:
     """``update_batch`` each chunk; yields (updated, errors, rows done) per chunk, in
     forked worker processes as ``create_chunks`` does (one per core for more than four)."""
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if len(chunks) > 4 else 1
     todo = list(chunks)
-    if workers > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    processes = worker_count(len(todo), workers)
+    if processes > 1:
         first = todo.pop(0)
         out = update_batch(first, user, activity, file)  # warms caches the children inherit
         yield len(out.updated), out.errors, len(first)
-        model.Session.remove()
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(min(workers, len(todo)), initializer=_child_init) as pool:
-            yield from pool.imap_unordered(_child_update, [(c, user, activity, file)
-                                                           for c in todo])
+        yield from forked(_child_update, [(c, user, activity, file) for c in todo], processes)
         return
     for chunk in todo:
         out = update_batch(chunk, user, activity, file)
@@ -577,9 +568,6 @@ def cached_shows(pkgs: list[model.Package], user: str
     ``after_dataset_show`` hooks. One search for the batch instead of a dictization and a
     validation per dataset; a package the index does not hold as it is now is shown by
     :func:`show_packages`."""
-    import json
-
-    from ckan.lib.search.common import SearchError
     found: dict[str, dict[str, Any]] = {}
     conn = search.make_connection(decode_dates=False)
     for start in range(0, len(pkgs), _SHOW_SEARCH_IDS):  # a query stays short

@@ -201,14 +201,15 @@ def _plan_chunks(chunks: list[_Chunk], batch: str, today: dt.date, user: str,
     that read (never write) with connections of their own and send back their rows."""
     global _forked_plan
     from . import bulk
-    if bulk.worker_count(len(chunks), workers) <= 1:
+    processes = bulk.worker_count(len(chunks), workers)
+    if processes <= 1:
         for chunk in chunks:
             _plan_chunk(chunk, batch, today, user)
         return
     _plan_chunk(chunks[0], batch, today, user)  # warms caches the children inherit
     _forked_plan = (chunks, batch, today, user)
     try:
-        for i, rows in bulk.forked(_plan_child, range(1, len(chunks)), workers):
+        for i, rows in bulk.forked(_plan_child, range(1, len(chunks)), processes):
             for out, done in zip((r for r, _, _ in chunks[i]), rows, strict=True):
                 out.__dict__.update(done.__dict__)
     finally:

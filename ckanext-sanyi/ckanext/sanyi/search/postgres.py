@@ -199,20 +199,23 @@ class PostgresBackend:
     stored_facets: frozenset[str] | None = None
     facet_store = True  # answer what it can from sanyi_search_facet_count (False: count rows)
 
-    def stores_facet(self, field_name: str) -> bool:
+    def held_facets(self) -> frozenset[str]:
+        """The facet fields whose values ``facet_ids`` holds (and the store counts)."""
         if self.stored_facets is None:
             from .backend import DEFAULT_FACET_FIELDS
-            return field_name in DEFAULT_FACET_FIELDS
-        return field_name in self.stored_facets
+            return frozenset(DEFAULT_FACET_FIELDS)
+        return self.stored_facets
+
+    def stores_facet(self, field_name: str) -> bool:
+        return field_name in self.held_facets()
 
     def _only_asked(self, c: Compiler, req: SearchRequest) -> str:
         """A filter keeping the facet ids of the requested fields (and the all-documents id
         that counts the hits) when fewer fields are asked than ``facet_ids`` holds: grouping
         is the cost of counting a large match set, and every document has an id per field."""
-        from .backend import DEFAULT_FACET_FIELDS
-        held = self.stored_facets if self.stored_facets is not None else DEFAULT_FACET_FIELDS
-        asked = sorted({f for f in req.facet_fields if self.stores_facet(f)})
-        if set(asked) >= set(held):
+        held = self.held_facets()
+        asked = sorted(held.intersection(req.facet_fields))
+        if set(asked) >= held:
             return ""
         like = "".join(f" OR v.term LIKE {c.bind(_like_escape(f) + '=%')}" for f in asked)
         return (f"WHERE u.f IN (SELECT v.id FROM {FACET_VALUES} v "
