@@ -1,13 +1,14 @@
 """Asking for some facet fields counts exactly what asking for all of them counts for those
 fields (the rows' facet ids of other fields are left out before grouping), with the hit
 count intact, for a full-text query and for a filtered one the facet-count store does not
-answer; over HTTP, in Chinese and English."""
+answer; over HTTP, in Chinese and English, as an anonymous visitor and as a logged-in user
+with no role."""
 from __future__ import annotations
 
 import json
 
 import pytest
-from ckan.tests import helpers
+from ckan.tests import factories, helpers
 
 from ckanext.sanyi import search
 
@@ -39,11 +40,16 @@ def _search(app, lang, fields, **params):
     {"q": "", "fq": 'update_cycle:"monthly" tags:"慢病"'},  # two values: counted from rows
 ])
 @pytest.mark.parametrize("lang", ["", "/en"])
-def test_a_subset_of_facet_fields_counts_as_all_fields_do(app, sanyi_orgs, params, lang):
+@pytest.mark.parametrize("who", ["anonymous", "no_role"])
+def test_a_subset_of_facet_fields_counts_as_all_fields_do(app, sanyi_orgs, login, params, lang,
+                                                          who):
     wj = sanyi_orgs["orgs"]["wj"]
     for i, (cycle, tags) in enumerate([("monthly", ["慢病"]), ("monthly", ["慢病", "医保"]),
                                        ("yearly", ["慢病"]), ("monthly", [])]):
         _dataset(wj, f"subset-{i}", cycle, tags)
+    if who == "no_role":
+        factories.User(name="subset_no_role")
+        login(app, "subset_no_role")
     backend = search.get_backend()
     backend.cache.clear()
     hits_all, facets_all = _search(app, lang, ALL, **params)
