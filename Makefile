@@ -23,7 +23,7 @@ test: setup-test
 bench: setup
 	$(VENV)/bin/python bench/search.py --ini deploy/ckan.ini
 
-# the delivery gateway under gunicorn (its own scratch databases; see bench/delivery.py)
+# the delivery gateway under uwsgi, as production serves it (its own scratch databases; see bench/delivery.py)
 # (wrk, the Debian package, is the load generator: its CPU per call is a few percent of a
 # Python client's, which on 2 cores would take the CPU the portal needs)
 bench-delivery: setup

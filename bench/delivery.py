@@ -1,9 +1,9 @@
-"""Delivery gateway benchmark: ``risk-assessment`` over HTTP against the portal served by
-gunicorn with several worker processes, and the gateway's own cost (the same call path with
-the operation replaced by a no-op) in the same run.
+"""Delivery gateway benchmark: ``risk-assessment`` over HTTP against the portal served as
+production serves it (uwsgi, several processes), and the gateway's own cost (the same call
+path with the operation replaced by a no-op) in the same run.
 
     .venv/bin/python bench/delivery.py [--ini deploy/ckan.ini] [--persons 100000] [--reuse]
-        [--workers 4] [--threads 4] [--clients 50] [--seconds 20] [--serial-seconds 8]
+        [--server uwsgi|gunicorn] [--workers 4] [--threads 2] [--clients 50] [--seconds 20] [--serial-seconds 8]
         [--load wrk|python] [--serial 1000]
 
 What it does, in databases of its own (``ckan_sanyi_bench_delivery`` for CKAN, owned by CKAN's
@@ -18,9 +18,11 @@ never the portal's or a test one) and Redis database 8:
    and products once;
 2. gives a merchant a new active entitlement of 智慧核保 (``risk-assessment``) with a quota of
    100,000,000 calls and the data items the operation reads, and an API client;
-3. serves the portal as production does: ``gunicorn --chdir deploy wsgi:application`` with
-   ``--workers`` processes of ``--threads`` threads (gthread, keep-alive), on a free port of
-   127.0.0.1; asks the OAuth endpoint for a token;
+3. serves the portal as production does (deploy/entrypoint.sh): ``uwsgi --http`` with its
+   HTTP router (keep-alive on, as nginx's upstream keep-alive uses it) ahead of ``--workers``
+   processes of ``--threads`` threads, ``deploy/wsgi.py`` built in each (``--lazy-apps``), on a
+   free port of 127.0.0.1 (``--server gunicorn``: gthread workers, keep-alive, for
+   comparison); asks the OAuth endpoint for a token;
 4. measures, each phase with its own keep-alive connections, driven by ``wrk`` (Debian package
    ``wrk``, script ``bench/delivery_wrk.lua``; ``make bench-delivery`` installs it): its CPU
    per call is a few percent of a Python client's, which on a 2-core machine would take the
@@ -39,8 +41,8 @@ never the portal's or a test one) and Redis database 8:
    the answer, before the ledger write) for both kinds, and times one durable commit of the
    database (:func:`commit_latency`: ledgered calls commit one after another behind the hash
    chain's head row, so its inverse bounds the throughput whatever the CPU);
-5. counts the CPU time per call of the concurrent phases (from /proc: the gunicorn master and
-   workers, the PostgreSQL backends of the two databases; the load generator's own apart) and
+5. counts the CPU time per call of the concurrent phases (from /proc: the server's master, router
+   and workers, the PostgreSQL backends of the two databases; the load generator's own apart) and
    the calls per second two cores would sustain at that cost with nothing else running: on a
    shared machine the latencies measure the queue for the CPU as much as the gateway.
 
@@ -190,17 +192,29 @@ def prepare(ini: str) -> dict[str, Any]:
             "entitlement_id": ent_id, "ids": ids}
 
 
-def serve(ini: str, workers: int, threads: int, log_path: str) -> tuple[subprocess.Popen, str]:
+def serve(ini: str, workers: int, threads: int, log_path: str, server: str = "uwsgi"
+          ) -> tuple[subprocess.Popen, str]:
+    """The portal under ``server`` on a free port of 127.0.0.1: ``uwsgi`` as
+    deploy/entrypoint.sh serves it (an HTTP router process ahead of ``workers`` processes of
+    ``threads`` threads, each building its own app) with the router's keep-alive on, as
+    nginx's upstream keep-alive uses it; or ``gunicorn`` (gthread, keep-alive)."""
     from ckanext.sanyi import devtools
     port = devtools.free_port()
     env = dict(os.environ, CKAN_INI=ini)
     log = open(log_path, "w")  # noqa: SIM115 (kept open for the server's life)
-    proc = subprocess.Popen(
-        [os.path.join(VENV, "gunicorn"), "--chdir", os.path.join(ROOT, "deploy"),
-         "wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
-         "--backlog", "2048", "--timeout", "120", "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if server == "uwsgi":
+        cmd = [os.path.join(VENV, "uwsgi"), "--http", f"127.0.0.1:{port}",
+               "--http-keepalive", "--master", "--lazy-apps", "--processes", str(workers),
+               "--threads", str(threads), "--wsgi-file", os.path.join(ROOT, "deploy", "wsgi.py"),
+               "--callable", "application", "--harakiri", "60", "--die-on-term",
+               "--disable-logging", "--listen", "1024", "--need-app"]
+    else:
+        cmd = [os.path.join(VENV, "gunicorn"), "--chdir", os.path.join(ROOT, "deploy"),
+               "wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
+               "--backlog", "2048", "--timeout", "120", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -209,7 +223,7 @@ def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited; see its log")
+            raise RuntimeError("the server exited; see its log")
         try:
             if requests.get(url + "/api/delivery/openapi.json", timeout=5).status_code == 200:
                 return
@@ -296,7 +310,7 @@ def _cmdline(pid: int) -> str:
 
 
 def cpu_snapshot(master: int) -> dict[int, tuple[str, float]]:
-    """CPU seconds so far, per process, of the gunicorn master and workers (``gateway``) and
+    """CPU seconds so far, per process, of the server's master and its children (``gateway``) and
     of the PostgreSQL backends serving the benchmark's two databases (``postgres``), from
     Linux's /proc. Redis is shared with everything else on the machine and left out."""
     out: dict[int, tuple[str, float]] = {}
@@ -494,7 +508,9 @@ def main() -> int:
     ap.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 12, 1))
     ap.add_argument("--reuse", action="store_true", help="keep a domain of that generation")
     ap.add_argument("--workers", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--server", choices=("uwsgi", "gunicorn"), default="uwsgi",
+                    help="uwsgi as deploy/entrypoint.sh serves the portal, or gunicorn")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--serial", type=int, default=1000,
@@ -514,10 +530,11 @@ def main() -> int:
     ini = setup(args.ini, args.persons, args.seed, args.today, args.reuse)
     world = prepare(ini)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    log_path = os.path.join(RESULTS, f"delivery-gunicorn-{stamp}.log")
-    print(f"== gunicorn: {args.workers} workers x {args.threads} threads (gthread, keep-alive); "
+    log_path = os.path.join(RESULTS, f"delivery-{args.server}-{stamp}.log")
+    kind = "HTTP router, keep-alive" if args.server == "uwsgi" else "gthread, keep-alive"
+    print(f"== {args.server}: {args.workers} processes x {args.threads} threads ({kind}); "
           f"log {os.path.relpath(log_path, ROOT)}")
-    proc, url = serve(ini, args.workers, args.threads, log_path)
+    proc, url = serve(ini, args.workers, args.threads, log_path, args.server)
     tag = f"bench-{stamp}"
     try:
         wait_ready(url, proc)
@@ -559,10 +576,10 @@ def main() -> int:
         print(_line(f"{OPERATION} (c={args.clients})", real))
         noop = measured(proc.pid, lambda: phase(True, args.clients, args.seconds, "cc"))
         print(_line(f"no-op (c={args.clients})", noop))
-        print("== CPU per call (ms; server = gunicorn workers + PostgreSQL backends of the two "
+        print("== CPU per call (ms; server = its processes + PostgreSQL backends of the two "
               "databases; the 2 cores' capacity at that cost with nothing else running)")
-        for label, phase in ((OPERATION, real), ("no-op", noop)):
-            c = phase["cpu_ms"]
+        for label, result in ((OPERATION, real), ("no-op", noop)):
+            c = result["cpu_ms"]
             print(f"  {label:<18} workers {c['gateway']:6.2f}  postgres {c['postgres']:6.2f}  "
                   f"server {c['server']:6.2f}  (load generator {c['client']:5.2f})  "
                   f"-> {c['two_cores_calls_per_s']:,.0f} calls/s on 2 idle cores")

@@ -13,5 +13,5 @@ ckan -c "$CKAN_INI" translation js
 [ "${SANYI_LOAD_DEMO:-false}" = true ] && ckan -c "$CKAN_INI" sanyi load-demo
 ckan -c "$CKAN_INI" sanyi domain init
 # each worker builds CKAN's app itself (--lazy-apps): connections are never shared across a fork
-exec uwsgi --http :5000 --master --lazy-apps --processes "${UWSGI_PROCESSES:-4}" --threads 2 \
+exec uwsgi --http :5000 --http-keepalive --master --lazy-apps --processes "${UWSGI_PROCESSES:-4}" --threads 2 \
   --wsgi-file /srv/app/deploy/wsgi.py --callable application --harakiri 60

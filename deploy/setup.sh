@@ -32,6 +32,8 @@ if ! { command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 54
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_install postgresql postgresql-contrib
 fi
 command -v pg_config >/dev/null 2>&1 || apt_install libpq-dev
+# uwsgi (the production server, benchmarked by bench/delivery.py) builds from source
+apt_install build-essential python3-dev
 if ! { command -v redis-cli >/dev/null 2>&1 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; }; then
   apt_install redis-server
 fi
