@@ -288,6 +288,22 @@ class Caller:
 
 
 # --------------------------------------------------------------------------- CPU accounting
+SPEED_LOOP = 10_000_000
+
+
+def machine_speed() -> float:
+    """Milliseconds of ``SPEED_LOOP`` empty loop turns in this process (the best of three):
+    the speed of one core now. On a shared machine it moves by tens of percent from one
+    run to the next, and every figure of the run with it."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(SPEED_LOOP):
+            pass
+        best = min(best, (time.perf_counter() - started) * 1000.0)
+    return best
+
+
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -525,8 +541,10 @@ def main() -> int:
         ap.error("wrk is not installed (Debian package wrk; make bench-delivery installs it)")
 
     load_before = os.getloadavg()
+    speed_before = machine_speed()
     print(f"== load average before: {load_before[0]:.2f} {load_before[1]:.2f} "
-          f"{load_before[2]:.2f} ({os.cpu_count()} cores)")
+          f"{load_before[2]:.2f} ({os.cpu_count()} cores); {speed_before:.0f} ms for "
+          f"{SPEED_LOOP:,} empty loop turns of one Python thread")
     ini = setup(args.ini, args.persons, args.seed, args.today, args.reuse)
     world = prepare(ini)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -594,7 +612,10 @@ def main() -> int:
     print(_line(f"{OPERATION}", inside["real"]))
     print(_line("no-op", inside["noop"]))
     load_after = os.getloadavg()
-    print(f"== load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+    speed_after = machine_speed()
+    print(f"== load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f};"
+          f" {speed_after:.0f} ms for the same loop (a shared machine's speed moves: compare "
+          "runs of similar loop times)")
     bad = {k: v for phase in (one, real, noop) for k, v in phase["statuses"].items() if k != 200}
     if bad:
         print(f"!! answers other than 200: {bad}")
@@ -608,7 +629,8 @@ def main() -> int:
           f"{'met' if verdict['overhead_p99'] else 'NOT met'}; >= {TARGET_RPS:.0f} calls/s: "
           f"{'met' if verdict['throughput'] else 'NOT met'}")
     result = {"when": dt.datetime.now().isoformat(), "machine": f"{os.cpu_count()} cores",
-              "load_before": load_before, "load_after": load_after, "persons": args.persons,
+              "load_before": load_before, "load_after": load_after,
+              "loop_ms": {"before": speed_before, "after": speed_after, "turns": SPEED_LOOP}, "persons": args.persons,
               "workers": args.workers, "threads": args.threads, "load_generator": load,
               "serial": one,
               "concurrent": {"real": real, "noop": noop}, "inside_view": inside,
