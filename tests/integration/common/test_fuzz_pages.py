@@ -1,97 +1,20 @@
-"""No 5xx from any page of the extension, on any URL argument, query or form, from anyone.
+"""No 5xx from any GET page of the extension, on any URL argument or query, from anyone.
 
 The routes are read from the app's URL map: every rule whose endpoint belongs to a blueprint
 the sanyi plugin registers (a new page is covered without editing this file). GET routes get
 their ``<id>``-style arguments filled with the world's real ids and with hostile values
 (NUL, an invalid UTF-8 sequence, SQL and Solr fragments, Chinese, emoji, a huge string,
-numbers ≥ 2**63), plus ``page=`` values such as 99999999999999999999, -1 and abc; POST routes
-are sent forms of hostile values with and without a CSRF token. All of it as anonymous, as a
-logged-in user with no role and as each role, at / (Chinese) and /en/ (English).
+numbers ≥ 2**63), plus ``page=`` values such as 99999999999999999999, -1 and abc. All of it
+as anonymous, as a logged-in user with no role and as each role, at / (Chinese) and /en/
+(English). The forms (POST) are fuzzed by test_fuzz_forms.py, in a lane of their own.
 """
 from __future__ import annotations
 
-import itertools
-import re
 from typing import Any
-from urllib.parse import quote
 
-ROLES = ("anonymous", "no_role", "sysadmin", "bureau_user", "operator_user", "wj_editor",
-         "merchant_user")
-HOSTILE = ["a%00b", "%ED%A0%80", "%27%20OR%20%271%27%3D%271", quote("慢病😀"), "x" * 3000,
-           "9" * 25]
-PAGE_ARGS = ["99999999999999999999", "-1", "abc%00"]
-FORM_VALUES = ["", "\x00", "x" * 20_000, "' OR 1=1 --", "慢病😀", "99999999999999999999", "-1",
-               "1.5", "approve"]
-CONVERTER_VALUES = {"year": ["2025", "99999999999999999999", "0"],
-                    "fmt": ["csv", "json", "%00"], "page": ["bureau", "operator"],
-                    "op": ["submit", "withdraw", "review", "suspend", "resume", "revoke", "x"],
-                    "form": ["ceiling", "price", "discount", "cap", "shares", "billed", "x"]}
+from page_fuzz import PAGE_ARGS, ROLES, argument_values, check, sanyi_rules, url_for
 
-
-def sanyi_blueprints() -> set[str]:
-    from ckan.plugins.core import _get_service
-    bps = _get_service("sanyi").get_blueprint()
-    return {bp.name for bp in (bps if isinstance(bps, list) else [bps])}
-
-
-def sanyi_rules(flask_app: Any) -> list[Any]:
-    names = sanyi_blueprints()
-    return sorted((r for r in flask_app.url_map.iter_rules()
-                   if r.endpoint.split(".")[0] in names), key=lambda r: r.rule)
-
-
-def real_values(world: dict[str, Any]) -> list[str]:
-    apps = [a["id"] for a in world["apps"].values()]
-    return [apps[0], world["orders"][0], *world["refunds"][:1], world["entitlements"][0],
-            "chronic-refill"]
-
-
-def url_for(rule: Any, values: dict[str, str], lang: str) -> str:
-    path = rule.rule
-    for name, value in values.items():
-        path = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", value, path)
-    return ("/en" if lang == "en" else "") + path
-
-
-def argument_values(rule: Any, world: dict[str, Any]) -> list[dict[str, str]]:
-    """Combinations for the rule's arguments: real ones first, then hostile ones."""
-    if not rule.arguments:
-        return [{}]
-    per_arg = []
-    for arg in sorted(rule.arguments):
-        if arg in CONVERTER_VALUES:
-            per_arg.append(CONVERTER_VALUES[arg])
-        else:
-            per_arg.append(real_values(world) + HOSTILE)
-    combos = list(itertools.product(*per_arg))
-    # keep every value of every argument at least once, not the whole product
-    width = max(len(v) for v in per_arg)
-    chosen = [tuple(vals[i % len(vals)] for vals in per_arg) for i in range(width)]
-    chosen += combos[:: max(1, len(combos) // 4)]
-    return [dict(zip(sorted(rule.arguments), c, strict=True)) for c in dict.fromkeys(chosen)]
-
-
-def _headers(world: dict[str, Any], role: str) -> dict[str, str]:
-    return {} if role == "anonymous" else {"Authorization": world["tokens"][role]}
-
-
-def _check(fuzz_app, fuzz_log, world, role: str, method: str, url: str, **kw: Any) -> None:
-    fuzz_log.add("test_fuzz_pages")
-    fuzz_log.logged()
-    try:
-        if method == "GET":
-            res = fuzz_app.get(url, headers=_headers(world, role), follow_redirects=False, **kw)
-        else:
-            res = fuzz_app.post(url, headers=_headers(world, role), follow_redirects=False, **kw)
-    except Exception as exc:
-        where = fuzz_log.where(exc)
-        fuzz_log.fail(target=f"{method} {url[:80]}", role=role, status=500, where=where)
-        raise AssertionError(f"{method} {url[:200]} as {role} raised {where}") from exc
-    if res.status_code >= 500:
-        where = fuzz_log.logged() or res.get_data(as_text=True)[:200]
-        fuzz_log.fail(target=f"{method} {url[:80]}", role=role, status=res.status_code,
-                      where=where)
-        raise AssertionError(f"{method} {url[:200]} as {role}: HTTP {res.status_code} ({where})")
+MODULE = "test_fuzz_pages"
 
 
 def pytest_generate_tests(metafunc: Any) -> None:
@@ -113,51 +36,22 @@ def test_get_pages_never_answer_5xx(fuzz_app, fuzz_world, fuzz_log, role):
         for i, values in enumerate(argument_values(rule, fuzz_world)):
             for lang in (("zh", "en") if i == 0 else ("en",) if i % 2 else ("zh",)):
                 try:
-                    _check(fuzz_app, fuzz_log, fuzz_world, role, "GET",
-                           url_for(rule, values, lang))
+                    check(fuzz_app, fuzz_log, fuzz_world, role, "GET",
+                          url_for(rule, values, lang), module=MODULE)
                 except AssertionError as err:
                     failures.append(str(err))
         if not rule.arguments:
             for page in PAGE_ARGS:
                 try:
-                    _check(fuzz_app, fuzz_log, fuzz_world, role, "GET",
-                           url_for(rule, {}, "zh") + f"?page={page}&status={page}&q={page}")
-                except AssertionError as err:
-                    failures.append(str(err))
-    assert not failures, "\n".join(failures[:30])
-
-
-def _csrf_token(fuzz_app, world, role: str) -> str:
-    res = fuzz_app.get("/dataset/", headers=_headers(world, role))
-    found = re.search(r'name="_csrf_token"\s+(?:type="hidden"\s+)?value="([^"]+)"',
-                      res.get_data(as_text=True)) or re.search(
-        r'<meta name="_csrf_token" content="([^"]+)"', res.get_data(as_text=True))
-    return found.group(1) if found else ""
-
-
-def test_post_forms_never_answer_5xx(fuzz_app, fuzz_world, fuzz_log, role):
-    fields = ["id", "reference", "amount", "received_on", "order_id", "decision", "comment",
-              "reason", "product", "use", "unit", "quantity", "bands", "schedule", "price",
-              "effective_from", "pct", "period", "company_name", "credit_code", "purpose",
-              "data_items", "status", "date", "upto", "treasury_pct", "operator_share"]
-    token = _csrf_token(fuzz_app, fuzz_world, role)
-    failures = []
-    for rule in sanyi_rules(fuzz_app.flask_app):
-        if "POST" not in rule.methods or rule.rule == "/stripe/webhook":
-            continue
-        for i, values in enumerate(argument_values(rule, fuzz_world)[:6]):
-            form = {f: FORM_VALUES[(i + j) % len(FORM_VALUES)] for j, f in enumerate(fields)}
-            for with_token in (True, False):
-                data = dict(form, _csrf_token=token) if with_token and token else form
-                try:
-                    _check(fuzz_app, fuzz_log, fuzz_world, role, "POST",
-                           url_for(rule, values, "en" if i % 2 else "zh"), data=data)
+                    check(fuzz_app, fuzz_log, fuzz_world, role, "GET",
+                          url_for(rule, {}, "zh") + f"?page={page}&status={page}&q={page}",
+                          module=MODULE)
                 except AssertionError as err:
                     failures.append(str(err))
     assert not failures, "\n".join(failures[:30])
 
 
 def test_page_request_count(fuzz_log):
-    sent = fuzz_log.sent["test_fuzz_pages"]
-    print(f"\nfuzz pages: {sent} requests")
+    sent = fuzz_log.sent[MODULE]
+    print(f"\nfuzz pages (GET): {sent} requests")
     assert sent > 0
