@@ -68,7 +68,27 @@ def _headers(world: dict[str, Any], role: str) -> dict[str, str]:
     return {} if role == "anonymous" else {"Authorization": world["tokens"][role]}
 
 
-def check(fuzz_app, fuzz_log, world, role: str, method: str, url: str, *,
+def check(failures: list[str], fuzz_app, fuzz_log, world, role: str, method: str, url: str,
+          *, module: str, **kw: Any) -> None:
+    """Send one request; a 5xx answer or an exception is added to ``failures`` (and to the
+    fuzz log), so that one sweep reports every failing request at once."""
+    try:
+        _send(fuzz_app, fuzz_log, world, role, method, url, module=module, **kw)
+    except AssertionError as err:
+        failures.append(str(err))
+
+
+def assert_no_failures(failures: list[str]) -> None:
+    assert not failures, "\n".join(failures[:30])
+
+
+def assert_requests_sent(fuzz_log, module: str, label: str) -> None:
+    sent = fuzz_log.sent[module]
+    print(f"\nfuzz {label}: {sent} requests")
+    assert sent > 0
+
+
+def _send(fuzz_app, fuzz_log, world, role: str, method: str, url: str, *,
           module: str, **kw: Any) -> None:
     fuzz_log.add(module)
     fuzz_log.logged()

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from page_fuzz import FORM_VALUES, ROLES, argument_values, check, csrf_token, sanyi_rules, url_for
+from page_fuzz import (
+    FORM_VALUES,
+    ROLES,
+    argument_values,
+    assert_no_failures,
+    assert_requests_sent,
+    check,
+    csrf_token,
+    sanyi_rules,
+    url_for,
+)
 
 MODULE = "test_fuzz_forms"
 FIELDS = ["id", "reference", "amount", "received_on", "order_id", "decision", "comment",
@@ -29,7 +39,7 @@ def test_post_forms_never_answer_5xx(fuzz_app, fuzz_world, fuzz_log, role):
     token = csrf_token(fuzz_app, fuzz_world, role)
     if role != "anonymous":
         assert token, f"no CSRF token on /dataset/ for {role}"
-    failures = []
+    failures: list[str] = []
     for rule in sanyi_rules(fuzz_app.flask_app):
         if "POST" not in rule.methods or rule.rule == "/stripe/webhook":
             continue
@@ -37,16 +47,11 @@ def test_post_forms_never_answer_5xx(fuzz_app, fuzz_world, fuzz_log, role):
             form = {f: FORM_VALUES[(i + j) % len(FORM_VALUES)] for j, f in enumerate(FIELDS)}
             for with_token in (True, False):
                 data = dict(form, _csrf_token=token) if with_token and token else form
-                try:
-                    check(fuzz_app, fuzz_log, fuzz_world, role, "POST",
-                          url_for(rule, values, "en" if i % 2 else "zh"), module=MODULE,
-                          data=data)
-                except AssertionError as err:
-                    failures.append(str(err))
-    assert not failures, "\n".join(failures[:30])
+                check(failures, fuzz_app, fuzz_log, fuzz_world, role, "POST",
+                      url_for(rule, values, "en" if i % 2 else "zh"), module=MODULE,
+                      data=data)
+    assert_no_failures(failures)
 
 
 def test_form_request_count(fuzz_log):
-    sent = fuzz_log.sent[MODULE]
-    print(f"\nfuzz forms (POST): {sent} requests")
-    assert sent > 0
+    assert_requests_sent(fuzz_log, MODULE, "forms (POST)")

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from page_fuzz import PAGE_ARGS, ROLES, argument_values, check, sanyi_rules, url_for
+from page_fuzz import (
+    PAGE_ARGS,
+    ROLES,
+    argument_values,
+    assert_no_failures,
+    assert_requests_sent,
+    check,
+    sanyi_rules,
+    url_for,
+)
 
 MODULE = "test_fuzz_pages"
 
@@ -29,29 +38,21 @@ def test_routes_are_enumerated(fuzz_app):
 
 
 def test_get_pages_never_answer_5xx(fuzz_app, fuzz_world, fuzz_log, role):
-    failures = []
+    failures: list[str] = []
     for rule in sanyi_rules(fuzz_app.flask_app):
         if "GET" not in rule.methods:
             continue
         for i, values in enumerate(argument_values(rule, fuzz_world)):
             for lang in (("zh", "en") if i == 0 else ("en",) if i % 2 else ("zh",)):
-                try:
-                    check(fuzz_app, fuzz_log, fuzz_world, role, "GET",
-                          url_for(rule, values, lang), module=MODULE)
-                except AssertionError as err:
-                    failures.append(str(err))
+                check(failures, fuzz_app, fuzz_log, fuzz_world, role, "GET",
+                      url_for(rule, values, lang), module=MODULE)
         if not rule.arguments:
             for page in PAGE_ARGS:
-                try:
-                    check(fuzz_app, fuzz_log, fuzz_world, role, "GET",
-                          url_for(rule, {}, "zh") + f"?page={page}&status={page}&q={page}",
-                          module=MODULE)
-                except AssertionError as err:
-                    failures.append(str(err))
-    assert not failures, "\n".join(failures[:30])
+                check(failures, fuzz_app, fuzz_log, fuzz_world, role, "GET",
+                      url_for(rule, {}, "zh") + f"?page={page}&status={page}&q={page}",
+                      module=MODULE)
+    assert_no_failures(failures)
 
 
 def test_page_request_count(fuzz_log):
-    sent = fuzz_log.sent[MODULE]
-    print(f"\nfuzz pages (GET): {sent} requests")
-    assert sent > 0
+    assert_requests_sent(fuzz_log, MODULE, "pages (GET)")
