@@ -163,3 +163,21 @@ def test_a_rolled_back_write_leaves_the_counts(app, sanyi_orgs):
     model.Session.rollback()
     assert _counts(app, None, None) == before
     assert before[0] == 1
+
+
+def test_facet_values_emptied_under_a_running_process_are_learnt_again(app, sanyi_orgs):
+    """A process's map of facet ids outlives a TRUNCATE of the index tables (an operator
+    emptying the index before a rebuild); the ids assigned afterwards start again, and the
+    counts must follow them, not the ids the process learnt before."""
+    wj = sanyi_orgs["orgs"]["wj"]
+    _dataset(wj, "t-one", "monthly", ["慢病"])
+    assert _get(app, None, None)[1]["tags"] == {"慢病": 1}  # the process learns the ids
+    model.Session.execute(text("TRUNCATE sanyi_search_doc, sanyi_search_facet_value, "
+                               f"{facet_store.TABLE} RESTART IDENTITY"))
+    model.Session.commit()
+    assert _get(app, None, None)[0] == 0
+    _dataset(wj, "t-two", "yearly", ["医保"])  # its values take the ids the old ones had
+    hits, facets = _get(app, None, None)
+    assert hits == 1
+    assert facets["tags"] == {"医保": 1}
+    assert facets["update_cycle"] == {"yearly": 1}

@@ -77,7 +77,9 @@ ON CONFLICT (index_id) DO UPDATE SET id = EXCLUDED.id, site_id = EXCLUDED.site_i
     validated_data_dict = EXCLUDED.validated_data_dict
 """)
 FACET_VALUES = "sanyi_search_facet_value"
-_FACET_OID = f"CAST(CAST('{FACET_VALUES}' AS regclass) AS oid)"
+# the identity of the table's contents: its file node changes with a reset database and with
+# a TRUNCATE (which may reassign every id), not with inserts
+_FACET_OID = f"pg_relation_filenode(CAST('{FACET_VALUES}' AS regclass))"
 
 
 class FacetDictionary:
@@ -85,7 +87,8 @@ class FacetDictionary:
 
     Ids are assigned in their own, immediately committed transaction, so an id never goes
     away with a rolled-back dataset write and this process-wide map stays true. The map is
-    dropped when the table is a different one (its oid changed: a reset database).
+    dropped when the table's contents are no longer the ones it learnt (the table's file
+    node changed: a reset database, or a TRUNCATE that started the ids again).
     """
 
     def __init__(self) -> None:
