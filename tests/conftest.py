@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import plugin_reuse
 import pytest
 import run_summary
 from sanyi_db import Database
@@ -47,6 +48,44 @@ def pytest_configure(config: pytest.Config) -> None:
             plugin = config.pluginmanager.get_plugin(name)
             if plugin is not None:
                 config.pluginmanager.unregister(plugin)
+    else:
+        plugin_reuse.install()
+
+
+# -- CKAN's with_plugins and app, loading and building only what differs (plugin_reuse.py) --
+@pytest.fixture
+def with_plugins(ckan_config, provide_plugin, monkeypatch, request):
+    """CKAN's ``with_plugins``: the plugins of ``ckan.plugins`` and of the test's
+    ``with_plugins`` marks loaded, unless they already are for this configuration."""
+    import ckan.plugins
+    names = plugin_reuse.plugin_names(request)
+    if names is None:  # plugin classes provided: CKAN's fixture as it is
+        from ckan.tests.pytest_ckan.fixtures import with_plugins as ckan_with_plugins
+        plugin_reuse.REUSE.forget()
+        yield from ckan_with_plugins.__wrapped__(ckan_config, provide_plugin, monkeypatch,
+                                                 request)
+        return
+    current = ckan_config["ckan.plugins"]
+    if isinstance(current, str):
+        current = current.split()
+    monkeypatch.setitem(ckan_config, "ckan.plugins", [*current, *names])
+    plugin_reuse.REUSE.load_plugins()
+    assert all(ckan.plugins.plugin_loaded(n) for n in names)
+    yield
+
+
+@pytest.fixture
+def app(make_app):
+    """CKAN's ``app``: a test app of its own for each test, on a Flask app built again only
+    when the plugins or the configuration changed."""
+    return plugin_reuse.REUSE.test_app()
+
+
+@run_summary.source
+def _plugin_lines() -> list[str]:
+    s = plugin_reuse.REUSE.stats
+    return [f"plugins: loaded {s['plugin_loads']} times, reused {s['plugins_reused']}; "
+            f"Flask app built {s['apps_built']} times, reused {s['apps_reused']}"]
 
 
 @pytest.fixture(scope="session")
