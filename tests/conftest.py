@@ -59,7 +59,7 @@ def with_plugins(ckan_config, provide_plugin, monkeypatch, request):
     ``with_plugins`` marks loaded, unless they already are for this configuration."""
     import ckan.plugins
     names = plugin_reuse.plugin_names(request)
-    if names is None:  # plugin classes provided: CKAN's fixture as it is
+    if names is None or plugin_reuse.OFF:  # plugin classes provided: CKAN's fixture as it is
         from ckan.tests.pytest_ckan.fixtures import with_plugins as ckan_with_plugins
         plugin_reuse.REUSE.forget()
         yield from ckan_with_plugins.__wrapped__(ckan_config, provide_plugin, monkeypatch,
@@ -78,14 +78,8 @@ def with_plugins(ckan_config, provide_plugin, monkeypatch, request):
 def app(make_app):
     """CKAN's ``app``: a test app of its own for each test, on a Flask app built again only
     when the plugins or the configuration changed."""
-    return plugin_reuse.REUSE.test_app()
+    return make_app() if plugin_reuse.OFF else plugin_reuse.REUSE.test_app()
 
-
-@run_summary.source
-def _plugin_lines() -> list[str]:
-    s = plugin_reuse.REUSE.stats
-    return [f"plugins: loaded {s['plugin_loads']} times, reused {s['plugins_reused']}; "
-            f"Flask app built {s['apps_built']} times, reused {s['apps_reused']}"]
 
 
 @pytest.fixture(scope="session")

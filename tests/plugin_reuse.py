@@ -16,21 +16,27 @@ the light part of ``update_config`` is done again: the app globals and every
 ``IConfigurable.configure``. The same holds for the Flask app: it is built again only when
 the plugins were reloaded or the configuration differs; a test always gets a new
 ``CKANTestApp`` (a client and cookies of its own). A test that provides plugin classes
-(``provide_plugin``, ``with_plugins`` marks with a dict) gets CKAN's behaviour unchanged.
+(``provide_plugin``, ``with_plugins`` marks with a dict) gets CKAN's behaviour unchanged, and
+so does every test with ``SANYI_TEST_RELOAD_PLUGINS=1`` (to tell an order-dependent failure
+from a real one).
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
 import itertools
+import os
 from typing import Any
 from unittest import mock
 
 import ckan.plugins as plugins
 import ckan.plugins.core as core
+import run_summary
 from ckan.common import config
 
-__all__ = ["REUSE", "install"]
+__all__ = ["OFF", "REUSE", "install", "plugin_names"]
+
+OFF = os.environ.get("SANYI_TEST_RELOAD_PLUGINS", "") not in ("", "0")
 
 
 @dataclasses.dataclass
@@ -125,6 +131,15 @@ class Reuse:
 
 
 REUSE = Reuse()
+
+
+@run_summary.source
+def _lines() -> list[str]:
+    s = REUSE.stats
+    if OFF or not (s["plugin_loads"] or s["apps_built"]):
+        return []
+    return [f"plugins: loaded {s['plugin_loads']} times, reused {s['plugins_reused']}; "
+            f"Flask app built {s['apps_built']} times, reused {s['apps_reused']}"]
 
 
 def install() -> None:
