@@ -6,9 +6,13 @@ before the first test.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import plugin_reuse
 import pytest
@@ -41,8 +45,34 @@ def _lane_ini(config: pytest.Config) -> None:
     config.option.ckan_ini = str(lane)
 
 
+def seconds_to_wait(now: dt.datetime, margin: dt.timedelta) -> float:
+    """Seconds until just after the next midnight of ``now``'s zone when that midnight is
+    less than ``margin`` away, else 0."""
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
+    left = (midnight - now).total_seconds()
+    return left + 5 if left < margin.total_seconds() else 0.0
+
+
+def _within_one_day(config: pytest.Config) -> None:
+    """Test modules and worlds take today's date in Asia/Shanghai (the portal's) when they
+    are imported or built; a run that crossed Beijing midnight would hand the portal
+    yesterday's dates (an application starting "before today"). A run that would start less
+    than ``SANYI_TEST_DAY_MARGIN_MINUTES`` (default 30, about twice the suite) before it waits
+    for midnight to pass."""
+    if hasattr(config, "workerinput"):  # a lane: its controller has waited
+        return
+    margin = dt.timedelta(minutes=int(os.environ.get("SANYI_TEST_DAY_MARGIN_MINUTES", "30")))
+    wait = seconds_to_wait(dt.datetime.now(ZoneInfo("Asia/Shanghai")), margin)
+    if wait:
+        print(f"Beijing midnight is {wait / 60:.1f} min away: the run starts after it, so that "
+              "every test's today is one date", file=sys.stderr, flush=True)
+        time.sleep(wait)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _lane_ini(config)
+    if not _unit_tests_only(config):
+        _within_one_day(config)
     if _unit_tests_only(config):
         for name in ("ckan", "ckan_fixtures"):  # entry points of ckan.tests.pytest_ckan
             plugin = config.pluginmanager.get_plugin(name)
