@@ -163,6 +163,13 @@ def test_paid_statements_feed_the_revenue_cap_and_the_treasury_share(bill_world)
     assert paid["id"] == statement["id"] and paid["paid_at"]
     told = [n for n in notices("bureau_user") if "最高准许收入预警" in n]
     assert len(told) == 1 and any("最高准许收入预警" in n for n in notices("operator_user"))
+    # each is sent to a page of theirs that shows the cap
+    assert _count("SELECT count(*) FROM sanyi_notification n JOIN \"user\" u ON u.id = n.user_id "
+                  "WHERE n.object_type = 'revenue_cap' AND u.name = 'bureau_user' "
+                  "AND n.link = '/bureau/pricing'") == 1
+    assert _count("SELECT count(*) FROM sanyi_notification n JOIN \"user\" u ON u.id = n.user_id "
+                  "WHERE n.object_type = 'revenue_cap' AND u.name = 'operator_user' "
+                  "AND n.link = '/operator/pricing'") == 1
     assert _count("SELECT count(*) FROM sanyi_entitlement WHERE id = :i AND status = 'active'",
                   i=ent["id"]) == 1
 

@@ -164,6 +164,18 @@ def test_operator_page_and_price_form(app, demo_world):
     assert record["after"]["schedule"]["bands"][0]["price"] == "0.45"
 
 
+@pytest.mark.parametrize("prefix, level, other", [("", "已达预警线", "Warning level reached"),
+                                                  ("/en", "Warning level reached", "已达预警线")])
+def test_operator_page_shows_the_revenue_cap_it_is_bound_by(app, demo_world, prefix, level, other):
+    html = app.get(f"{prefix}/operator/pricing", headers=token("operator_user")).get_data(
+        as_text=True)
+    table = html.split('class="table table-sm mt-3 sanyi-revenue"', 1)[1].split("</table>", 1)[0]
+    assert f">{TODAY.year}<" in table and 'data-level="warning"' in table
+    assert level in table and other not in table and ">warning<" not in table
+    assert "sanyi-revenue-warning" in html          # demo revenue is above 80 % of the cap
+    assert "/bureau/pricing/cap" not in html        # the bureau sets it, not the operator
+
+
 def band_form(product: str, rows: list[tuple[str, str]], **extra: str) -> dict:
     uptos, prices = [u for u, _ in rows], [p for _, p in rows]
     return {"product": product, "unit": "call",

@@ -16,7 +16,7 @@ TITLES: dict[str, str] = {
     "sanyi_revenue_cap_set": "设定最高准许收入（数据局）",
     "sanyi_revenue_shares_set": "设定收益分配比例（数据局）",
     "sanyi_revenue_billed_set": "报告平台外收入（运营机构）",
-    "sanyi_revenue_status": "收入与最高准许收入对照",
+    "sanyi_revenue_status": "收入与最高准许收入对照（数据局、运营机构）",
     "sanyi_pricing_settings_show": "收费设置及其历史",
     "sanyi_audit_list": "审计记录",
     "sanyi_price_quote": "计算收费金额",

@@ -18,6 +18,8 @@ from .user import as_user
 
 BUREAU_ONLY = bi("只有数据局工作人员可以执行此操作", "Only data bureau staff may do this")
 OPERATOR_ONLY = bi("只有运营机构工作人员可以执行此操作", "Only operator staff may do this")
+BUREAU_OR_OPERATOR = bi("只有数据局或运营机构工作人员可以执行此操作",
+                        "Only data bureau or operator staff may do this")
 
 
 def bureau_org() -> str:
@@ -57,3 +59,11 @@ def operator_only(user: Any) -> AuthResult:
     if is_operator_staff(user):
         return {"success": True}
     return {"success": False, "msg": OPERATOR_ONLY}
+
+
+def bureau_or_operator(user: Any) -> AuthResult:
+    """An auth result: allowed for bureau or operator staff, otherwise refused with
+    :data:`BUREAU_OR_OPERATOR`."""
+    if is_bureau_staff(user) or is_operator_staff(user):
+        return {"success": True}
+    return {"success": False, "msg": BUREAU_OR_OPERATOR}

@@ -89,7 +89,10 @@ def check_revenue_levels(actor: str, today: dt.date | None = None) -> str | None
                 actor=actor, action="sanyi_revenue_level_told", object_type="revenue_cap",
                 object_id=year)
     zh, _, en = str(current["message"]).partition(" / ")
-    users = access.bureau_user_ids() + access.unit_user_ids({roles.operator_org()})
-    notify.notify(users, "revenue_cap", year, f"最高准许收入预警：{zh}",
-                  f"Maximum allowed revenue: {en or zh}", "/bureau/pricing")
+    # each to the page of theirs that shows the cap (the operator cannot open the bureau's)
+    bureau = access.bureau_user_ids()
+    operator = [u for u in access.unit_user_ids({roles.operator_org()}) if u not in bureau]
+    for users, link in ((bureau, "/bureau/pricing"), (operator, "/operator/pricing")):
+        notify.notify(users, "revenue_cap", year, f"最高准许收入预警：{zh}",
+                      f"Maximum allowed revenue: {en or zh}", link)
     return current["level"]

@@ -186,6 +186,7 @@ def operator(typed: dict[str, Any] | None = None, error: str = "") -> str:
     return tk.render("sanyi/pricing/operator.html", {
         "typed": typed, "error": error, "band_rows": forms.BAND_ROWS,
         "prices": tk.get_action("sanyi_price_list")(ctx, {}), "products": _products(),
+        "revenue": tk.get_action("sanyi_revenue_status")(ctx, {}),
         "units": UNITS, "today": clock.today().isoformat(), "this_year": clock.today().year})
 
 

@@ -206,7 +206,7 @@ def sanyi_revenue_billed_set(context: Context, data_dict: DataDict) -> dict[str,
     return row.to_dict()
 
 
-# -- bureau reads ---------------------------------------------------------------------------
+# -- reads: the revenue status (bureau and operator), the rest bureau only ------------------
 @tk.side_effect_free
 def sanyi_revenue_status(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Revenue against the cap per period, with warnings at the warning % and at 100 % and the
