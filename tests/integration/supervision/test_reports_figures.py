@@ -155,6 +155,29 @@ def test_the_public_disclosure_names_no_merchant(report_world, app):
     assert "福州数商科技有限公司" not in str(shown)
 
 
+@pytest.mark.parametrize("prefix, zh", [("", True), ("/en", False)])
+def test_the_disclosure_tables_speak_in_words(report_world, app, prefix, zh):
+    """Category, status and billing unit in the page's language, not their codes; an industrial
+    product may serve industrial use, a public-interest one only with the bureau's leave."""
+    sign_out(app)
+    page = app.get(f"{prefix}/disclosure/{Q.year}").get_data(as_text=True)
+    def html_table(tid: str) -> str:
+        return page.split(f'data-table="{tid}"', 1)[1].split("</table>", 1)[0]
+    products = html_table("product_list")
+    rows = {r.split("</td>", 1)[0].rsplit(">", 1)[-1]: r for r in products.split("<tr")[2:]}
+    chronic, health = rows["慢病线上开处方"], rows["个人健康画像与风险预警"]
+    if zh:
+        assert "产业发展/行业发展" in chronic and ">允许<" in chronic and "已批准" in chronic
+        assert "公共治理/公益事业" in health and ">不允许<" in health
+    else:
+        assert "industrial / industry development" in chronic and ">allowed<" in chronic
+        assert "public governance / public welfare" in health and ">not allowed<" in health
+    prices = html_table("prices")
+    assert "慢病线上开处方" in prices and ("按服务次数" if zh else "per call") in prices
+    for code in (">industrial<", ">public_interest<", ">approved<", ">call<"):
+        assert code not in page
+
+
 def test_english_and_chinese_pages(report_world, app):
     sign_in(app, "bureau_user")
     zh = app.get(URL).get_data(as_text=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import ckan.model as model
 
-from feeengine import BillingUnit, in_force_periods
+from feeengine import BillingUnit, Use, in_force_periods
 
 from ..common import clock
 from .store import (
@@ -24,6 +24,7 @@ from .store import (
     effective,
     industrial_allowed,
     latest_settings,
+    product_category,
     product_summary,
     version_rows,
 )
@@ -56,6 +57,9 @@ def _in_year(rows: list[VersionRow], year: int) -> list[dict[str, Any]]:
 
 
 def disclosure(year: int, today: dt.date | None = None) -> dict[str, Any]:
+    """The disclosure of ``year`` (module doc). Each product's ``industrial_use_allowed`` says
+    whether it may serve industrial use at all: always for an industrial product, with the
+    bureau's permission for a public-interest one."""
     products = _public_products()
     rows = effective(version_rows([p.id for p in products]))
     policies = latest_settings("product_policy", [p.id for p in products])
@@ -68,7 +72,11 @@ def disclosure(year: int, today: dt.date | None = None) -> dict[str, Any]:
         if summary["status"] != "approved" and not ceilings and not prices:
             continue
         summary.pop("private")
-        items.append(dict(summary, industrial_use_allowed=industrial_allowed(policies.get(pkg.id)),
+        # may it serve industrial use: an industrial product always; a public-interest one
+        # only with the bureau's permission
+        industrial = product_category(pkg) is Use.INDUSTRIAL or \
+            industrial_allowed(policies.get(pkg.id))
+        items.append(dict(summary, industrial_use_allowed=industrial,
                           ceilings=ceilings, prices=prices))
     return {"year": year, "generated": (today or clock.today()).isoformat(), "currency": "CNY",
             "unit_price_in": "yuan", "products": items}

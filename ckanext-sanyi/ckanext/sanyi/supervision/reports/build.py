@@ -28,7 +28,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ...common import clock
+from ...common import clock, words
 from ...delivery.alerts import DECISION_TEXT, KIND_TEXT
 from ...domain.report_periods import DueRules, Period, due_date
 from . import queries as q
@@ -330,17 +330,19 @@ def _disclosure(period: Period, start: dt.datetime, end: dt.datetime,
     product_rows, version_rows = [], []
     for item in prices["products"]:
         product_rows.append({"title": item["title"], "name": item["name"],
-                             "category": item["category"], "status": item["status"] or "",
+                             "category": list(words.words("use", item["category"])),
+                             "status": list(words.words("product_status", item["status"]))
+                             if item["status"] else "",
                              "industrial": ["允许", "allowed"] if item["industrial_use_allowed"]
                              else ["不允许", "not allowed"]})
         for v in item["ceilings"] + item["prices"]:
-            bands = "；".join(f"{b['upto'] or '∞'}: {b['price']}" for b in v["schedule"]["bands"])
             version_rows.append({
                 "title": item["title"],
                 "kind": ["上限收费标准", "ceiling"] if v["kind"] == "ceiling" else
                 ["实际收费标准", "actual price"],
-                "unit": v["unit"], "label": v["label"], "from": v["in_force_from"],
-                "until": v["in_force_until"], "bands": bands,
+                "unit": list(words.words("billing_unit", v["unit"])), "label": v["label"],
+                "from": v["in_force_from"],
+                "until": v["in_force_until"], "bands": band_text(v["schedule"]["bands"], v["unit"]),
                 "trial": ["试行", "trial"] if v["trial"] else ""})
     progress("ledger")
     usage = _usage_tables(start, end, names=False)
@@ -366,6 +368,22 @@ def _disclosure(period: Period, start: dt.datetime, end: dt.datetime,
         *usage,
     ]
     return summary, tables
+
+
+def band_text(bands: list[dict[str, Any]], unit: str) -> list[str]:
+    """A schedule's bands as people read them, ``[zh, en]``: ``0.25`` for one band;
+    ``10,000 次以内 0.60；100,000 次以内 0.35；以上 0.12`` (prices in yuan) for several."""
+    if len(bands) == 1:
+        return [str(bands[0]["price"])] * 2
+    zh, en = [], []
+    for b in bands:
+        if b["upto"] is None:
+            zh.append(f"以上 {b['price']}")
+            en.append(f"beyond {b['price']}")
+        else:
+            zh.append(f"{words.quantity(b['upto'], unit)}以内 {b['price']}")
+            en.append(f"up to {words.quantity(b['upto'], unit, zh=False)} {b['price']}")
+    return ["；".join(zh), "; ".join(en)]
 
 
 def build(period: Period, *, rules: DueRules | None = None, today: dt.date | None = None,
