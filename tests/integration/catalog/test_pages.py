@@ -38,6 +38,7 @@ def _portal(sanyi_orgs):
     overdue = _resource(
         orgs["wj"]["id"], "hypertension", "高血压患者健康管理数据", _days_ago(75),
         notes="辖区高血压患者随访管理记录。",
+        title_en="Hypertension patient health management data",
         data_fields=[{"field_name": "患者编号", "field_type": "code", "sensitive": "yes"},
                      {"field_name": "随访日期", "field_type": "date", "sensitive": "no"}])
     current = _resource(orgs["wj"]["id"], "outpatient", "门诊就诊记录数据", _days_ago(3))
@@ -49,6 +50,7 @@ def _portal(sanyi_orgs):
     product = helpers.call_action(
         "package_create", context={"ignore_auth": True, "user": "bureau_user"},
         type="product", name="chronic-refill", title="慢病线上开处方",
+        title_en="Online prescription renewal for chronic diseases",
         owner_org=orgs["operator"]["id"], category="industrial", scenario="慢病线上开处方",
         notes="为慢病患者提供网上续方购药服务。", product_forms=["dataset", "api"],
         supplying_units=["shi-wei-jian-wei", "shi-yi-bao-ju"],
@@ -272,3 +274,33 @@ def test_dashboard_tab_lists_only_own_units_overdue(app, portal):
 def test_dashboard_overdue_needs_login(app, portal):
     res = app.get("/dashboard/overdue", follow_redirects=False)
     assert res.status_code == 302 and "/user/login" in res.headers["Location"]
+
+
+ENGLISH = {"hypertension": ("高血压患者健康管理数据", "Hypertension patient health management data"),
+           "chronic-refill": ("慢病线上开处方", "Online prescription renewal for chronic diseases")}
+
+
+@pytest.mark.parametrize("url, name", [("/dataset", "hypertension"), ("/product", "chronic-refill"),
+                                       ("/", "chronic-refill")])
+def test_lists_show_the_english_title_on_english_pages(app, portal, url, name):
+    zh_title, en_title = ENGLISH[name]
+    zh = page_text(checked_body(app.get(url), url))
+    en = page_text(checked_body(app.get("/en" + url), "/en" + url))
+    assert zh_title in zh and en_title not in zh
+    assert en_title in en and zh_title not in en
+    # a resource without an English title keeps its Chinese one on English pages
+    if url == "/dataset":
+        assert "门诊就诊记录数据" in en
+
+
+@pytest.mark.parametrize("name", sorted(ENGLISH))
+def test_the_page_heading_is_english_with_the_original_below(app, portal, name):
+    zh_title, en_title = ENGLISH[name]
+    kind = "product" if name == "chronic-refill" else "dataset"
+    en = checked_body(app.get(f"/en/{kind}/{name}"), f"/en/{kind}/{name}")
+    heading = en.split('class="sanyi-page-heading"', 1)[1].split("</header>", 1)[0]
+    assert en_title in heading.split("</h1>", 1)[0]
+    assert f'class="sanyi-title-original" lang="zh-Hans">{zh_title}<' in heading
+    assert f"<title>{en_title}" in en
+    zh = checked_body(app.get(f"/{kind}/{name}"), f"/{kind}/{name}")
+    assert zh_title in zh.split("</h1>", 1)[0] and "sanyi-title-original" not in zh

@@ -15,6 +15,7 @@ from .user import acting_user
 
 __all__ = ["sanyi_t", "sanyi_is_zh", "sanyi_list", "sanyi_is_bureau_staff", "sanyi_bar_width",
            "sanyi_locale_url", "sanyi_excerpt", "sanyi_datetime", "render_datetime",
+           "dataset_display_name", "sanyi_original_title",
            "sanyi_word", "sanyi_transition", "sanyi_money", "sanyi_money_yuan",
            "sanyi_unit_price", "sanyi_org_title", "sanyi_product_title", "sanyi_en_or_zh",
            "humanize_entity_type", "sanyi_has_cjk", "sanyi_ref", "sanyi_trace_details",
@@ -102,6 +103,26 @@ def render_datetime(next_helper: Any, datetime_: Any, date_format: str | None = 
         value = clock.to_local(value) or datetime_
     return next_helper(value, date_format=date_format, with_hours=with_hours,
                        with_seconds=with_seconds)
+
+
+@tk.chained_helper
+def dataset_display_name(next_helper: Any, package: Any) -> Any:
+    """In the English UI, the English title of a catalog resource or product
+    (``title_en``) where it has one; otherwise CKAN's (the title, or the name)."""
+    if not sanyi_is_zh():
+        english = package.get("title_en") if isinstance(package, dict) else \
+            (getattr(package, "extras", None) or {}).get("title_en")
+        if isinstance(english, str) and english.strip():
+            return english.strip()
+    return next_helper(package)
+
+
+def sanyi_original_title(package: Any) -> str:
+    """The Chinese title to show under an English one (English UI, ``title_en`` shown), else
+    "" (the title shown is already the original)."""
+    title = (package.get("title") or "") if isinstance(package, dict) else ""
+    shown = tk.h.dataset_display_name(package)
+    return title if title and shown != title and not sanyi_is_zh() else ""
 
 
 def sanyi_word(kind: str, code: Any) -> str:
