@@ -66,7 +66,13 @@ def test_errors_flash_and_other_merchants_are_refused(client_world, app, login):
     res = app.post(f"/merchant/entitlements/{ent}/clients",
                    data={"name": "", "_csrf_token": csrf_token(app, PAGE)})
     text = page_text(checked_body(res, PAGE))
-    assert "请填写客户端名称" in text
+    assert "请填写客户端名称" in text and "A client name is required" not in text
+    assert "name:" not in text
+    en = "/en" + PAGE
+    res = app.post(f"/en/merchant/entitlements/{ent}/clients",
+                   data={"name": "", "_csrf_token": csrf_token(app, en)})
+    text = page_text(checked_body(res, en))
+    assert "A client name is required" in text and "请填写客户端名称" not in text
     client = new_client(ent)
     login(app, "merchant_two")
     token = csrf_token(app, PAGE)

@@ -5,6 +5,7 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from ..common import csrf, inputs, session
+from ..common.errors import error_lines
 from ..common.helpers import sanyi_t
 from ..common.i18n_text import bi
 from ..common.user import page_context
@@ -40,7 +41,8 @@ def mark_updated(id: str):
     except tk.ObjectNotFound:
         return tk.abort(404)
     except tk.ValidationError as e:
-        tk.h.flash_error(str(e.error_summary))
+        for line in error_lines(e.error_dict or {}):  # the page's language, no field codes
+            tk.h.flash_error(line)
     # only these fixed targets: no open redirect
     if tk.request.form.get("return_to") == "overdue":
         return tk.redirect_to("sanyi.dashboard_overdue")

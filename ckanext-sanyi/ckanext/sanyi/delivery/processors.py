@@ -39,7 +39,7 @@ def _digest(kind: str, number: str) -> str:
 
 def target_user(value: Any, field: str = "user") -> model.User:
     """The active user named (or with the id) ``value``; :class:`DomainError` otherwise."""
-    name = rules.clean_text(value, field, "用户", field, max_len=100)
+    name = rules.clean_text(value, field, "用户", "User", max_len=100)
     user = as_user(name)
     if user is None:
         raise NotFound(field, f"未找到该用户：{name}", f"User not found: {name}")
@@ -106,9 +106,9 @@ def register(actor: model.User, data: dict[str, Any]) -> dict[str, Any]:
     errors = Errors()
     user = errors.take(target_user, data.get("user"))
     real_name = errors.take(rules.clean_text, data.get("real_name"), "real_name", "姓名",
-                            "real_name", max_len=100)
+                            "Real name", max_len=100)
     employer = errors.take(rules.clean_text, data.get("employer"), "employer", "所在单位",
-                           "employer", max_len=200, required=False)
+                           "Employer", max_len=200, required=False)
     doc = errors.take(rules.document, data.get("document_kind"), data.get("document_number"))
     if user is not None and user.id == actor.id:
         errors.add(DomainError("user", "不能为本人核验身份", "You cannot verify your own identity"))
@@ -155,7 +155,7 @@ def _change(actor: model.User, action: str, row: dict[str, Any],
 def _target(data: dict[str, Any]) -> dict[str, Any]:
     """The registration named by ``id`` or by ``user``, locked."""
     if data.get("id"):
-        return get(rules.clean_text(data["id"], "id", "标识", "id", max_len=100), lock=True)
+        return get(rules.clean_text(data["id"], "id", "标识", "Id", max_len=100), lock=True)
     user = target_user(data.get("user"))
     row = for_user(user, lock=True)
     if row is None:

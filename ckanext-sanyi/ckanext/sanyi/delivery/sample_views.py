@@ -16,6 +16,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, make_response
 
+from ..common.errors import error_lines, one_language
 from ..common.i18n_text import bi
 from ..common.paging import MAX_OFFSET, page_number
 from ..common.user import page_context as _ctx
@@ -38,9 +39,7 @@ def _login() -> Any:
 
 
 def _lines(err: tk.ValidationError) -> list[str]:
-    return [f"{k}: {m}" if k not in ("status", "message", "__all__") else str(m)
-            for k, msgs in (err.error_dict or {}).items()
-            for m in (msgs if isinstance(msgs, list) else [msgs])]
+    return error_lines(err.error_dict or {})  # the page's language, no field codes
 
 
 def _no_store(body: str, status: int = 200) -> Any:
@@ -122,9 +121,10 @@ def _manage_post() -> None:
         tk.get_action(action)(_ctx(), data)
         tk.h.flash_success(done)
     except tk.NotAuthorized as err:
-        tk.h.flash_error(str(err))
+        tk.h.flash_error(one_language(err))
     except (tk.ValidationError, tk.ObjectNotFound) as err:
-        for line in (_lines(err) if isinstance(err, tk.ValidationError) else [str(err)]):
+        for line in (_lines(err) if isinstance(err, tk.ValidationError) else
+                     [one_language(err)]):
             tk.h.flash_error(line)
 
 

@@ -28,6 +28,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..common import roles
 from ..common.csrf import cookie_authenticated
+from ..common.errors import error_lines
 from ..common.i18n_text import bi
 from ..common.session import rollback
 from ..common.user import acting_user, login_redirect
@@ -129,10 +130,8 @@ def _back() -> Any:
 
 
 def _flash(err: tk.ValidationError) -> None:
-    for field, messages in (err.error_dict or {}).items():
-        for message in messages if isinstance(messages, list) else [messages]:
-            tk.h.flash_error(str(message) if field in ("status", "message") else
-                             f"{field}: {message}")
+    for line in error_lines(err.error_dict or {}):  # the page's language, no field codes
+        tk.h.flash_error(line)
 
 
 def _act(action: str, data: dict[str, Any]) -> Any:

@@ -105,13 +105,13 @@ def document(kind: object, number: object) -> tuple[str, str]:
                           "证件类型须为：" + "、".join(f"{k}（{v[0]}）" for k, v in DOCUMENT_KINDS.items()),
                           "document_kind must be one of: " + ", ".join(DOCUMENT_KINDS))
     if kind == "resident_id_card":
-        text = clean_text(number, "document_number", "证件号码", "document_number", max_len=18)
+        text = clean_text(number, "document_number", "证件号码", "Document number", max_len=18)
         return kind, validate_id_number(text, "document_number")
-    text = clean_text(number, "document_number", "证件号码", "document_number", max_len=20)
+    text = clean_text(number, "document_number", "证件号码", "Document number", max_len=20)
     text = re.sub(r"[\s\-]", "", text).upper()
     if not _NUMBER.match(text):
         raise DomainError("document_number", "证件号码应为6至20位字母或数字",
-                          "document_number must be 6 to 20 letters or digits")
+                          "The document number must be 6 to 20 letters or digits")
     return kind, text
 
 
@@ -124,7 +124,7 @@ def masked_document(kind: str, number: str) -> str:
 
 def filing_no(value: object) -> str:
     """A filing number (备案号) such as 荆数备〔2026〕第001号 or JMSJ-2026-001."""
-    text = clean_text(value, "filing_no", "备案号", "filing_no", max_len=64)
+    text = clean_text(value, "filing_no", "备案号", "Filing number", max_len=64)
     if not _FILING.match(text):
         raise DomainError("filing_no", "备案号应为4至64位文字、字母、数字或〔〕-/等符号",
                           "filing_no must be 4 to 64 letters, digits or the signs 〔〕-/")
@@ -179,7 +179,7 @@ def check_accept(row: Mapping[str, object] | None, version: object) -> None:
 
 def check_revoke(status: str | None, reason: object) -> str:
     """The reason (required) of revoking a registration that is not revoked already."""
-    text = clean_text(reason, "reason", "撤销理由", "reason", max_len=500)
+    text = clean_text(reason, "reason", "撤销理由", "The reason for revoking", max_len=500)
     if status is None:
         raise _state("该用户没有数据加工处理人员登记", "This user has no registration as a "
                      "data processor")
