@@ -97,6 +97,19 @@ def test_english_page_and_the_bureau_page(client_world, app, login):
     assert "sanyi-api-clients" not in body
 
 
+def test_english_page_names_the_product_in_english(client_world, app, login):
+    from ckan.tests import helpers
+    product = client_world["entitlement"]["product_name"]
+    zh_title = helpers.call_action("package_show", id=product)["title"]
+    helpers.call_action("package_patch", context={"user": "sysadmin", "ignore_auth": True},
+                        id=product, title_en="Personal health profile and risk warning")
+    login(app, "merchant_user")
+    en = page_text(checked_body(app.get("/en" + PAGE), "/en" + PAGE))
+    zh = page_text(checked_body(app.get(PAGE), PAGE))
+    assert "Personal health profile and risk warning" in en and zh_title not in en
+    assert zh_title in zh and "Personal health profile" not in zh
+
+
 def test_visitors_are_sent_to_the_login(client_world, app):
     ent = client_world["entitlement"]["id"]
     res = app.post(f"/merchant/entitlements/{ent}/clients", data={"name": "x"},

@@ -168,13 +168,19 @@ def sanyi_org_title(name: Any) -> str:
 
 
 def sanyi_product_title(name: Any) -> str:
-    """A product's (or resource's) title from its name or id."""
+    """A product's (or resource's) title from its name or id; on English pages its English
+    title (``title_en``) where it has one."""
     import ckan.model as model
     key = str(name or "")
     if not key:
         return ""
     pk = model.Package
-    return _title(model.Session.query(pk.title).filter((pk.name == key) | (pk.id == key)), key)
+    found = (pk.name == key) | (pk.id == key)
+    if not sanyi_is_zh():
+        english = _title(model.Session.query(pk.extras["title_en"].astext).filter(found), "")
+        if english.strip():
+            return english.strip()
+    return _title(model.Session.query(pk.title).filter(found), key)
 
 
 def sanyi_en_or_zh(en: Any, zh: Any) -> dict[str, Any]:
