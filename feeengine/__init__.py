@@ -21,7 +21,7 @@ from .money import (
     parse_yuan,
     round_half_up_fen,
 )
-from .product import ProductPricing, Use
+from .product import ProductPricing, Use, serves_industrial_use
 from .quote import LineKind, Quote, QuoteLine, quote
 from .revenue import (
     TREASURY_PCT_DEFAULT,
@@ -55,7 +55,7 @@ __all__ = [
     # ceiling
     "CeilingViolation", "find_ceiling_violation", "check_ceiling", "check_price_versions",
     # products and quotes
-    "Use", "ProductPricing", "LineKind", "QuoteLine", "Quote", "quote",
+    "Use", "ProductPricing", "serves_industrial_use", "LineKind", "QuoteLine", "Quote", "quote",
     # revenue
     "AllowedRevenue", "RevenueLevel", "RevenuePeriod", "RevenueStatus", "revenue_status",
     "track_revenue", "TREASURY_PCT_DEFAULT", "ProfitSplit", "split_net_profit",

@@ -11,7 +11,7 @@ from .errors import PricingError
 from .schedule import BillingUnit
 from .versions import ScheduleVersion
 
-__all__ = ["Use", "ProductPricing"]
+__all__ = ["Use", "ProductPricing", "serves_industrial_use"]
 
 
 class Use(str, Enum):
@@ -38,6 +38,12 @@ class Use(str, Enum):
             names = ", ".join(u.value for u in cls)
             raise PricingError(field, f"未知的用途：{value!r}（可选：{names}）",
                                f"unknown use {value!r} (one of: {names})") from None
+
+
+def serves_industrial_use(category: Use, permitted: bool) -> bool:
+    """May a product of ``category`` be used (and charged) for industrial purposes: an
+    industrial product always, a public-interest one only with the bureau's permission."""
+    return category is not Use.PUBLIC_INTEREST or permitted
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,10 @@ class ProductPricing:
             versions = tuple(versions)
             _check_versions(name, versions)
             object.__setattr__(self, name, versions)
+
+    @property
+    def serves_industrial_use(self) -> bool:
+        return serves_industrial_use(self.category, self.industrial_use_allowed)
 
     def versions_for(self, unit: BillingUnit, *, ceiling: bool = False) -> tuple[ScheduleVersion, ...]:
         """The price (or ceiling) history for ``unit``, in list order."""

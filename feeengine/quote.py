@@ -123,7 +123,7 @@ def quote(product: ProductPricing, *, unit: BillingUnit | str, quantity: int, us
     pct = None if priority_discount_pct is None else parse_pct(priority_discount_pct, "priority_discount_pct")
     if use is Use.PUBLIC_INTEREST:
         return Quote(product.product_id, use, unit, quantity, on, (), 0, None, True, *FREE_REASON)
-    if product.category is Use.PUBLIC_INTEREST and not product.industrial_use_allowed:
+    if not product.serves_industrial_use:
         raise UseNotAllowed(
             "use", "该产品属于公共治理、公益事业类，未经数据主管部门同意，不得用于产业发展、行业发展用途",
             "this product is in the public-interest category; it may not be used for industrial "

@@ -71,14 +71,13 @@ def _within_one_day(config: pytest.Config) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _lane_ini(config)
-    if not _unit_tests_only(config):
-        _within_one_day(config)
     if _unit_tests_only(config):
         for name in ("ckan", "ckan_fixtures"):  # entry points of ckan.tests.pytest_ckan
             plugin = config.pluginmanager.get_plugin(name)
             if plugin is not None:
                 config.pluginmanager.unregister(plugin)
     else:
+        _within_one_day(config)
         plugin_reuse.install()
 
 

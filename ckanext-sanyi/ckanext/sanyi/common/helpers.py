@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 
 from . import clock, roles, words
 from .user import acting_user
@@ -175,12 +176,9 @@ def sanyi_product_title(name: Any) -> str:
     if not key:
         return ""
     pk = model.Package
-    found = (pk.name == key) | (pk.id == key)
-    if not sanyi_is_zh():
-        english = _title(model.Session.query(pk.extras["title_en"].astext).filter(found), "")
-        if english.strip():
-            return english.strip()
-    return _title(model.Session.query(pk.title).filter(found), key)
+    title = pk.title if sanyi_is_zh() else \
+        sa.func.coalesce(sa.func.nullif(sa.func.btrim(pk.extras["title_en"].astext), ""), pk.title)
+    return _title(model.Session.query(title).filter((pk.name == key) | (pk.id == key)), key)
 
 
 def sanyi_en_or_zh(en: Any, zh: Any) -> dict[str, Any]:

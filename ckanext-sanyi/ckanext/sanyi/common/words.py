@@ -20,7 +20,7 @@ from ..domain.approval_model import Status
 from . import clock
 
 __all__ = ["kinds", "word", "words", "money", "money_yuan", "datetime", "fallback", "transition",
-           "unit_price", "quantity"]
+           "unit_price", "quantity", "bands"]
 
 # the noun a billing unit counts (a quantity of it: "10,000 次" / "10,000 calls")
 UNIT_NOUNS: dict[str, tuple[str, str]] = {
@@ -41,6 +41,8 @@ DATASET_STATE = {"active": ("已发布", "published"), "draft": ("草稿", "draf
 APPLICATION_STATUS = {s.value: (s.zh, s.value.replace("_", " ")) for s in Status}
 UNIT_DECISION = {"approved": ("通过", "approved"), "rejected": ("驳回", "rejected"),
                  "returned": ("退回修改", "returned"), "pending": ("待审核", "pending")}
+REVENUE_LEVEL = {"ok": ("正常", "OK"), "warning": ("已达预警线", "Warning level reached"),
+                 "exceeded": ("已超上限", "Cap exceeded")}
 PROCESSOR_STATUS = {"pending": ("待核验", "pending"), "active": ("使用中", "active"),
                     "filed": ("已备案", "filed"), "revoked": ("已撤销", "revoked")}
 
@@ -54,6 +56,7 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
         "refund_status": REFUND_STATUS, "pay_method": PAY_METHOD,
         "product_status": PRODUCT_STATUS, "dataset_state": DATASET_STATE,
         "unit_decision": UNIT_DECISION, "processor_status": PROCESSOR_STATUS,
+        "revenue_level": REVENUE_LEVEL,
         "entitlement_status": entitlements.STATUS_TEXT, "merchant_status": merchants.STATUS_TEXT,
         "billing_unit": forms.UNITS, "unit_noun": UNIT_NOUNS, "use": forms.USES,
         "enterprise_size": forms.SIZES, "audit_action": ACTIONS, "object_type": OBJECT_TYPES,
@@ -131,6 +134,22 @@ def quantity(n: Any, unit: str, zh: bool = True) -> str:
     if not zh and count != 1 and noun in {v[1] for v in UNIT_NOUNS.values()}:
         noun += "s"
     return f"{count:,} {noun}"
+
+
+def bands(schedule_bands: list[dict[str, Any]], unit: str, zh: bool = True) -> str:
+    """A schedule's bands (prices in yuan): ``0.25`` for one band;
+    ``10,000 次以内 0.60；以上 0.12`` / ``up to 10,000 calls 0.60; beyond 0.12`` for several."""
+    if len(schedule_bands) == 1:
+        return str(schedule_bands[0]["price"])
+    parts = []
+    for b in schedule_bands:
+        if b["upto"] is None:
+            parts.append(f"以上 {b['price']}" if zh else f"beyond {b['price']}")
+        elif zh:
+            parts.append(f"{quantity(b['upto'], unit)}以内 {b['price']}")
+        else:
+            parts.append(f"up to {quantity(b['upto'], unit, zh=False)} {b['price']}")
+    return ("；" if zh else "; ").join(parts)
 
 
 def datetime(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import ckan.model as model
 
-from feeengine import BillingUnit, Use, in_force_periods
+from feeengine import BillingUnit, in_force_periods, serves_industrial_use
 
 from ..common import clock
 from .store import (
@@ -72,10 +72,8 @@ def disclosure(year: int, today: dt.date | None = None) -> dict[str, Any]:
         if summary["status"] != "approved" and not ceilings and not prices:
             continue
         summary.pop("private")
-        # may it serve industrial use: an industrial product always; a public-interest one
-        # only with the bureau's permission
-        industrial = product_category(pkg) is Use.INDUSTRIAL or \
-            industrial_allowed(policies.get(pkg.id))
+        industrial = serves_industrial_use(product_category(pkg),
+                                           industrial_allowed(policies.get(pkg.id)))
         items.append(dict(summary, industrial_use_allowed=industrial,
                           ceilings=ceilings, prices=prices))
     return {"year": year, "generated": (today or clock.today()).isoformat(), "currency": "CNY",

@@ -31,6 +31,7 @@ from feeengine import (
     find_ceiling_violation,
     in_force_periods,
     quote,
+    serves_industrial_use,
     version_in_force,
 )
 
@@ -201,8 +202,8 @@ def price_list(on: dt.date) -> dict[str, Any]:
     for pkg in products:
         item = product_summary(pkg)
         item["industrial_use_allowed"] = industrial_allowed(policies.get(pkg.id))
-        item["free"] = (product_category(pkg) is Use.PUBLIC_INTEREST
-                        and not item["industrial_use_allowed"])
+        item["free"] = not serves_industrial_use(product_category(pkg),
+                                                 item["industrial_use_allowed"])
         item["units"] = [_unit_entry(u, r, on)
                          for u, r in _by_unit(per_product.get(pkg.id, [])).items()]
         out.append(item)

@@ -4,7 +4,8 @@ Bureau staff (数据局 editors; sysadmins count) set ceilings, discounts, the r
 shares and each product's industrial-use permission, and read the settings and the audit
 log. Operator staff (运营机构 editors; sysadmins count) set actual prices and report billed
 revenue. Both read the revenue status: the cap bounds the operator's revenue, and both are
-told when it reaches the warning level and the cap. Quotes, the price list, history and the yearly disclosure are public.
+told when it reaches the warning level and the cap. Quotes, the price list, history and the
+yearly disclosure are public.
 """
 from __future__ import annotations
 

@@ -341,8 +341,8 @@ def _disclosure(period: Period, start: dt.datetime, end: dt.datetime,
                 "kind": ["上限收费标准", "ceiling"] if v["kind"] == "ceiling" else
                 ["实际收费标准", "actual price"],
                 "unit": list(words.words("billing_unit", v["unit"])), "label": v["label"],
-                "from": v["in_force_from"],
-                "until": v["in_force_until"], "bands": band_text(v["schedule"]["bands"], v["unit"]),
+                "from": v["in_force_from"], "until": v["in_force_until"],
+                "bands": [words.bands(v["schedule"]["bands"], v["unit"], zh) for zh in (True, False)],
                 "trial": ["试行", "trial"] if v["trial"] else ""})
     progress("ledger")
     usage = _usage_tables(start, end, names=False)
@@ -368,22 +368,6 @@ def _disclosure(period: Period, start: dt.datetime, end: dt.datetime,
         *usage,
     ]
     return summary, tables
-
-
-def band_text(bands: list[dict[str, Any]], unit: str) -> list[str]:
-    """A schedule's bands as people read them, ``[zh, en]``: ``0.25`` for one band;
-    ``10,000 次以内 0.60；100,000 次以内 0.35；以上 0.12`` (prices in yuan) for several."""
-    if len(bands) == 1:
-        return [str(bands[0]["price"])] * 2
-    zh, en = [], []
-    for b in bands:
-        if b["upto"] is None:
-            zh.append(f"以上 {b['price']}")
-            en.append(f"beyond {b['price']}")
-        else:
-            zh.append(f"{words.quantity(b['upto'], unit)}以内 {b['price']}")
-            en.append(f"up to {words.quantity(b['upto'], unit, zh=False)} {b['price']}")
-    return ["；".join(zh), "; ".join(en)]
 
 
 def build(period: Period, *, rules: DueRules | None = None, today: dt.date | None = None,
