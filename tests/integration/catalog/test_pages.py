@@ -280,12 +280,17 @@ ENGLISH = {"hypertension": ("高血压患者健康管理数据", "Hypertension p
            "chronic-refill": ("慢病线上开处方", "Online prescription renewal for chronic diseases")}
 
 
+@pytest.mark.parametrize("who", ["anonymous", "no_role"])
 @pytest.mark.parametrize("url, name", [("/dataset", "hypertension"), ("/product", "chronic-refill"),
                                        ("/", "chronic-refill")])
-def test_lists_show_the_english_title_on_english_pages(app, portal, url, name):
+def test_lists_show_the_english_title_on_english_pages(app, portal, url, name, who):
     zh_title, en_title = ENGLISH[name]
-    zh = page_text(checked_body(app.get(url), url))
-    en = page_text(checked_body(app.get("/en" + url), "/en" + url))
+    headers = {}
+    if who == "no_role":  # a logged-in user with no role sees the same
+        factories.User(name="plain_visitor")
+        headers = {"Authorization": factories.APIToken(user="plain_visitor")["token"]}
+    zh = page_text(checked_body(app.get(url, headers=headers), url))
+    en = page_text(checked_body(app.get("/en" + url, headers=headers), "/en" + url))
     assert zh_title in zh and en_title not in zh
     assert en_title in en and zh_title not in en
     # a resource without an English title keeps its Chinese one on English pages

@@ -164,6 +164,21 @@ def test_operator_page_and_price_form(app, demo_world):
     assert record["after"]["schedule"]["bands"][0]["price"] == "0.45"
 
 
+def test_the_operator_page_and_the_revenue_status_refuse_the_public(app, demo_world):
+    """Over HTTP: anonymous and a user with no role get neither the operator's page nor the
+    revenue status; operator and bureau staff get the status from the Action API."""
+    factories.User(name="nobody_here")
+    for user in (None, "nobody_here"):
+        headers = token(user) if user else {}
+        app.get("/operator/pricing", headers=headers, status=403)
+        res = app.post("/api/3/action/sanyi_revenue_status", headers=headers, json={},
+                       status=403)
+        assert res.json["success"] is False and "result" not in res.json
+    for user in ("operator_user", "bureau_user"):
+        res = app.post("/api/3/action/sanyi_revenue_status", headers=token(user), json={})
+        assert res.json["result"]["current"]["level"] == "warning"
+
+
 @pytest.mark.parametrize("prefix, level, other", [("", "已达预警线", "Warning level reached"),
                                                   ("/en", "Warning level reached", "已达预警线")])
 def test_operator_page_shows_the_revenue_cap_it_is_bound_by(app, demo_world, prefix, level, other):
