@@ -186,6 +186,7 @@ def test_operator_page_shows_the_revenue_cap_it_is_bound_by(app, demo_world, pre
         as_text=True)
     table = html.split('class="table table-sm mt-3 sanyi-revenue"', 1)[1].split("</table>", 1)[0]
     assert f">{TODAY.year}<" in table and 'data-level="warning"' in table
+    assert ("¥" if not prefix else "CNY ") in table and ".00<" in table  # money as people read it
     assert level in table and other not in table and ">warning<" not in table
     assert "sanyi-revenue-warning" in html          # demo revenue is above 80 % of the cap
     assert "/bureau/pricing/cap" not in html        # the bureau sets it, not the operator
