@@ -46,6 +46,7 @@ setup(
         "fastjsonschema==2.22.3",
         "cryptography>=42",
         "ckanext-dcat==2.4.4",
+        "numpy==2.2.6",
     ],
     entry_points={
         "ckan.plugins": ["sanyi = ckanext.sanyi.plugin:SanyiPlugin",

@@ -35,6 +35,8 @@ def make_backend(name: str, config: Any) -> SearchBackend:
         size = 256 if size in (None, "") else int(size)
         ttl = 300.0 if ttl in (None, "") else float(ttl)
         backend = PostgresBackend(lambda: model.Session, cache_size=size, cache_ttl=ttl)
+        memory = config.get("ckanext.sanyi.search.memory_index")
+        backend.memory_index = str(memory).strip().lower() not in ("false", "0", "no", "off")
         global _listening
         if not _listening:  # install() runs again on every app made in one process (tests)
             _listening = True

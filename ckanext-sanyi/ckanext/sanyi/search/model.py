@@ -1,5 +1,5 @@
 """The PostgreSQL search index tables (migrations ``0001_search_index``,
-``0003_search_index_split`` and ``0012_search_facet_counts``) on the extension's MetaData.
+``0003_search_index_split``, ``0012_search_facet_counts`` and ``0015_search_change_log``) on the extension's MetaData.
 
 The backend (:mod:`.postgres`) writes and reads them with its own SQL (upserts, tsvector
 ranking, array operators); these definitions say what the migrations create, so that the
@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 from ..common.model import TIMESTAMP, metadata
 
-__all__ = ["search_doc", "facet_value", "facet_count"]
+__all__ = ["search_doc", "facet_value", "facet_count", "change"]
 
 search_doc = sa.Table(
     "sanyi_search_doc", metadata,
@@ -60,4 +60,13 @@ facet_count = sa.Table(
     sa.UniqueConstraint("key_id", "facet_id", "site_id", "state", "capacity", "dataset_type",
                         "entity_type", "labels", name="sanyi_search_facet_count_key",
                         postgresql_nulls_not_distinct=True),
+)
+
+# which index rows each transaction wrote (migration 0015, search/memload.py); statement
+# triggers on sanyi_search_doc write it
+change = sa.Table(
+    "sanyi_search_change", metadata,
+    sa.Column("xid", sa.BigInteger, nullable=False),
+    sa.Column("index_id", sa.UnicodeText),
+    sa.Column("at", TIMESTAMP, nullable=False),
 )

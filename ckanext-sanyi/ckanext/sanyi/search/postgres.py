@@ -23,12 +23,14 @@ query comes from ``compiler.Compiler``; the result cache is ``cache.ResultCache`
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from typing import Any, Callable
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from . import facet_store
+from . import facet_store, memindex, memload
 from . import syntax as s
 from .backend import (
     ALL_DOCS,
@@ -48,6 +50,8 @@ from .compiler import (
     _order,
     _ts,
 )
+
+log = logging.getLogger(__name__)
 
 _UPSERT = text(f"""
 INSERT INTO {TABLE} AS t (index_id, id, site_id, name, title, title_sort, metadata_created,
@@ -155,6 +159,7 @@ class PostgresBackend:
         self.batch_size = batch_size
         self.cache = ResultCache(cache_size, cache_ttl)
         self.facet_values = FacetDictionary()
+        self.memory = memload.MemoryState()
 
     def listen(self, session_class: Any) -> None:
         """Advance the generation after every commit or rollback of a session that wrote to
@@ -201,6 +206,7 @@ class PostgresBackend:
     # searching -----------------------------------------------------------------------
     stored_facets: frozenset[str] | None = None
     facet_store = True  # answer what it can from sanyi_search_facet_count (False: count rows)
+    memory_index = True  # answer what it can from the in-memory index (memindex.py)
 
     def held_facets(self) -> frozenset[str]:
         """The facet fields whose values ``facet_ids`` holds (and the store counts)."""
@@ -301,6 +307,11 @@ class PostgresBackend:
         if self.cache.size > 0 and not session.info.get(DIRTY):
             key = (str(session.get_bind().url), gen[1], gen[0], sql, _freeze(params))
             row = self.cache.get(key)
+        if row is None and self.memory_index and not session.info.get(DIRTY) and \
+                facet_store.plan(req, self.stores_facet) is None:
+            row = self._from_memory(session, req)
+            if row is not None and key is not None:
+                self.cache.put(key, row)
         if row is None:
             r = session.execute(text(sql), params).one()
             counts = _json(r.counts) or []
@@ -314,6 +325,75 @@ class PostgresBackend:
             if key is not None:
                 self.cache.put(key, row)
         return self._result(req, *row)
+
+    def _from_memory(self, session: Any, req: SearchRequest) -> tuple[Any, Any, Any] | None:
+        """``search``'s (hits, facet counts, page) from the in-memory index, or None where it
+        cannot answer (memindex.Unsupported, a facet field outside ``facet_ids``, a page row
+        gone or scored otherwise than by the database)."""
+        if any(not self.stores_facet(f) for f in req.facet_fields):
+            return None
+        rank = [q for q in (tsquery_text(v, None, op="|") for v in req.rank_texts) if q]
+        rank_query = " | ".join(rank) or None
+        rows, start = (min(max(n, 0), MAX_ROW) for n in (req.rows, req.start))
+        try:
+            # a savepoint: a failed statement here must not abort the request's transaction
+            with self.memory.lock, session.begin_nested():
+                ix = self.memory.current(session)
+                if ix is None:
+                    return None
+                where = memindex.evaluate(req.query, Compiler().tsq)
+                fids = None
+                if req.facet_fields:
+                    ids = set(ix.b.facets).union(*(d.facets for d in ix.overlay.values()))
+                    names = self.facet_values.terms(session, ids)
+                    asked = set(req.facet_fields)
+                    fids = {i for i, t in names.items()
+                            if t == ALL_DOCS or t.partition("=")[0] in asked}
+                ans = ix.answer(where, fids, rank_query, req.sort, start, rows)
+                names = self.facet_values.terms(session, {f for f, _ in ans.facets})
+                raw = [(names[f], n) for f, n in ans.facets if f in names]
+                page = self._page_rows(session, req, ans.page, rank_query)
+        except memindex.Unsupported:
+            return None
+        except DBAPIError:  # e.g. the change log's migration not applied: SQL answers
+            log.exception("sanyi search: in-memory index off in this process")
+            self.memory_index = False
+            return None
+        if page is None:
+            return None
+        return ans.hits, raw, page
+
+    def _page_rows(self, session: Any, req: SearchRequest, order: list[tuple[str, float]],
+                   rank_query: str | None) -> list[list[Any]] | None:
+        if not order:
+            return []
+        c = Compiler()
+        blobs = [b for b in ("data_dict", "validated_data_dict")
+                 if b in req.fields or "*" in req.fields]
+        stored = "st.doc" if ("*" in req.fields or set(req.fields) - {
+            "id", "index_id", "score", "data_dict", "validated_data_dict"}) else "NULL::jsonb"
+        score = (f"ts_rank(st.rank_tsv, CAST({c.bind(rank_query)} AS tsquery))"
+                 if rank_query else "NULL::real")
+        ids = c.bind([iid for iid, _ in order])
+        got = {r[0]: r for r in session.execute(text(
+            f"SELECT st.index_id, {score}, st.id, {stored}"
+            f"{''.join(f', st.{b}' for b in blobs)} FROM {TABLE} st "
+            f"WHERE st.index_id = ANY(CAST({ids} AS text[]))"), c.params)}
+        out = []
+        for iid, mine in order:
+            r = got.get(iid)
+            if r is None:
+                return None  # changed since the index was refreshed: SQL answers
+            if rank_query:
+                if memindex.np.float32(r[1]) != memindex.np.float32(mine):
+                    log.warning("sanyi search: in-memory score %r of %s differs from ts_rank %r",
+                                mine, iid, r[1])
+                    return None
+                score_value = r[1]
+            else:
+                score_value = 1.0
+            out.append([r[0], score_value, r[2], r[3], *r[4:]])
+        return out
 
     def _result(self, req: SearchRequest, hits: Any, raw: Any, page: Any) -> SearchResult:
         page = page or []
