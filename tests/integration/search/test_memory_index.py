@@ -48,6 +48,7 @@ QUERIES = [
     {"q": "慢病", "fq": "-update_cycle:daily"},
     {"q": "医保", "fq": 'organization:"shi-yi-bao-ju" OR organization:"shi-wei-jian-wei"'},
     {"q": "医保", "fq": 'permission_labels:"public"'},
+    {"q": "", "fq": "-tags:不存在的标签"},  # every dataset: facets counted per facet value
     {"q": "医保", "fq": 'permission_labels:"public" AND permission_labels:"creator-nobody"'},
 ]
 

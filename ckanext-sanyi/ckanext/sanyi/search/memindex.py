@@ -2,22 +2,24 @@
 
 Counting and ranking tens of thousands of matching rows one at a time is what makes a
 full-text search of a large catalog slow in SQL (``postgres.PostgresBackend.compile``): the
-bitmap heap scan alone reads every matching row. This index keeps, per process, what those
-searches read: per lexeme the documents that hold it (with PostgreSQL's positions and
-weights), per facet value and per visibility column value the documents that carry it, the
-sort columns, and per lexeme of ``rank_tsv`` its share of ``ts_rank``. A query is answered
-with array operations on document numbers ("slots"), and only its page of results is read
-from the table.
+bitmap heap scan alone reads every matching row. This index keeps, per process, per facet
+value and per visibility column value the documents ("slots") that carry it and the sort
+columns (built for the whole table, ``memload.build``), and per lexeme the slots whose
+``tsv`` holds it (with PostgreSQL's positions and weights where a phrase or a weight
+restriction needs them) and its share of ``ts_rank`` in ``rank_tsv``, read from the table on
+the lexeme's first use and kept (at most ``MAX_LEXEMES``). A query is answered with array
+operations on slots; only its page of results is read from the table.
 
 It answers exactly what the SQL would: the same tsquery (``compiler.Compiler.tsq``) is
-evaluated with PostgreSQL's semantics (``&``, ``|``, ``!``, phrases ``<N>``, prefixes, weight
+evaluated with PostgreSQL's semantics (``&``, ``|``, ``!``, phrases ``<N>``, weight
 restrictions; a lexeme without positions matches any weight), column tests with SQL's NULL
-rules, and ``ts_rank`` is reproduced in the same single-precision arithmetic as PostgreSQL's
-``calc_rank_or``; the backend checks the page's scores against the database's own.
-Anything else (ranges, sorts by text, ``ts_rank`` of prefixes) raises ``Unsupported`` and is
-answered by SQL.
+rules, and ``ts_rank`` is reproduced in the same single-precision steps as PostgreSQL's
+``calc_rank_or`` (tests/integration/search/test_memindex_oracle.py checks both against the
+database); the backend also checks each page's scores against the database's own.
+Anything else (prefix operands, ranges, sorts by text, ``ts_rank`` of a conjunction) raises
+``Unsupported`` and is answered by SQL.
 
-Documents changed after the index was built are kept beside it (``Overlay``): their built
+Documents changed after the index was built are kept beside it (the overlay): their built
 slot is dead and the new version is evaluated one document at a time.
 
 Pure Python and numpy: no database, no CKAN.
@@ -44,6 +46,8 @@ _WEIGHT_BIT = {"A": 8, "B": 4, "C": 2, "D": 1}
 _PI2_6 = 1.64493406685
 _POS_SHIFT = 16  # slot << 16 | position: a position (< 16384) plus any distance stays below
 _NULL_TIME = np.iinfo(np.int64).max
+# lexemes whose postings an index keeps; past this it forgets them all and reads them again
+MAX_LEXEMES = 20000
 
 
 class Unsupported(Exception):
@@ -265,20 +269,44 @@ class MemoryIndex:
         self._positions: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._rank: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._wmask: dict[str, np.ndarray] = {}
+        self._masks: dict[Any, np.ndarray] = {}
+        # per slot, its facet ids (CSR: ``facet_ids[facet_offsets[s]:facet_offsets[s + 1]]``),
+        # to count the facets of a small match set from its own rows
+        fids = [np.full(len(v), f, dtype=np.int32) for f, v in built.facets.items()]
+        slots = [np.asarray(v, dtype=np.int32) for v in built.facets.values()]
+        if fids:
+            all_slots = np.concatenate(slots)
+            order = np.argsort(all_slots, kind="stable")
+            self.facet_ids = np.concatenate(fids)[order]
+            self.facet_offsets = np.concatenate(
+                [[0], np.cumsum(np.bincount(all_slots, minlength=self.n))]).astype(np.int64)
+        else:
+            self.facet_ids = np.zeros(0, dtype=np.int32)
+            self.facet_offsets = np.zeros(self.n + 1, dtype=np.int64)
+
+    def _bound(self) -> None:
+        if len(self._slots) + len(self._positions) + len(self._rank) > MAX_LEXEMES:
+            self._slots.clear()
+            self._positions.clear()
+            self._rank.clear()
+            self._wmask.clear()
 
     def lexeme_slots(self, lexeme: str) -> np.ndarray:
+        self._bound()
         got = self._slots.get(lexeme)
         if got is None:
             got = self._slots[lexeme] = self.source.slots(self, lexeme)
         return got
 
     def lexeme_positions(self, lexeme: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self._bound()
         got = self._positions.get(lexeme)
         if got is None:
             got = self._positions[lexeme] = self.source.positions(self, lexeme)
         return got
 
     def lexeme_rank(self, lexeme: str) -> tuple[np.ndarray, np.ndarray]:
+        self._bound()
         got = self._rank.get(lexeme)
         if got is None:
             got = self._rank[lexeme] = self.source.rank(self, lexeme)
@@ -381,19 +409,38 @@ class MemoryIndex:
                 out |= m
         return out
 
+    def _kept(self, key: Any, make: Any) -> np.ndarray:
+        """A column or label mask, made once per built index (read-only: they are shared)."""
+        got = self._masks.get(key)
+        if got is None:
+            if len(self._masks) > 256:
+                self._masks.clear()
+            got = make()
+            got.flags.writeable = False
+            self._masks[key] = got
+        return got
+
     def column_mask(self, column: str, values: Iterable[Any]) -> np.ndarray:
-        mask = np.zeros(self.n, dtype=bool)
-        by_value = self.b.columns.get(column, {})
-        for v in values:
-            slots = by_value.get(v)
-            if slots is not None:
-                mask[slots] = True
-        return mask
+        vals = frozenset(values)
+
+        def make() -> np.ndarray:
+            mask = np.zeros(self.n, dtype=bool)
+            by_value = self.b.columns.get(column, {})
+            for v in vals:
+                slots = by_value.get(v)
+                if slots is not None:
+                    mask[slots] = True
+            return mask
+        return self._kept(("column", column, vals), make)
 
     def null_mask(self, column: str) -> np.ndarray:
         return self.column_mask(column, [None])
 
     def labels_mask(self, labels: Iterable[str], any_of: bool) -> np.ndarray:
+        labs = frozenset(labels)
+        return self._kept(("labels", labs, any_of), lambda: self._labels_mask(labs, any_of))
+
+    def _labels_mask(self, labels: Iterable[str], any_of: bool) -> np.ndarray:
         masks = []
         for lab in sorted(set(labels)):
             m = np.zeros(self.n, dtype=bool)
@@ -423,14 +470,32 @@ class MemoryIndex:
                 for f in d.facets:
                     if f in facet_ids:
                         extra[f] = extra.get(f, 0) + 1
+            base = self._facet_counts(mask, facet_ids)
             for fid in facet_ids:
-                slots = self.b.facets.get(fid)
-                n = int(np.count_nonzero(mask[slots])) if slots is not None else 0
-                n += extra.get(fid, 0)
+                n = base.get(fid, 0) + extra.get(fid, 0)
                 if n:
                     counts.append((fid, n))
         page = self._page(mask, over, rank_query, sort, start, rows)
         return Answer(hits, counts, page, rank_query)
+
+    def _facet_counts(self, mask: np.ndarray, facet_ids: set[int]) -> dict[int, int]:
+        """How many slots of ``mask`` carry each of ``facet_ids``: a small match set from
+        its rows' facet ids, a large one per facet value."""
+        slots = np.flatnonzero(mask)
+        wanted = [f for f in facet_ids if f in self.b.facets]
+        per_value = sum(len(np.atleast_1d(self.b.facets[f])) for f in wanted)
+        starts = self.facet_offsets[slots]
+        lengths = self.facet_offsets[slots + 1] - starts
+        if int(lengths.sum()) < per_value:
+            total = int(lengths.sum())
+            if not total:
+                return {}
+            idx = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) \
+                + np.arange(total)
+            found, n = np.unique(self.facet_ids[idx], return_counts=True)
+            want = set(wanted)
+            return {int(f): int(c) for f, c in zip(found, n, strict=True) if int(f) in want}
+        return {f: int(np.count_nonzero(mask[self.b.facets[f]])) for f in wanted}
 
     def _rank_terms(self, rank_query: str) -> list[str]:
         tree = parse_tsquery(rank_query)
