@@ -2,14 +2,16 @@
 
 * **Build**: one REPEATABLE READ transaction reads every index row's visibility and key
   columns, sort timestamps and facet ids (grouped per facet value by the database), and the
-  snapshot's ``xmin``. About 2 s at 100,000 rows. Postings of ``tsv``/``rank_tsv`` are read
+  snapshot (its ``xmin`` and the transactions it saw). 2-3 s at 100,000 rows. Postings of ``tsv``/``rank_tsv`` are read
   per lexeme on first use (``TablePostings``).
 * **Refresh**, before every search it answers: the statement triggers of migration 0015
   record each index write's rows with the writing transaction's id in
   ``sanyi_search_change``. A refresh reads, in one snapshot, that snapshot's ``xmin`` and the
   rows recorded by transactions at or after the previous refresh's ``xmin``: every
   transaction below an ``xmin`` had ended when it was taken, so nothing is missed, and a
-  change seen twice is applied twice harmlessly (the document's current row is read). Changed
+  change seen twice is applied twice harmlessly (the document's current row is read); changes
+  of transactions the build's snapshot already saw are skipped. Records older than a day
+  are pruned (at builds, and hourly by each process). Changed
   documents go to the overlay; past ``REBUILD_AFTER`` of them, or after a TRUNCATE, a reset
   database or ``MAX_IDLE`` seconds unused, the index is built again.
 
@@ -20,9 +22,11 @@ C collation, or index ids that are lowercase hex digests, as CKAN's are).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
+import weakref
 from typing import Any
 
 import numpy as np
@@ -42,6 +46,7 @@ TABLE = "sanyi_search_doc"
 CHANGES = "sanyi_search_change"
 REBUILD_AFTER = 2000      # overlay documents (at least; or a twentieth of the index)
 MAX_IDLE = 6 * 3600.0     # seconds: change records are kept a day (memload.prune)
+PRUNE_EVERY = 3600.0      # seconds between prunes by a process that does not build
 _WEIGHT_CODE = {"A": 3, "B": 2, "C": 1, "D": 0}
 _HEX = re.compile(r"^[0-9a-f]+$")
 _US = "CAST(extract(epoch FROM {c}) * 1000000 AS bigint)"
@@ -189,6 +194,10 @@ class MemoryState:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        # a forked child (the import's workers) must not inherit a lock another thread held
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _new_lock(ref))
+        self.pruned = 0.0
         self.index: MemoryIndex | None = None
         self.source = TablePostings()
         self.key: Any = None        # (database url, table file node)
@@ -228,6 +237,10 @@ class MemoryState:
                     if len(self.index.overlay) <= max(REBUILD_AFTER, self.index.n // 20):
                         self.used = now
                         self.source.session = session
+                        if now - self.pruned > PRUNE_EVERY:
+                            self.pruned = now
+                            with session.get_bind().connect() as conn, conn.begin():
+                                prune(conn)
                         return self.index
         self.index = None
         t0 = time.perf_counter()
@@ -238,6 +251,7 @@ class MemoryState:
             log.info("sanyi search: in-memory index off for %s (collation)", url)
             return None
         self.index, self.xmin, self.built_saw, filenode = made
+        self.pruned = now
         self.key = (url, filenode)
         self.applied = set()
         self.used = now
@@ -245,6 +259,12 @@ class MemoryState:
         log.info("sanyi search: in-memory index of %d documents built in %.2f s",
                  self.index.n, time.perf_counter() - t0)
         return self.index
+
+
+def _new_lock(ref: Any) -> None:
+    state = ref()
+    if state is not None:
+        state.lock = threading.RLock()
 
 
 def prune(session: Any) -> None:
