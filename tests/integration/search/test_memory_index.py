@@ -227,3 +227,12 @@ def test_a_database_error_in_the_index_leaves_the_search_to_sql(app, catalog, an
     answered.clear()
     assert _get(app, None, {"q": "门诊"}, "/en") == expected  # not a 500: SQL answered
     assert answered == [False] and backend.memory_index is False
+
+
+def test_searches_for_given_ids_or_names_are_read_by_sql(app, catalog, answered):
+    made = catalog["made"]
+    for fq in (f'id:"{made[0]["id"]}"', 'name:("mem-1" OR "mem-3")'):
+        answered.clear()
+        count, _, page = _get(app, None, {"q": "", "fq": fq}, "")
+        assert answered == [False], fq
+        assert count == len(page) >= 1

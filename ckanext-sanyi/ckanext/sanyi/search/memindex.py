@@ -656,6 +656,19 @@ def _doc_phrase(node: Any, d: DocData) -> set[int]:
     raise Unsupported("phrase of an expression")
 
 
+def names_documents(node: s.Node) -> bool:
+    """Whether the query requires given ids or names (``id:X``, ``name:(A OR B)``, as
+    ``package_show`` and the importer ask): a few rows the SQL reads by their keys."""
+    def flat(n: s.Node) -> list[s.Node]:
+        return [x for c in n.children for x in flat(c)] if isinstance(n, s.And) else [n]
+    for p in flat(node):
+        terms = p.children if isinstance(p, s.Or) else [p]
+        if terms and all(isinstance(x, s.Term) and x.field in ("id", "name", "index_id")
+                         for x in terms):
+            return True
+    return False
+
+
 def evaluate(node: s.Node, tsq: Any) -> Where:
     """The ``Where`` of a syntax tree; ``tsq(node)`` is ``compiler.Compiler().tsq``.
 

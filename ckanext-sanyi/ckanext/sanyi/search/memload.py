@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 TABLE = "sanyi_search_doc"
 CHANGES = "sanyi_search_change"
-REBUILD_AFTER = 2000      # overlay documents (at least; or a twentieth of the index)
+REBUILD_AFTER = 1000      # overlay documents: each search evaluates them one by one
 MAX_IDLE = 6 * 3600.0     # seconds: change records are kept a day (memload.prune)
 PRUNE_EVERY = 3600.0      # seconds between prunes by a process that does not build
 _WEIGHT_CODE = {"A": 3, "B": 2, "C": 1, "D": 0}
@@ -234,7 +234,7 @@ class MemoryState:
                         self.index.apply(read_docs(session, ids))
                     self.applied = {(x, i) for x, i in self.applied | set(fresh) if x >= xmin}
                     self.xmin = xmin
-                    if len(self.index.overlay) <= max(REBUILD_AFTER, self.index.n // 20):
+                    if len(self.index.overlay) <= REBUILD_AFTER:
                         self.used = now
                         self.source.session = session
                         if now - self.pruned > PRUNE_EVERY:

@@ -329,8 +329,9 @@ class PostgresBackend:
     def _from_memory(self, session: Any, req: SearchRequest) -> tuple[Any, Any, Any] | None:
         """``search``'s (hits, facet counts, page) from the in-memory index, or None where it
         cannot answer (memindex.Unsupported, a facet field outside ``facet_ids``, a page row
-        gone or scored otherwise than by the database)."""
-        if any(not self.stores_facet(f) for f in req.facet_fields):
+        gone or scored otherwise than by the database) or SQL reads faster (given ids)."""
+        if any(not self.stores_facet(f) for f in req.facet_fields) or \
+                memindex.names_documents(req.query):
             return None
         rank = [q for q in (tsquery_text(v, None, op="|") for v in req.rank_texts) if q]
         rank_query = " | ".join(rank) or None
