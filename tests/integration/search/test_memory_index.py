@@ -236,3 +236,49 @@ def test_searches_for_given_ids_or_names_are_read_by_sql(app, catalog, answered)
         count, _, page = _get(app, None, {"q": "", "fq": fq}, "")
         assert answered == [False], fq
         assert count == len(page) >= 1
+
+
+def test_a_rebuilt_index_keeps_its_postings_and_still_answers_as_sql_does(
+        app, catalog, answered, monkeypatch):
+    from ckanext.sanyi.search import memload
+    backend = search.get_backend()
+    _compare(app, catalog["tokens"], answered)  # every query's words read once
+    ix = backend.memory.index
+    monkeypatch.setattr(memload, "REBUILD_AFTER", 2)
+    made = catalog["made"]
+    helpers.call_action("package_patch", context={"user": "yb_editor"}, id=made[1]["id"],
+                        title="门诊药品收费明细（更新）", tags=[{"name": "慢病"}])
+    helpers.call_action("package_delete", context={"user": "yb_editor"}, id=made[4]["id"])
+    helpers.call_action("package_create", context={"user": "wj_editor"}, name="mem-new",
+                        title="门诊收费与医保结算新增数据", owner_org=catalog["orgs"]["wj"]["id"],
+                        domain="health", delivery_methods=["api"], update_cycle="monthly",
+                        grade_level="L2", open_attribute="authorized",
+                        last_updated="2026-01-05", tags=[{"name": "医保"}])
+    reads = []
+    source = backend.memory.source
+    for name in ("slots", "positions", "rank"):
+        real = getattr(source, name)
+        monkeypatch.setattr(source, name, lambda ix_, lx, _r=real, _n=name:
+                            reads.append((_n, lx)) or _r(ix_, lx))
+    results = _compare(app, catalog["tokens"], answered)
+    assert backend.memory.index is not ix and not backend.memory.index.overlay  # rebuilt
+    assert reads == []  # every posting was carried over, none read again
+    names = [n for n, _ in results[("anonymous", '{"q": "门诊"}')][2]]
+    assert "mem-new" in names and "mem-4" not in names
+
+
+def test_a_rebuild_drops_the_postings_of_changes_the_old_index_had_not_seen(app, catalog):
+    from ckanext.sanyi.search import memload
+    backend = search.get_backend()
+    _get(app, None, {"q": "门诊"}, "")
+    state = backend.memory
+    old, since = state.index, state.xmin
+    assert old is not None and old.lexeme_slots("门诊").size >= 2
+    mem1 = catalog["made"][1]
+    helpers.call_action("package_patch", context={"user": "yb_editor"}, id=mem1["id"],
+                        title="住院病案数据", notes="住院病案")  # no longer about 门诊
+    with model.Session.get_bind().connect() as conn:  # built before any refresh saw it
+        new = memload.build(conn, state.source, old, since)[0]
+    slot = new.b.columns["name"]["mem-1"]  # a unique value: its slot
+    assert slot not in set(new._slots["门诊"].tolist())
+    assert len(new._slots["门诊"]) == len(old._slots["门诊"]) - 1

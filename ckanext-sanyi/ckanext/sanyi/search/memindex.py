@@ -328,6 +328,42 @@ class MemoryIndex:
     def size(self) -> int:
         return int(self.alive.sum()) + len(self.overlay)
 
+    @property
+    def stale(self) -> int:
+        """Documents changed since the build: overlay documents and dead built slots."""
+        dead = self.n - int(np.count_nonzero(self.alive))
+        return dead + sum(1 for i in self.overlay if i not in self.slot_of)
+
+    def carry(self, old: "MemoryIndex", changed: set[str], current: dict[str, DocData]) -> None:
+        """Take over ``old``'s postings: those of documents unchanged since ``old`` was built
+        (not in ``changed``) under their new slots, plus those of ``current`` (the changed
+        documents this index holds, as built), so that a rebuild reads no posting again."""
+        remap = np.array([self.slot_of.get(i, -1) for i in old.b.index_ids] or [-1],
+                         dtype=np.int64)[:old.n]
+        dead = [old.slot_of[i] for i in changed if i in old.slot_of]
+        remap[dead] = -1
+        remap[~old.alive] = -1
+        fresh = sorted((self.slot_of[i], d) for i, d in current.items() if i in self.slot_of)
+        for lexeme, slots in old._slots.items():
+            kept = remap[slots]
+            add = [s for s, d in fresh if lexeme in d.lexemes]
+            self._slots[lexeme] = np.unique(np.concatenate(
+                [kept[kept >= 0], np.array(add, dtype=np.int64)]).astype(np.int32))
+        for lexeme, (slots, off, pos) in old._positions.items():
+            self._positions[lexeme] = _merge_groups(
+                remap, slots, off, pos,
+                [(s, d.lexemes[lexeme]) for s, d in fresh if lexeme in d.lexemes])
+        for lexeme, (slots, contrib) in old._rank.items():
+            kept = remap[slots]
+            keep = kept >= 0
+            ranked = [(s, d.rank[lexeme]) for s, d in fresh if lexeme in d.rank]
+            all_slots = np.concatenate([kept[keep],
+                                        np.array([s for s, _ in ranked], dtype=np.int64)])
+            all_c = np.concatenate([contrib[keep],
+                                    np.array([c for _, c in ranked], dtype=np.float64)])
+            order = np.argsort(all_slots, kind="stable")
+            self._rank[lexeme] = (all_slots[order].astype(np.int32), all_c[order])
+
     # matching ------------------------------------------------------------------------
     @staticmethod
     def _lexemes(lx: Lex) -> list[str]:
@@ -602,6 +638,25 @@ class _Desc:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Desc) and self.v == other.v
+
+
+def _merge_groups(remap: np.ndarray, slots: np.ndarray, off: np.ndarray, pos: np.ndarray,
+                  add: list[tuple[int, tuple[int, ...]]]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Postings with positions (slots, offsets, positions) under ``remap`` (-1: dropped),
+    plus ``add`` ((slot, positions)), ordered by slot."""
+    new = remap[slots]
+    keep = new >= 0
+    groups = [(int(s), pos[off[i]:off[i + 1]]) for i, s in zip(np.flatnonzero(keep),
+                                                                 new[keep], strict=True)]
+    groups += [(s, np.array(p, dtype=np.int64)) for s, p in add]
+    groups.sort(key=lambda g: g[0])
+    out_slots = np.array([s for s, _ in groups], dtype=np.int32)
+    sizes = np.array([len(p) for _, p in groups], dtype=np.int64)
+    out_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    out_pos = np.concatenate([p for _, p in groups]).astype(np.int64) if groups else \
+        np.zeros(0, dtype=np.int64)
+    return out_slots, out_off, out_pos
 
 
 # --------------------------------------------------------------------------- queries

@@ -112,10 +112,13 @@ class TablePostings:
         return slots, rank_contribs(offsets, pos)
 
 
-def build(conn: Any, source: TablePostings) -> tuple[MemoryIndex, int, Any, Any] | None:
+def build(conn: Any, source: TablePostings, old: MemoryIndex | None = None,
+          since: int | None = None) -> tuple[MemoryIndex, int, Any, Any] | None:
     """A new index from ``conn`` (a connection, not the request's session), with the
     snapshot's xmin, which transactions it saw (``_seen_by``) and the table's identity; None
-    where the orders would differ."""
+    where the orders would differ. With ``old`` (refreshed up to the xmin ``since``), its
+    postings are taken over (``MemoryIndex.carry``) for the documents unchanged since it was
+    built, the others read in the same snapshot."""
     conn = conn.execution_options(isolation_level="REPEATABLE READ")
     with conn.begin():
         conn.execute(text("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"))
@@ -130,6 +133,15 @@ def build(conn: Any, source: TablePostings) -> tuple[MemoryIndex, int, Any, Any]
             f'WITH ids AS (SELECT facet_ids, (row_number() OVER (ORDER BY index_id COLLATE "C")'
             f' - 1)::int AS slot FROM {TABLE}) SELECT f, string_agg(int4send(slot), \'\' '
             f'ORDER BY slot) FROM ids, unnest(facet_ids) f GROUP BY f')).all()
+        changed: set[str] = set()
+        current: dict[str, DocData] = {}
+        if old is not None and since is not None:
+            changed = set(conn.execute(text(
+                f"SELECT DISTINCT index_id FROM {CHANGES} WHERE xid >= :x "
+                f"AND index_id IS NOT NULL"), {"x": since}).scalars())
+            changed |= set(old.overlay)
+            changed |= {old.b.index_ids[s] for s in np.flatnonzero(~old.alive)}
+            current = {i: d for i, d in read_docs(conn, sorted(changed)).items() if d is not None}
     with conn.begin():
         prune(conn)
     columns: dict[str, dict[Any, Any]] = {}
@@ -154,7 +166,10 @@ def build(conn: Any, source: TablePostings) -> tuple[MemoryIndex, int, Any, Any]
         facets={int(f): np.frombuffer(b, ">i4").astype(np.int32) for f, b in facets},
         modified=np.array([_time(r[9]) for r in rows], dtype=np.int64),
         created=np.array([_time(r[10]) for r in rows], dtype=np.int64))
-    return MemoryIndex(built, source), xmin, _seen_by(snapshot), filenode
+    index = MemoryIndex(built, source)
+    if old is not None:
+        index.carry(old, changed, current)
+    return index, xmin, _seen_by(snapshot), filenode
 
 
 def _seen_by(snapshot: str) -> Any:
@@ -218,6 +233,7 @@ class MemoryState:
         now = time.monotonic()
         if self.disabled_for == url:
             return None
+        carry: MemoryIndex | None = None  # an index whose overlay grew too large
         if self.index is not None and self.key and self.key[0] == url and \
                 now - self.used < MAX_IDLE:
             row = session.execute(text(
@@ -234,7 +250,7 @@ class MemoryState:
                         self.index.apply(read_docs(session, ids))
                     self.applied = {(x, i) for x, i in self.applied | set(fresh) if x >= xmin}
                     self.xmin = xmin
-                    if len(self.index.overlay) <= REBUILD_AFTER:
+                    if self.index.stale <= REBUILD_AFTER:
                         self.used = now
                         self.source.session = session
                         if now - self.pruned > PRUNE_EVERY:
@@ -242,10 +258,12 @@ class MemoryState:
                             with session.get_bind().connect() as conn, conn.begin():
                                 prune(conn)
                         return self.index
+                    carry = self.index
+        since = self.xmin if carry is not None else None
         self.index = None
         t0 = time.perf_counter()
         with session.get_bind().connect() as conn:
-            made = build(conn, self.source)
+            made = build(conn, self.source, carry, since)
         if made is None:
             self.disabled_for = url
             log.info("sanyi search: in-memory index off for %s (collation)", url)
