@@ -108,3 +108,17 @@ def test_what_the_index_cannot_answer_is_left_to_sql():
                 ix._rank_terms(q)  # ts_rank of a conjunction is calc_rank_and
     with pytest.raises(mi.Unsupported):
         mi.parse_tsquery("'a' &")
+
+
+def test_a_tsvector_read_as_text_gives_the_positions_and_weights_it_holds():
+    from ckanext.sanyi.search.memload import parse_tsvector
+    rng = random.Random(11)
+    for _ in range(100):
+        literal, lexemes = _vector(rng)
+        as_text = model.Session.execute(text("SELECT CAST(CAST(:v AS tsvector) AS text)"),
+                                        {"v": literal}).scalar()
+        assert parse_tsvector(as_text) == lexemes, (literal, as_text)
+    odd = model.Session.execute(text(
+        "SELECT CAST(array_to_tsvector(ARRAY['it''s', 'a\\b', 'x y']) AS text)")).scalar()
+    model.Session.rollback()
+    assert parse_tsvector(odd) == {"it's": (), "a\\b": (), "x y": ()}

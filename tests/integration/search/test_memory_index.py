@@ -282,3 +282,39 @@ def test_a_rebuild_drops_the_postings_of_changes_the_old_index_had_not_seen(app,
     slot = new.b.columns["name"]["mem-1"]  # a unique value: its slot
     assert slot not in set(new._slots["门诊"].tolist())
     assert len(new._slots["门诊"]) == len(old._slots["门诊"]) - 1
+
+
+def test_a_large_index_is_built_in_the_background_while_sql_or_the_old_index_answers(
+        app, catalog, answered, monkeypatch):
+    from ckanext.sanyi.search import memload
+    backend = search.get_backend()
+    state = backend.memory
+    monkeypatch.setattr(memload, "BACKGROUND_FROM", 0)
+    model.Session.execute(text("ANALYZE sanyi_search_doc"))  # reltuples: the size estimate
+    model.Session.commit()
+    state.reset()
+    expected = _get(app, None, {"q": "门诊"}, "")
+    assert answered == [False]  # no index yet: SQL answered, the build runs in a thread
+    state.building.join(timeout=30)
+    answered.clear()
+    backend.cache.clear()
+    assert _get(app, None, {"q": "门诊"}, "") == expected and answered == [True]
+    first = state.index
+    # past the rebuild threshold: the old index (still true) answers while the new one builds
+    monkeypatch.setattr(memload, "REBUILD_AFTER", 0)
+    helpers.call_action("package_patch", context={"user": "yb_editor"},
+                        id=catalog["made"][1]["id"], title="住院病案数据", notes="住院病案")
+    answered.clear()
+    after = _get(app, None, {"q": "门诊"}, "/en")
+    assert answered == [True] and after[0] == expected[0] - 1
+    state.building.join(timeout=30)
+    backend.cache.clear()
+    answered.clear()
+    assert _get(app, None, {"q": "门诊"}, "") == after
+    assert state.index is not first and answered[0] is True
+    backend.memory_index = False
+    backend.cache.clear()
+    try:
+        assert _get(app, None, {"q": "门诊"}, "/en") == after
+    finally:
+        backend.memory_index = True

@@ -342,18 +342,19 @@ class MemoryIndex:
                          dtype=np.int64)[:old.n]
         dead = [old.slot_of[i] for i in changed if i in old.slot_of]
         remap[dead] = -1
-        remap[~old.alive] = -1
+        remap[~old.alive.copy()] = -1
         fresh = sorted((self.slot_of[i], d) for i, d in current.items() if i in self.slot_of)
-        for lexeme, slots in old._slots.items():
+        # copies: another thread may still be answering (and reading postings) with ``old``
+        for lexeme, slots in list(old._slots.items()):
             kept = remap[slots]
             add = [s for s, d in fresh if lexeme in d.lexemes]
             self._slots[lexeme] = np.unique(np.concatenate(
                 [kept[kept >= 0], np.array(add, dtype=np.int64)]).astype(np.int32))
-        for lexeme, (slots, off, pos) in old._positions.items():
+        for lexeme, (slots, off, pos) in list(old._positions.items()):
             self._positions[lexeme] = _merge_groups(
                 remap, slots, off, pos,
                 [(s, d.lexemes[lexeme]) for s, d in fresh if lexeme in d.lexemes])
-        for lexeme, (slots, contrib) in old._rank.items():
+        for lexeme, (slots, contrib) in list(old._rank.items()):
             kept = remap[slots]
             keep = kept >= 0
             ranked = [(s, d.rank[lexeme]) for s, d in fresh if lexeme in d.rank]

@@ -44,9 +44,10 @@ log = logging.getLogger(__name__)
 
 TABLE = "sanyi_search_doc"
 CHANGES = "sanyi_search_change"
-REBUILD_AFTER = 1000      # overlay documents: each search evaluates them one by one
+REBUILD_AFTER = 500       # changed documents: each search evaluates them one by one
 MAX_IDLE = 6 * 3600.0     # seconds: change records are kept a day (memload.prune)
 PRUNE_EVERY = 3600.0      # seconds between prunes by a process that does not build
+BACKGROUND_FROM = 20000   # documents: larger indexes are built in a thread (2-3 s at 100,000)
 _WEIGHT_CODE = {"A": 3, "B": 2, "C": 1, "D": 0}
 _HEX = re.compile(r"^[0-9a-f]+$")
 _US = "CAST(extract(epoch FROM {c}) * 1000000 AS bigint)"
@@ -181,24 +182,34 @@ def _seen_by(snapshot: str) -> Any:
     return lambda xid: xid < top and xid not in running
 
 
+_TSV_ENTRY = re.compile(r"'((?:[^'\\]|''|\\.)*)'(?::([0-9A-D,]+))?")
+_TSV_UNESCAPE = re.compile(r"''|\\(.)")
+_TSV_POS = re.compile(r"(\d+)([A-D]?)")
+
+
+def parse_tsvector(value: str) -> dict[str, tuple[int, ...]]:
+    """A tsvector's text form -> lexeme: positions as ``WordEntryPos`` (weight << 14)."""
+    out: dict[str, tuple[int, ...]] = {}
+    for m in _TSV_ENTRY.finditer(value or ""):
+        lexeme = _TSV_UNESCAPE.sub(lambda x: x.group(1) if x.group(1) else "'", m.group(1))
+        out[lexeme] = tuple(int(p) | (_WEIGHT_CODE[w or "D"] << 14)
+                            for p, w in _TSV_POS.findall(m.group(2) or ""))
+    return out
+
+
 def read_docs(session: Any, index_ids: list[str]) -> dict[str, DocData | None]:
     """The current version of some documents (None: no longer indexed)."""
     got: dict[str, DocData | None] = {i: None for i in index_ids}
     rows = session.execute(text(
-        f"SELECT {_DOC_COLUMNS}, d.facet_ids, "
-        f"(SELECT json_agg(json_build_array(u.lexeme, u.positions, u.weights)) "
-        f" FROM unnest(d.tsv) u), "
-        f"(SELECT json_agg(json_build_array(u.lexeme, u.positions, u.weights)) "
-        f" FROM unnest(d.rank_tsv) u) "
+        f"SELECT {_DOC_COLUMNS}, d.facet_ids, CAST(d.tsv AS text), CAST(d.rank_tsv AS text) "
         f"FROM {TABLE} d WHERE d.index_id = ANY(:ids)"), {"ids": index_ids}).all()
     names = ("index_id", "id", "name", "site_id", "state", "capacity", "dataset_type",
              "entity_type")
     for r in rows:
-        lexemes = {lx: tuple(_encode(p, w)) for lx, p, w in (r[12] or [])}
-        rank = {lx: rank_contrib(_encode(p, w)) for lx, p, w in (r[13] or [])}
         got[r[0]] = DocData(
             index_id=r[0], columns={n: r[k] for k, n in enumerate(names)},
-            labels=frozenset(r[8] or ()), lexemes=lexemes, rank=rank,
+            labels=frozenset(r[8] or ()), lexemes=parse_tsvector(r[12]),
+            rank={lx: rank_contrib(p) for lx, p in parse_tsvector(r[13]).items()},
             facets=frozenset(int(f) for f in r[11] or ()),
             modified=_time(r[9]), created=_time(r[10]))
     return got
@@ -213,6 +224,9 @@ class MemoryState:
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _new_lock(ref))
         self.pruned = 0.0
+        self.building: threading.Thread | None = None
+        self.pending: tuple[Any, str] | None = None  # (a background build's result, its url)
+        self.epoch = 0  # advanced by reset: a background build started before is dropped
         self.index: MemoryIndex | None = None
         self.source = TablePostings()
         self.key: Any = None        # (database url, table file node)
@@ -223,17 +237,27 @@ class MemoryState:
         self.disabled_for: Any = None  # a database whose collation does not allow it
 
     def reset(self) -> None:
-        """Build anew at the next search."""
+        """Build anew at the next search (a background build under way is dropped)."""
         with self.lock:
             self.index = None
+            self.pending = None
+            self.epoch += 1
 
     def current(self, session: Any) -> MemoryIndex | None:
-        """The index, refreshed to ``session``'s snapshot (call with ``lock`` held)."""
+        """The index, refreshed to ``session``'s snapshot (call with ``lock`` held); None
+        while there is none (SQL answers)."""
         url = str(session.get_bind().url)
         now = time.monotonic()
+        if self.pending is not None:  # a background build finished
+            made, built_for = self.pending
+            self.pending = None
+            if made is None:
+                self.disabled_for = built_for
+            elif built_for == url:
+                self._install(made, url, now)
         if self.disabled_for == url:
             return None
-        carry: MemoryIndex | None = None  # an index whose overlay grew too large
+        carry: MemoryIndex | None = None  # an index still true, but with too many changes
         if self.index is not None and self.key and self.key[0] == url and \
                 now - self.used < MAX_IDLE:
             row = session.execute(text(
@@ -250,33 +274,70 @@ class MemoryState:
                         self.index.apply(read_docs(session, ids))
                     self.applied = {(x, i) for x, i in self.applied | set(fresh) if x >= xmin}
                     self.xmin = xmin
+                    self.used = now
+                    self.source.session = session
+                    if now - self.pruned > PRUNE_EVERY:
+                        self.pruned = now
+                        with session.get_bind().connect() as conn, conn.begin():
+                            prune(conn)
                     if self.index.stale <= REBUILD_AFTER:
-                        self.used = now
-                        self.source.session = session
-                        if now - self.pruned > PRUNE_EVERY:
-                            self.pruned = now
-                            with session.get_bind().connect() as conn, conn.begin():
-                                prune(conn)
                         return self.index
                     carry = self.index
         since = self.xmin if carry is not None else None
+        size = carry.n if carry is not None else session.execute(text(
+            f"SELECT CAST(reltuples AS bigint) FROM pg_class "
+            f"WHERE oid = CAST('{TABLE}' AS regclass)")).scalar() or 0
+        if size >= BACKGROUND_FROM:
+            if self.building is None or not self.building.is_alive():
+                self.building = threading.Thread(
+                    target=self._build_in_background, name="sanyi-search-memory",
+                    args=(session.get_bind(), url, carry, since, self.epoch), daemon=True)
+                self.building.start()
+            if carry is not None:
+                return carry  # still true; answers (more slowly) until the new one is in
+            self.index = None
+            return None
         self.index = None
-        t0 = time.perf_counter()
         with session.get_bind().connect() as conn:
-            made = build(conn, self.source, carry, since)
+            made = self._timed_build(conn, carry, since)
         if made is None:
             self.disabled_for = url
-            log.info("sanyi search: in-memory index off for %s (collation)", url)
             return None
+        self._install(made, url, now)
+        self.source.session = session
+        return self.index
+
+    def _timed_build(self, conn: Any, carry: MemoryIndex | None, since: int | None
+                     ) -> tuple[MemoryIndex, int, Any, Any] | None:
+        t0 = time.perf_counter()
+        made = build(conn, self.source, carry, since)
+        if made is None:
+            log.info("sanyi search: in-memory index off (the database's collation orders "
+                     "index ids otherwise)")
+        else:
+            log.info("sanyi search: in-memory index of %d documents built in %.2f s%s",
+                     made[0].n, time.perf_counter() - t0,
+                     " (postings taken over)" if carry is not None else "")
+        return made
+
+    def _build_in_background(self, engine: Any, url: str, carry: MemoryIndex | None,
+                             since: int | None, epoch: int) -> None:
+        try:
+            with engine.connect() as conn:
+                made = self._timed_build(conn, carry, since)
+        except Exception:  # noqa: BLE001 - the searches go on with SQL or the old index
+            log.exception("sanyi search: building the in-memory index failed")
+            return
+        with self.lock:
+            if epoch == self.epoch:
+                self.pending = (made, url)
+
+    def _install(self, made: tuple[MemoryIndex, int, Any, Any], url: str, now: float) -> None:
         self.index, self.xmin, self.built_saw, filenode = made
-        self.pruned = now
         self.key = (url, filenode)
         self.applied = set()
         self.used = now
-        self.source.session = session
-        log.info("sanyi search: in-memory index of %d documents built in %.2f s",
-                 self.index.n, time.perf_counter() - t0)
-        return self.index
+        self.pruned = now
 
 
 def _new_lock(ref: Any) -> None:
