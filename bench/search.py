@@ -394,6 +394,10 @@ def run_queries(reps: int, ilike_reps: int) -> dict[str, Any]:
     requests = {}
     engine_url = str(engine.url)
     t0 = time.perf_counter()
+    with backend.memory.lock:  # a large index is built in a thread: wait for it
+        backend.memory.current(model.Session())
+    if backend.memory.building is not None:
+        backend.memory.building.join()
     with backend.memory.lock:
         backend.memory.current(model.Session())
     model.Session.rollback()

@@ -337,33 +337,107 @@ class MemoryIndex:
     def carry(self, old: "MemoryIndex", changed: set[str], current: dict[str, DocData]) -> None:
         """Take over ``old``'s postings: those of documents unchanged since ``old`` was built
         (not in ``changed``) under their new slots, plus those of ``current`` (the changed
-        documents this index holds, as built), so that a rebuild reads no posting again."""
+        documents this index holds, as built), so that no posting is read again."""
         remap = np.array([self.slot_of.get(i, -1) for i in old.b.index_ids] or [-1],
                          dtype=np.int64)[:old.n]
         dead = [old.slot_of[i] for i in changed if i in old.slot_of]
         remap[dead] = -1
-        remap[~old.alive.copy()] = -1
+        remap[~old.alive] = -1
         fresh = sorted((self.slot_of[i], d) for i, d in current.items() if i in self.slot_of)
-        # copies: another thread may still be answering (and reading postings) with ``old``
-        for lexeme, slots in list(old._slots.items()):
+        holds: dict[str, list[int]] = {}
+        ranks: dict[str, list[tuple[int, float]]] = {}
+        for slot, d in fresh:
+            for lexeme in d.lexemes:
+                holds.setdefault(lexeme, []).append(slot)
+            for lexeme, c in d.rank.items():
+                ranks.setdefault(lexeme, []).append((slot, c))
+        by_slot = dict(fresh)
+        for lexeme, slots in old._slots.items():
             kept = remap[slots]
-            add = [s for s, d in fresh if lexeme in d.lexemes]
-            self._slots[lexeme] = np.unique(np.concatenate(
-                [kept[kept >= 0], np.array(add, dtype=np.int64)]).astype(np.int32))
-        for lexeme, (slots, off, pos) in list(old._positions.items()):
+            add = np.array(holds.get(lexeme, []), dtype=np.int64)
+            self._slots[lexeme] = np.unique(np.concatenate([kept[kept >= 0], add])
+                                            ).astype(np.int32)
+        for lexeme, (slots, off, pos) in old._positions.items():
             self._positions[lexeme] = _merge_groups(
                 remap, slots, off, pos,
-                [(s, d.lexemes[lexeme]) for s, d in fresh if lexeme in d.lexemes])
-        for lexeme, (slots, contrib) in list(old._rank.items()):
+                [(s, by_slot[s].lexemes[lexeme]) for s in holds.get(lexeme, [])])
+        for lexeme, (slots, contrib) in old._rank.items():
             kept = remap[slots]
             keep = kept >= 0
-            ranked = [(s, d.rank[lexeme]) for s, d in fresh if lexeme in d.rank]
+            ranked = ranks.get(lexeme, [])
             all_slots = np.concatenate([kept[keep],
                                         np.array([s for s, _ in ranked], dtype=np.int64)])
             all_c = np.concatenate([contrib[keep],
                                     np.array([c for _, c in ranked], dtype=np.float64)])
             order = np.argsort(all_slots, kind="stable")
             self._rank[lexeme] = (all_slots[order].astype(np.int32), all_c[order])
+
+    def merged(self) -> "MemoryIndex":
+        """The same documents as one built index: the live built slots and the overlay,
+        renumbered in index id order, with every posting taken over (``carry``). What a
+        rebuild from the table would give at the last refresh, without reading it."""
+        b = self.b
+        live = np.flatnonzero(self.alive)
+        over = {i: d for i, d in self.overlay.items()}
+        ids = sorted([b.index_ids[s] for s in live if b.index_ids[s] not in over] + list(over))
+        new_slot = {iid: k for k, iid in enumerate(ids)}
+        remap = np.full(max(self.n, 1), -1, dtype=np.int64)
+        kept = [s for s in live if b.index_ids[s] not in over]
+        remap[kept] = [new_slot[b.index_ids[s]] for s in kept]
+        fresh = [(new_slot[i], d) for i, d in over.items()]
+
+        def moved(slots: Any) -> np.ndarray:
+            got = remap[np.atleast_1d(np.asarray(slots, dtype=np.int64))]
+            return got[got >= 0]
+
+        def joined(parts: dict[Any, np.ndarray], extra: dict[Any, list[int]]) -> dict[Any, Any]:
+            out: dict[Any, Any] = {}
+            for key in set(parts) | set(extra):
+                arr = np.concatenate([moved(parts[key]) if key in parts else
+                                      np.zeros(0, dtype=np.int64),
+                                      np.array(extra.get(key, []), dtype=np.int64)])
+                if len(arr):
+                    out[key] = np.sort(arr).astype(np.int32)
+            return out
+
+        columns: dict[str, dict[Any, Any]] = {}
+        for column, by_value in b.columns.items():
+            extra: dict[Any, list[int]] = {}
+            for slot, d in fresh:
+                extra.setdefault(d.columns.get(column), []).append(slot)
+            if column in KEY_COLUMNS and column != "site_id":  # unique: value -> slot
+                col: dict[Any, Any] = {}
+                for v, at in by_value.items():
+                    m = moved(at)
+                    if len(m):
+                        col[v] = int(m[0]) if len(m) == 1 else np.sort(m).astype(np.int32)
+                for v, ss in extra.items():
+                    prev = np.atleast_1d(col.get(v, np.zeros(0, dtype=np.int64)))
+                    both = np.sort(np.concatenate([prev, np.array(ss, dtype=np.int64)]))
+                    col[v] = int(both[0]) if len(both) == 1 else both.astype(np.int32)
+                columns[column] = col
+            else:
+                columns[column] = joined(by_value, extra)
+        labels: dict[str, list[int]] = {}
+        facets: dict[int, list[int]] = {}
+        for slot, d in fresh:
+            for lab in d.labels:
+                labels.setdefault(lab, []).append(slot)
+            for f in d.facets:
+                facets.setdefault(f, []).append(slot)
+        modified = np.full(len(ids), _NULL_TIME, dtype=np.int64)
+        created = np.full(len(ids), _NULL_TIME, dtype=np.int64)
+        if kept:
+            modified[remap[kept]] = b.modified[kept]
+            created[remap[kept]] = b.created[kept]
+        for slot, d in fresh:
+            modified[slot] = d.modified
+            created[slot] = d.created
+        index = MemoryIndex(Built(
+            index_ids=ids, columns=columns, labels=joined(b.labels, labels),
+            facets=joined(b.facets, facets), modified=modified, created=created), self.source)
+        index.carry(self, set(over), over)
+        return index
 
     # matching ------------------------------------------------------------------------
     @staticmethod

@@ -12,8 +12,10 @@
   change seen twice is applied twice harmlessly (the document's current row is read); changes
   of transactions the build's snapshot already saw are skipped. Records older than a day
   are pruned (at builds, and hourly by each process). Changed
-  documents go to the overlay; past ``REBUILD_AFTER`` of them, or after a TRUNCATE, a reset
-  database or ``MAX_IDLE`` seconds unused, the index is built again.
+  documents go to the overlay; past ``REBUILD_AFTER`` of them they are merged into the built
+  arrays (``MemoryIndex.merged``: no table read, every posting kept). After a TRUNCATE, a
+  reset database or ``MAX_IDLE`` seconds unused, the index is built again (from
+  ``BACKGROUND_FROM`` documents in a thread, SQL answering meanwhile).
 
 Index ids order the slots by their code points (``COLLATE "C"``), as Python compares them;
 the SQL sorts by the database collation, so the index is only used where the two agree (a
@@ -113,13 +115,10 @@ class TablePostings:
         return slots, rank_contribs(offsets, pos)
 
 
-def build(conn: Any, source: TablePostings, old: MemoryIndex | None = None,
-          since: int | None = None) -> tuple[MemoryIndex, int, Any, Any] | None:
+def build(conn: Any, source: TablePostings) -> tuple[MemoryIndex, int, Any, Any] | None:
     """A new index from ``conn`` (a connection, not the request's session), with the
     snapshot's xmin, which transactions it saw (``_seen_by``) and the table's identity; None
-    where the orders would differ. With ``old`` (refreshed up to the xmin ``since``), its
-    postings are taken over (``MemoryIndex.carry``) for the documents unchanged since it was
-    built, the others read in the same snapshot."""
+    where the orders would differ."""
     conn = conn.execution_options(isolation_level="REPEATABLE READ")
     with conn.begin():
         conn.execute(text("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"))
@@ -134,15 +133,6 @@ def build(conn: Any, source: TablePostings, old: MemoryIndex | None = None,
             f'WITH ids AS (SELECT facet_ids, (row_number() OVER (ORDER BY index_id COLLATE "C")'
             f' - 1)::int AS slot FROM {TABLE}) SELECT f, string_agg(int4send(slot), \'\' '
             f'ORDER BY slot) FROM ids, unnest(facet_ids) f GROUP BY f')).all()
-        changed: set[str] = set()
-        current: dict[str, DocData] = {}
-        if old is not None and since is not None:
-            changed = set(conn.execute(text(
-                f"SELECT DISTINCT index_id FROM {CHANGES} WHERE xid >= :x "
-                f"AND index_id IS NOT NULL"), {"x": since}).scalars())
-            changed |= set(old.overlay)
-            changed |= {old.b.index_ids[s] for s in np.flatnonzero(~old.alive)}
-            current = {i: d for i, d in read_docs(conn, sorted(changed)).items() if d is not None}
     with conn.begin():
         prune(conn)
     columns: dict[str, dict[Any, Any]] = {}
@@ -167,10 +157,7 @@ def build(conn: Any, source: TablePostings, old: MemoryIndex | None = None,
         facets={int(f): np.frombuffer(b, ">i4").astype(np.int32) for f, b in facets},
         modified=np.array([_time(r[9]) for r in rows], dtype=np.int64),
         created=np.array([_time(r[10]) for r in rows], dtype=np.int64))
-    index = MemoryIndex(built, source)
-    if old is not None:
-        index.carry(old, changed, current)
-    return index, xmin, _seen_by(snapshot), filenode
+    return MemoryIndex(built, source), xmin, _seen_by(snapshot), filenode
 
 
 def _seen_by(snapshot: str) -> Any:
@@ -257,7 +244,6 @@ class MemoryState:
                 self._install(made, url, now)
         if self.disabled_for == url:
             return None
-        carry: MemoryIndex | None = None  # an index still true, but with too many changes
         if self.index is not None and self.key and self.key[0] == url and \
                 now - self.used < MAX_IDLE:
             row = session.execute(text(
@@ -280,26 +266,27 @@ class MemoryState:
                         self.pruned = now
                         with session.get_bind().connect() as conn, conn.begin():
                             prune(conn)
-                    if self.index.stale <= REBUILD_AFTER:
-                        return self.index
-                    carry = self.index
-        since = self.xmin if carry is not None else None
-        size = carry.n if carry is not None else session.execute(text(
+                    if self.index.stale > REBUILD_AFTER:
+                        t0 = time.perf_counter()
+                        stale = self.index.stale
+                        self.index = self.index.merged()
+                        log.info("sanyi search: %d changed documents merged into the in-memory "
+                                 "index in %.2f s", stale, time.perf_counter() - t0)
+                    return self.index
+        size = session.execute(text(
             f"SELECT CAST(reltuples AS bigint) FROM pg_class "
             f"WHERE oid = CAST('{TABLE}' AS regclass)")).scalar() or 0
         if size >= BACKGROUND_FROM:
             if self.building is None or not self.building.is_alive():
                 self.building = threading.Thread(
                     target=self._build_in_background, name="sanyi-search-memory",
-                    args=(session.get_bind(), url, carry, since, self.epoch), daemon=True)
+                    args=(session.get_bind(), url, self.epoch), daemon=True)
                 self.building.start()
-            if carry is not None:
-                return carry  # still true; answers (more slowly) until the new one is in
             self.index = None
             return None
         self.index = None
         with session.get_bind().connect() as conn:
-            made = self._timed_build(conn, carry, since)
+            made = self._timed_build(conn)
         if made is None:
             self.disabled_for = url
             return None
@@ -307,24 +294,21 @@ class MemoryState:
         self.source.session = session
         return self.index
 
-    def _timed_build(self, conn: Any, carry: MemoryIndex | None, since: int | None
-                     ) -> tuple[MemoryIndex, int, Any, Any] | None:
+    def _timed_build(self, conn: Any) -> tuple[MemoryIndex, int, Any, Any] | None:
         t0 = time.perf_counter()
-        made = build(conn, self.source, carry, since)
+        made = build(conn, self.source)
         if made is None:
             log.info("sanyi search: in-memory index off (the database's collation orders "
                      "index ids otherwise)")
         else:
-            log.info("sanyi search: in-memory index of %d documents built in %.2f s%s",
-                     made[0].n, time.perf_counter() - t0,
-                     " (postings taken over)" if carry is not None else "")
+            log.info("sanyi search: in-memory index of %d documents built in %.2f s",
+                     made[0].n, time.perf_counter() - t0)
         return made
 
-    def _build_in_background(self, engine: Any, url: str, carry: MemoryIndex | None,
-                             since: int | None, epoch: int) -> None:
+    def _build_in_background(self, engine: Any, url: str, epoch: int) -> None:
         try:
             with engine.connect() as conn:
-                made = self._timed_build(conn, carry, since)
+                made = self._timed_build(conn)
         except Exception:  # noqa: BLE001 - the searches go on with SQL or the old index
             log.exception("sanyi search: building the in-memory index failed")
             return
