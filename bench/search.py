@@ -242,11 +242,11 @@ def load(n: int, seed: int, site_id: str) -> dict[str, Any]:
 
 
 def after_writes(reps: int, seed: int, site_id: str) -> dict[str, Any]:
-    """The two largest full-text queries while the index is being written: after 400 index
+    """The two largest full-text queries while the index is being written: after 200 index
     rows were rewritten (as dataset edits do; same content, so a reused catalog stays the
-    same), answered with the in-memory index's overlay, and after 600 more, past its rebuild
-    threshold (the first search starts a rebuild in a thread, taking the postings over; the old
-    index answers meanwhile). Uncached, checked against the SQL's answer."""
+    same), answered with the in-memory index's overlay, and after 300 more, past its merge
+    threshold (the first search merges them into its arrays, ``MemoryIndex.merged``).
+    Uncached, checked against the SQL's answer."""
     import ckan.model as model
     from ckan.logic import get_action
     from sqlalchemy import text
@@ -256,7 +256,7 @@ def after_writes(reps: int, seed: int, site_id: str) -> dict[str, Any]:
     units = ensure_units(model, get_action)
     rng = random.Random(seed)
     now = dt.datetime(2026, 11, 1, 8, 0, 0)
-    docs = [make_doc(i, rng, units, site_id, now) for i in range(1000)]
+    docs = [make_doc(i, rng, units, site_id, now) for i in range(500)]
     conn = search.make_connection()
 
     def call(dd):
@@ -268,7 +268,7 @@ def after_writes(reps: int, seed: int, site_id: str) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     print("== while the index is written (uncached; in-memory index vs one SQL statement)")
-    for label, part in (("400 rows rewritten", docs[:400]), ("600 more (rebuild)", docs[400:])):
+    for label, part in (("200 rows rewritten", docs[:200]), ("300 more (merged)", docs[200:])):
         for start in range(0, len(part), 200):
             conn.add(part[start:start + 200])
             model.Session.commit()

@@ -405,16 +405,16 @@ class MemoryIndex:
             extra: dict[Any, list[int]] = {}
             for slot, d in fresh:
                 extra.setdefault(d.columns.get(column), []).append(slot)
-            if column in KEY_COLUMNS and column != "site_id":  # unique: value -> slot
-                col: dict[Any, Any] = {}
-                for v, at in by_value.items():
-                    m = moved(at)
-                    if len(m):
-                        col[v] = int(m[0]) if len(m) == 1 else np.sort(m).astype(np.int32)
+            singles = [(v, at) for v, at in by_value.items() if not isinstance(at, np.ndarray)]
+            if len(singles) == len(by_value) and len(by_value) > 64:  # unique: value -> slot
+                values = [v for v, _ in singles]
+                at_new = remap[np.array([a for _, a in singles], dtype=np.int64)].tolist()
+                col: dict[Any, Any] = {v: a for v, a in zip(values, at_new, strict=True)
+                                       if a >= 0}
                 for v, ss in extra.items():
-                    prev = np.atleast_1d(col.get(v, np.zeros(0, dtype=np.int64)))
-                    both = np.sort(np.concatenate([prev, np.array(ss, dtype=np.int64)]))
-                    col[v] = int(both[0]) if len(both) == 1 else both.astype(np.int32)
+                    prev = [col[v]] if v in col else []
+                    both = sorted(prev + ss)
+                    col[v] = both[0] if len(both) == 1 else np.array(both, dtype=np.int32)
                 columns[column] = col
             else:
                 columns[column] = joined(by_value, extra)

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 TABLE = "sanyi_search_doc"
 CHANGES = "sanyi_search_change"
-REBUILD_AFTER = 500       # changed documents: each search evaluates them one by one
+REBUILD_AFTER = 250       # changed documents: each search evaluates them one by one
 MAX_IDLE = 6 * 3600.0     # seconds: change records are kept a day (memload.prune)
 PRUNE_EVERY = 3600.0      # seconds between prunes by a process that does not build
 BACKGROUND_FROM = 20000   # documents: larger indexes are built in a thread (2-3 s at 100,000)
