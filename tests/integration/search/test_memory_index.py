@@ -20,7 +20,13 @@ from sqlalchemy import text
 
 from ckanext.sanyi import search
 
-pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "every_size")
+
+
+@pytest.fixture
+def every_size(monkeypatch):
+    """The index answers match sets of any size (by default SQL answers the small ones)."""
+    monkeypatch.setattr(search.get_backend(), "memory_min_hits", 0)
 
 FACETS = ["organization", "delivery_methods", "update_cycle", "domain", "grade_level", "tags"]
 TITLES = [
@@ -76,6 +82,15 @@ def catalog(app):
     tokens = {"anonymous": None, "no role": _token("nobody"), "editor": _token("yb_editor")}
     search.get_backend().memory.reset()  # built from the whole catalog at the next search
     return {"orgs": orgs, "made": made, "tokens": tokens}
+
+
+def _new_dataset(catalog, title):
+    """A public dataset ``mem-new`` of the health unit, tagged 医保."""
+    return helpers.call_action(
+        "package_create", context={"user": "wj_editor"}, name="mem-new", title=title,
+        owner_org=catalog["orgs"]["wj"]["id"], domain="health", delivery_methods=["api"],
+        update_cycle="monthly", grade_level="L2", open_attribute="authorized",
+        last_updated="2026-01-05", tags=[{"name": "医保"}])
 
 
 def _orgs():
@@ -161,11 +176,7 @@ def test_changes_reach_the_index_and_it_still_answers_as_sql_does(app, catalog, 
     helpers.call_action("package_delete", context={"user": "yb_editor"}, id=made[2]["id"])
     helpers.call_action("package_patch", context={"user": "yb_editor"}, id=made[5]["id"],
                         private=True)
-    helpers.call_action("package_create", context={"user": "wj_editor"}, name="mem-new",
-                        title="门诊药品新增数据", owner_org=catalog["orgs"]["wj"]["id"],
-                        domain="health", delivery_methods=["api"], update_cycle="monthly",
-                        grade_level="L2", open_attribute="authorized",
-                        last_updated="2026-01-05", tags=[{"name": "医保"}])
+    _new_dataset(catalog, "门诊药品新增数据")
     results = _compare(app, catalog["tokens"], answered)
     # the same index answered, with the changed datasets from its overlay
     assert backend.memory.index is ix
@@ -250,11 +261,7 @@ def test_a_rebuilt_index_keeps_its_postings_and_still_answers_as_sql_does(
     helpers.call_action("package_patch", context={"user": "yb_editor"}, id=made[1]["id"],
                         title="门诊药品收费明细（更新）", tags=[{"name": "慢病"}])
     helpers.call_action("package_delete", context={"user": "yb_editor"}, id=made[4]["id"])
-    helpers.call_action("package_create", context={"user": "wj_editor"}, name="mem-new",
-                        title="门诊收费与医保结算新增数据", owner_org=catalog["orgs"]["wj"]["id"],
-                        domain="health", delivery_methods=["api"], update_cycle="monthly",
-                        grade_level="L2", open_attribute="authorized",
-                        last_updated="2026-01-05", tags=[{"name": "医保"}])
+    _new_dataset(catalog, "门诊收费与医保结算新增数据")
     reads = []
     source = backend.memory.source
     for name in ("slots", "positions", "rank"):
@@ -279,11 +286,7 @@ def test_merging_the_changes_gives_what_a_build_from_the_table_gives(app, catalo
     helpers.call_action("package_delete", context={"user": "yb_editor"}, id=made[2]["id"])
     helpers.call_action("package_patch", context={"user": "yb_editor"}, id=made[5]["id"],
                         private=True)
-    helpers.call_action("package_create", context={"user": "wj_editor"}, name="mem-new",
-                        title="门诊收费药品新增数据", owner_org=catalog["orgs"]["wj"]["id"],
-                        domain="health", delivery_methods=["api"], update_cycle="monthly",
-                        grade_level="L2", open_attribute="authorized",
-                        last_updated="2026-01-05", tags=[{"name": "医保"}])
+    _new_dataset(catalog, "门诊收费药品新增数据")
     state = backend.memory
     with state.lock:
         ix = state.current(model.Session())
@@ -346,3 +349,14 @@ def test_a_large_index_is_built_in_the_background_while_sql_answers(
         assert _get(app, None, {"q": "门诊"}, "/en") == after
     finally:
         backend.memory_index = True
+
+
+def test_a_small_match_set_is_answered_by_sql(app, catalog, answered, monkeypatch):
+    backend = search.get_backend()
+    monkeypatch.setattr(backend, "memory_min_hits", 1000)
+    count, _, page = _get(app, None, {"q": "门诊"}, "")
+    assert answered == [False] and count == len(page) >= 2
+    monkeypatch.setattr(backend, "memory_min_hits", count)  # as many as it matches: the index
+    answered.clear()
+    backend.cache.clear()
+    assert _get(app, None, {"q": "门诊"}, "") == (count, _, page) and answered == [True]

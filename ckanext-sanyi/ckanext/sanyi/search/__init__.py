@@ -37,6 +37,8 @@ def make_backend(name: str, config: Any) -> SearchBackend:
         backend = PostgresBackend(lambda: model.Session, cache_size=size, cache_ttl=ttl)
         memory = config.get("ckanext.sanyi.search.memory_index")
         backend.memory_index = str(memory).strip().lower() not in ("false", "0", "no", "off")
+        least = config.get("ckanext.sanyi.search.memory_min_hits")
+        backend.memory_min_hits = 1000 if least in (None, "") else int(least)
         global _listening
         if not _listening:  # install() runs again on every app made in one process (tests)
             _listening = True

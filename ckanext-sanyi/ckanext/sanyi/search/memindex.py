@@ -568,12 +568,16 @@ class MemoryIndex:
 
     # answering -----------------------------------------------------------------------
     def answer(self, where: Any, facet_ids: set[int] | None, rank_query: str | None,
-               sort: Sequence[tuple[str, bool]], start: int, rows: int) -> Answer:
+               sort: Sequence[tuple[str, bool]], start: int, rows: int,
+               min_hits: int = 0) -> Answer:
         """``where``: a ``Where`` (see ``evaluate``); ``facet_ids``: the facet values to
-        count (None: none); the page: ``rows`` from ``start`` in the order of ``sort``."""
+        count (None: none); the page: ``rows`` from ``start`` in the order of ``sort``;
+        fewer than ``min_hits`` matches raise ``Unsupported``."""
         mask = where.base(self) & self.alive
         over = [d for d in self.overlay.values() if where.doc(d)]
         hits = int(np.count_nonzero(mask)) + len(over)
+        if hits < min_hits:
+            raise Unsupported("a small match set (SQL reads it as fast)")
         counts: list[tuple[int, int]] = []
         if facet_ids is not None:
             extra: dict[int, int] = {}
