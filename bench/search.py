@@ -241,6 +241,20 @@ def load(n: int, seed: int, site_id: str) -> dict[str, Any]:
                     "(prepare + PostgresBackend.add), batches of 1000, commit per batch"}
 
 
+def _search(dd: dict[str, Any]) -> dict[str, Any]:
+    """``package_search`` as an anonymous visitor asks it (rows=20), then the end of the
+    request's transaction."""
+    import ckan.model as model
+    from ckan.logic import get_action
+    ctx = {"user": "", "auth_user_obj": None}
+    d = {"rows": 20, "include_private": True, **dd}
+    if "facet.field" in d:
+        d["facet.field"] = json.dumps(d["facet.field"])
+    res = get_action("package_search")(ctx, d)
+    model.Session.rollback()  # a page request ends its transaction
+    return res
+
+
 def after_writes(reps: int, seed: int, site_id: str) -> dict[str, Any]:
     """The two largest full-text queries while the index is being written: after 200 index
     rows were rewritten (as dataset edits do; same content, so a reused catalog stays the
@@ -259,12 +273,7 @@ def after_writes(reps: int, seed: int, site_id: str) -> dict[str, Any]:
     docs = [make_doc(i, rng, units, site_id, now) for i in range(500)]
     conn = search.make_connection()
 
-    def call(dd):
-        ctx = {"user": "", "auth_user_obj": None}
-        d = {"rows": 20, "include_private": True, **dd, "facet.field": json.dumps(dd["facet.field"])}
-        res = get_action("package_search")(ctx, d)
-        model.Session.rollback()
-        return res
+    call = _search
 
     out: dict[str, Any] = {}
     print("== while the index is written (uncached; in-memory index vs one SQL statement)")
@@ -347,7 +356,6 @@ def pct(values: list[float], p: float) -> float:
 
 def run_queries(reps: int, ilike_reps: int) -> dict[str, Any]:
     import ckan.model as model
-    from ckan.logic import get_action
     from sqlalchemy import text
 
     from ckanext.sanyi import search
@@ -369,15 +377,7 @@ def run_queries(reps: int, ilike_reps: int) -> dict[str, Any]:
         return got
     backend._from_memory = memory_spy  # type: ignore[method-assign]
 
-    def call(dd):
-        ctx = {"user": "", "auth_user_obj": None}
-        d = {"rows": 20, "include_private": True, **dd}
-        d["facet.field"] = json.dumps(d["facet.field"]) if "facet.field" in d else None
-        if d["facet.field"] is None:
-            d.pop("facet.field")
-        res = get_action("package_search")(ctx, d)
-        model.Session.rollback()  # a page request ends its transaction
-        return res
+    call = _search
 
     engine = model.Session.get_bind()
 

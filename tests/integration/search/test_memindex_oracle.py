@@ -61,7 +61,7 @@ def _query(rng: random.Random, depth: int = 0) -> str:
 
 def _doc(iid: str, lexemes: dict[str, tuple[int, ...]]) -> mi.DocData:
     return mi.DocData(index_id=iid, columns={}, labels=frozenset(), lexemes=lexemes,
-                      rank={k: mi.rank_contrib(v) for k, v in lexemes.items()},
+                      rank=mi.rank_shares(lexemes),
                       facets=frozenset(), modified=0, created=0)
 
 

@@ -27,18 +27,17 @@ Pure Python and numpy: no database, no CKAN.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
 from . import syntax as s
 from .backend import COLUMN_FIELDS, LABELS_FIELD
+from .compiler import KEY_COLUMNS, _is_column
 
-__all__ = ["Unsupported", "parse_tsquery", "DocData", "MemoryIndex", "Built", "rank_contrib"]
+__all__ = ["Unsupported", "parse_tsquery", "DocData", "MemoryIndex", "Built", "rank_shares"]
 
-# single-valued columns of the index table that queries test with ``=``
-KEY_COLUMNS = ("id", "name", "index_id", "site_id")
 COLUMNS = tuple(COLUMN_FIELDS) + KEY_COLUMNS
 # PostgreSQL's default ts_rank weights for D, C, B, A (float4)
 _WEIGHTS = np.array([0.1, 0.2, 0.4, 1.0], dtype=np.float32)
@@ -156,24 +155,19 @@ def operands(node: Any) -> list[Lex]:
 
 
 # --------------------------------------------------------------------------- ts_rank
-def rank_contrib(positions: Sequence[int]) -> float:
-    """One tsvector entry's share of ``calc_rank_or`` before the sum over the query's
-    operands: (wjm + resj - wjm / (jm+1)^2) / (pi^2/6), in PostgreSQL's float4 steps."""
-    resj = np.float32(0.0)
-    wjm = np.float32(-1.0)
-    jm = 0
-    plist = list(positions) or [0]  # no positions: weight D (POSNULL)
-    for j, p in enumerate(plist):
-        w = _WEIGHTS[(p >> 14) & 3]
-        resj = np.float32(resj + np.float32(w / np.float32((j + 1) * (j + 1))))
-        if w > wjm:
-            wjm, jm = w, j
-    inner = np.float32(np.float32(wjm + resj) - np.float32(wjm / np.float32((jm + 1) * (jm + 1))))
-    return float(np.float64(inner) / _PI2_6)
+def rank_shares(entries: dict[str, Sequence[int]]) -> dict[str, float]:
+    """Each tsvector entry's ``rank_contribs`` share (lexeme -> positions), in one call."""
+    keys = list(entries)
+    lengths = [len(entries[k]) for k in keys]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    pos = np.array([p for k in keys for p in entries[k]], dtype=np.int64)
+    return dict(zip(keys, rank_contribs(offsets, pos).tolist(), strict=True))
 
 
 def rank_contribs(offsets: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """``rank_contrib`` of many entries at once (entry i: ``pos[offsets[i]:offsets[i+1]]``)."""
+    """Each tsvector entry's share of ``calc_rank_or`` before the sum over the query's
+    operands, (wjm + resj - wjm / (jm+1)^2) / (pi^2/6) in PostgreSQL's float4 steps; entry i
+    has the positions ``pos[offsets[i]:offsets[i+1]]`` (none: weight D, as POSNULL)."""
     n = len(offsets) - 1
     lengths = np.diff(offsets)
     resj = np.zeros(n, np.float32)
@@ -208,7 +202,7 @@ class DocData:
     columns: dict[str, Any]           # COLUMNS values
     labels: frozenset[str]
     lexemes: dict[str, tuple[int, ...]]   # tsv: lexeme -> positions (WordEntryPos, weight bits)
-    rank: dict[str, float]            # rank_tsv: lexeme -> rank_contrib
+    rank: dict[str, float]            # rank_tsv: lexeme -> its rank_contribs share
     facets: frozenset[int]
     modified: int                     # microseconds since the epoch, or _NULL_TIME
     created: int
@@ -230,13 +224,8 @@ class Answer:
     hits: int
     facets: list[tuple[int, int]]            # (facet id, count)
     page: list[tuple[str, float]]            # (index_id, score) in order
-    rank_query: str | None = None
 
 
-@dataclass
-class Overlay:
-    docs: dict[str, DocData] = field(default_factory=dict)  # index_id -> current version
-    gone: set[str] = field(default_factory=set)             # deleted, not in the built slots
 
 
 class Postings(Protocol):
@@ -323,10 +312,6 @@ class MemoryIndex:
                 self.overlay.pop(iid, None)
             else:
                 self.overlay[iid] = doc
-
-    @property
-    def size(self) -> int:
-        return int(self.alive.sum()) + len(self.overlay)
 
     @property
     def stale(self) -> int:
@@ -591,7 +576,7 @@ class MemoryIndex:
                 if n:
                     counts.append((fid, n))
         page = self._page(mask, over, rank_query, sort, start, rows)
-        return Answer(hits, counts, page, rank_query)
+        return Answer(hits, counts, page)
 
     def _facet_counts(self, mask: np.ndarray, facet_ids: set[int]) -> dict[int, int]:
         """How many slots of ``mask`` carry each of ``facet_ids``: a small match set from
@@ -867,9 +852,6 @@ def _combine(parts: list[Where], any_of: bool) -> Where:
         return any(results) if any_of else all(results)
     return Where(base, doc)
 
-
-def _is_column(field_name: str) -> bool:
-    return field_name in COLUMNS or field_name == LABELS_FIELD
 
 
 def _has_column(node: s.Node) -> bool:

@@ -34,12 +34,14 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
+from .compiler import _lexeme
 from .memindex import (
+    _NULL_TIME,
     Built,
     DocData,
     MemoryIndex,
-    rank_contrib,
     rank_contribs,
+    rank_shares,
 )
 
 log = logging.getLogger(__name__)
@@ -53,16 +55,16 @@ BACKGROUND_FROM = 20000   # documents: larger indexes are built in a thread (2-3
 _WEIGHT_CODE = {"A": 3, "B": 2, "C": 1, "D": 0}
 _HEX = re.compile(r"^[0-9a-f]+$")
 _US = "CAST(extract(epoch FROM {c}) * 1000000 AS bigint)"
-_DOC_COLUMNS = (f"index_id, id, name, site_id, state, capacity, dataset_type, entity_type, "
-                f"labels, {_US.format(c='metadata_modified')}, {_US.format(c='metadata_created')}")
-_NULL_TIME = np.iinfo(np.int64).max
+# the single-valued columns a document is tested on, then labels and the sort timestamps
+_DOC_NAMES = ("index_id", "id", "name", "site_id", "state", "capacity", "dataset_type",
+              "entity_type")
+_DOC_COLUMNS = (", ".join(_DOC_NAMES) + ", labels, " + _US.format(c="metadata_modified")
+                + ", " + _US.format(c="metadata_created"))
+# the two vectors postings are read from: fixed column names, never a caller's text
+_VECTORS = {"tsv": "d.tsv", "rank_tsv": "d.rank_tsv"}
 _XMIN = "CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text) AS bigint)"
 _IDENTITY = (f"pg_relation_filenode(CAST('{TABLE}' AS regclass)), "
              f"(SELECT datcollate FROM pg_database WHERE datname = current_database())")
-
-
-def _quote(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _encode(positions: Any, weights: Any) -> list[int]:
@@ -82,14 +84,14 @@ class TablePostings:
 
     def _rows(self, column: str, lexeme: str) -> list[Any]:
         return self.session.execute(text(
-            f"SELECT d.index_id, u.positions, u.weights FROM {TABLE} d, unnest(d.{column}) u "
+            f"SELECT d.index_id, u.positions, u.weights FROM {TABLE} d, unnest({_VECTORS[column]}) u "
             f"WHERE d.tsv @@ CAST(:q AS tsquery) AND u.lexeme = :l"),
-            {"q": _quote(lexeme), "l": lexeme}).all()
+            {"q": _lexeme(lexeme), "l": lexeme}).all()
 
     def slots(self, ix: MemoryIndex, lexeme: str) -> np.ndarray:
         ids = self.session.execute(text(
             f"SELECT array_agg(index_id) FROM {TABLE} d WHERE d.tsv @@ CAST(:q AS tsquery)"),
-            {"q": _quote(lexeme)}).scalar() or []
+            {"q": _lexeme(lexeme)}).scalar() or []
         got = [ix.slot_of[i] for i in ids if i in ix.slot_of]
         return np.unique(np.array(got, dtype=np.int32))
 
@@ -136,9 +138,7 @@ def build(conn: Any, source: TablePostings) -> tuple[MemoryIndex, int, Any, Any]
     with conn.begin():
         prune(conn)
     columns: dict[str, dict[Any, Any]] = {}
-    names = ("index_id", "id", "name", "site_id", "state", "capacity", "dataset_type",
-             "entity_type")
-    for k, name in enumerate(names):
+    for k, name in enumerate(_DOC_NAMES):
         if name == "index_id":
             continue
         groups: dict[Any, list[int]] = {}
@@ -190,13 +190,11 @@ def read_docs(session: Any, index_ids: list[str]) -> dict[str, DocData | None]:
     rows = session.execute(text(
         f"SELECT {_DOC_COLUMNS}, d.facet_ids, CAST(d.tsv AS text), CAST(d.rank_tsv AS text) "
         f"FROM {TABLE} d WHERE d.index_id = ANY(:ids)"), {"ids": index_ids}).all()
-    names = ("index_id", "id", "name", "site_id", "state", "capacity", "dataset_type",
-             "entity_type")
     for r in rows:
         got[r[0]] = DocData(
-            index_id=r[0], columns={n: r[k] for k, n in enumerate(names)},
+            index_id=r[0], columns={n: r[k] for k, n in enumerate(_DOC_NAMES)},
             labels=frozenset(r[8] or ()), lexemes=parse_tsvector(r[12]),
-            rank={lx: rank_contrib(p) for lx, p in parse_tsvector(r[13]).items()},
+            rank=rank_shares(parse_tsvector(r[13])),
             facets=frozenset(int(f) for f in r[11] or ()),
             modified=_time(r[9]), created=_time(r[10]))
     return got

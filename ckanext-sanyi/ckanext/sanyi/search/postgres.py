@@ -242,16 +242,14 @@ class PostgresBackend:
         """
         c = Compiler()
         where = c.sql(req.query)
-        rank = [q for q in (tsquery_text(v, None, op="|") for v in req.rank_texts) if q]
-        score = (f"ts_rank(d.rank_tsv, CAST({c.bind(' | '.join(rank))} AS tsquery))"
+        rank = _rank_query(req)
+        score = (f"ts_rank(d.rank_tsv, CAST({c.bind(rank)} AS tsquery))"
                  if rank else "1.0")
         orders = [o for o in (_order(c, f, desc, bool(rank)) for f, desc in req.sort) if o]
         order = ", ".join(orders + ["d.index_id"])
-        blobs = [b for b in ("data_dict", "validated_data_dict")
-                 if b in req.fields or "*" in req.fields]
+        blobs = _blobs(req)
         stored_cols = "".join(f", st.{b}" for b in blobs)
-        stored = "st.doc" if ("*" in req.fields or set(req.fields) - {
-            "id", "index_id", "score", "data_dict", "validated_data_dict"}) else "NULL::jsonb"
+        stored = _stored(req)
         extra = [f for f in req.facet_fields if not self.stores_facet(f)]
         like = " OR ".join(f"t LIKE {c.bind(_like_escape(f) + '=%')}" for f in extra)
         limit, offset = (c.bind(min(max(n, 0), MAX_ROW)) for n in (req.rows, req.start))
@@ -334,8 +332,7 @@ class PostgresBackend:
         if any(not self.stores_facet(f) for f in req.facet_fields) or \
                 memindex.names_documents(req.query):
             return None
-        rank = [q for q in (tsquery_text(v, None, op="|") for v in req.rank_texts) if q]
-        rank_query = " | ".join(rank) or None
+        rank_query = _rank_query(req)
         rows, start = (min(max(n, 0), MAX_ROW) for n in (req.rows, req.start))
         try:
             # a savepoint: a failed statement here must not abort the request's transaction
@@ -371,10 +368,8 @@ class PostgresBackend:
         if not order:
             return []
         c = Compiler()
-        blobs = [b for b in ("data_dict", "validated_data_dict")
-                 if b in req.fields or "*" in req.fields]
-        stored = "st.doc" if ("*" in req.fields or set(req.fields) - {
-            "id", "index_id", "score", "data_dict", "validated_data_dict"}) else "NULL::jsonb"
+        blobs = _blobs(req)
+        stored = _stored(req)
         score = (f"ts_rank(st.rank_tsv, CAST({c.bind(rank_query)} AS tsquery))"
                  if rank_query else "NULL::real")
         ids = c.bind([iid for iid, _ in order])
@@ -400,8 +395,7 @@ class PostgresBackend:
 
     def _result(self, req: SearchRequest, hits: Any, raw: Any, page: Any) -> SearchResult:
         page = page or []
-        blobs = [b for b in ("data_dict", "validated_data_dict")
-                 if b in req.fields or "*" in req.fields]
+        blobs = _blobs(req)
         docs = []
         for item in page:
             index_id, score, doc_id, doc = item[0], item[1], item[2], item[3] or {}
@@ -422,6 +416,24 @@ class PostgresBackend:
         session.execute(_NO_JIT)
         opts = "ANALYZE, BUFFERS" if analyze else "COSTS"
         return [r[0] for r in session.execute(text(f"EXPLAIN ({opts}) {sql}"), params)]
+
+
+def _rank_query(req: SearchRequest) -> str | None:
+    """The tsquery that ranks ``req``'s results (``ts_rank`` of ``rank_tsv``), if any."""
+    rank = [q for q in (tsquery_text(v, None, op="|") for v in req.rank_texts) if q]
+    return " | ".join(rank) or None
+
+
+def _blobs(req: SearchRequest) -> list[str]:
+    """The serialized dicts ``req`` asks for (fixed column names)."""
+    return [b for b in ("data_dict", "validated_data_dict")
+            if b in req.fields or "*" in req.fields]
+
+
+def _stored(req: SearchRequest) -> str:
+    """The stored document, where ``req`` asks for a field beyond the ids and blobs."""
+    return "st.doc" if ("*" in req.fields or set(req.fields) - {
+        "id", "index_id", "score", "data_dict", "validated_data_dict"}) else "NULL::jsonb"
 
 
 def _json(value: Any) -> Any:
