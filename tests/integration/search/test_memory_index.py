@@ -360,3 +360,36 @@ def test_a_small_match_set_is_answered_by_sql(app, catalog, answered, monkeypatc
     answered.clear()
     backend.cache.clear()
     assert _get(app, None, {"q": "门诊"}, "") == (count, _, page) and answered == [True]
+
+
+HOSTILE = ["'); DROP TABLE sanyi_search_doc; --", "门诊' OR '1'='1", "a\\b\\'c", "x & y | !z",
+           "门诊 <-> 收费", "'门诊':*A", "医保:* ) ( !", '"门诊"\'"', "\x00门诊", "門診" * 200]
+
+
+def test_hostile_text_reaches_the_index_only_as_bound_values(app, catalog, answered):
+    """Quotes, backslashes and tsquery syntax typed by a visitor (anonymous, no role, in
+    Chinese and English) are words to the index as to SQL: the same answer, never a 500, and
+    the index table intact."""
+    backend = search.get_backend()
+    for who in ("anonymous", "no role"):
+        token = catalog["tokens"][who]
+        for i, q in enumerate(HOSTILE):
+            lang = "/en" if i % 2 else ""
+            headers = {"Authorization": token} if token else {}
+            backend.cache.clear()
+            res = app.get(f"{lang}/api/3/action/package_search", query_string={"q": q},
+                          headers=headers)
+            assert res.status_code in (200, 400, 409), (q, res.status_code)
+            if res.status_code != 200:
+                continue
+            backend.memory_index = False
+            backend.cache.clear()
+            try:
+                sql = app.get(f"{lang}/api/3/action/package_search", query_string={"q": q},
+                              headers=headers)
+            finally:
+                backend.memory_index = True
+            assert sql.json["result"]["count"] == res.json["result"]["count"], q
+    assert model.Session.execute(text("SELECT count(*) FROM sanyi_search_doc")).scalar() == \
+        len(TITLES)
+    model.Session.rollback()
