@@ -281,6 +281,58 @@ _UPDATE_COLUMNS = [c for c in _PKG_COLUMNS
                    if c not in ("id", "type", "extras", "plugin_data", "metadata_created",
                                 "metadata_modified", "creator_user_id")]
 
+# in a validated dict made field by field (delta.FieldDelta): the fields it holds
+_DELTA = "__sanyi_field_delta"
+
+
+def field_delta_enabled() -> bool:
+    return tk.asbool(tk.config.get("ckanext.sanyi.import.field_delta", True))
+
+
+def validate_updates(items: list[tuple[model.Package, dict[str, Any], dict[str, Any], list[str]]],
+                     user: str) -> list[tuple[dict[str, Any], dict]]:
+    """``validate_update`` for each (package, its ``package_show`` dict, patch, changed keys),
+    field by field (:class:`delta.FieldDelta`) where it can be: the first row of each kind of
+    change (the same validated fields, the same extras new to the dataset) is validated
+    whole as well and must leave the same package row, else that kind is validated whole.
+    A row the changed fields' validators refuse is validated whole, for ``package_update``'s
+    own errors."""
+    from .delta import FieldDelta
+    deltas: dict[str, FieldDelta] = {}
+    orders: dict[tuple[Any, ...], list[str] | None] = {}  # kind -> extras order; None: whole
+    out: list[tuple[dict[str, Any], dict]] = []
+    use = field_delta_enabled()
+    for pkg, show, patch, keys in items:
+        data = dict(show, **patch)
+        if use and pkg.type not in deltas:
+            deltas[pkg.type] = FieldDelta(pkg.type)
+        delta = deltas.get(pkg.type)
+        fields = delta.fields(keys) if delta is not None else None
+        if delta is None or fields is None:
+            out.append(validate_update(pkg, data, user))
+            continue
+        stored, errors = delta.validate(fields, show, patch, _context(user, package=pkg))
+        kind = (pkg.type, tuple(fields),
+                tuple(k for k in stored if k not in (pkg.extras or {}) and not hasattr(pkg, k)))
+        if errors or orders.get(kind, []) is None:
+            out.append(validate_update(pkg, data, user))
+            continue
+        if kind not in orders:
+            full, full_errors = validate_update(pkg, data, user)
+            order = [e["key"] for e in full.get("extras", [])]
+            same = not full_errors and FieldDelta.same_row(
+                pkg, full, delta.validated(pkg, fields, stored, order), _UPDATE_COLUMNS)
+            if not same and not full_errors:
+                log.warning("field-by-field validation of %s differs from the whole "
+                            "validation of %s; such changes are validated whole", fields, pkg.id)
+            orders[kind] = order if same else None
+            out.append((full, full_errors))
+            continue
+        validated = delta.validated(pkg, fields, stored, orders[kind] or [])
+        validated[_DELTA] = fields
+        out.append((validated, {}))
+    return out
+
 
 def update_batch(items: list[tuple[int, str, dict[str, Any]]], user: str,
                  activity: bool = True, file: str = "") -> Outcome:
@@ -357,6 +409,9 @@ def _write_updates(items: list[tuple[int, str, dict[str, Any]]], user: str,
                    user_obj: model.User | None, activity: bool, file: str) -> None:
     now = clock.now_utc().replace(tzinfo=None)  # as package_update: naive UTC
     table = model.package_table
+    items = [(n, i, dict(v)) for n, i, v in items]
+    fields = {i: v.pop(_DELTA) for _, i, v in items if _DELTA in v}
+    before = indexed_docs(list(fields), ("data_dict", "validated_data_dict"))
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for _, pkg_id, v in items:
         row = {c: v[c] for c in _UPDATE_COLUMNS if c in v}
@@ -376,7 +431,8 @@ def _write_updates(items: list[tuple[int, str, dict[str, Any]]], user: str,
             item.edit(pkgs[pkg_id])
             item.after_dataset_update(dict(context, package=pkgs[pkg_id]), v)
     order = {i: [e["key"] for e in v.get("extras", [])] for _, i, v in items}
-    shown = index_packages([pkgs[i] for i in ids], user, extras_order=order)
+    shown = shown_after_update([pkgs[i] for i in ids], user, order, fields, before)
+    index_shown(shown)
     if activity:
         record_activities(shown, user_obj, "changed package",
                           extra={"import": {"file": file}} if file else None)
@@ -556,40 +612,56 @@ def show_packages(pkgs: list[model.Package], user: str,
     return out
 
 
-_SHOW_SEARCH_IDS = 200  # ids per search of cached_shows (a query is at most 20,000 characters)
+_SHOW_SEARCH_IDS = 200  # ids per search of indexed_docs (a query is at most 20,000 characters)
+
+
+def indexed_docs(pkg_ids: list[str], blobs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The index documents of ``pkg_ids`` (``id``, ``metadata_modified`` and ``blobs``) that
+    agree with the package's ``metadata_modified`` (to the first 22 characters: the index
+    keeps it to the millisecond), i.e. that hold the package as it is now. One search per
+    200 ids; none where the index does not answer."""
+    if not pkg_ids:
+        return {}
+    modified = dict(model.Session.execute(
+        select(model.package_table.c.id, model.package_table.c.metadata_modified)
+        .where(model.package_table.c.id.in_(pkg_ids))).all())
+    found: dict[str, dict[str, Any]] = {}
+    conn = search.make_connection(decode_dates=False)
+    for start in range(0, len(pkg_ids), _SHOW_SEARCH_IDS):  # a query stays short
+        part = pkg_ids[start:start + _SHOW_SEARCH_IDS]
+        ids = " OR ".join(f'"{i}"' for i in part)  # package ids: uuids
+        try:
+            docs = conn.search(
+                q=f"id:({ids})", rows=len(part), wt="json",
+                fq=f'+site_id:"{tk.config.get("ckan.site_id")}" +entity_type:package',
+                fl=" ".join(("id", "metadata_modified") + blobs)).docs
+        except SearchError:
+            log.warning("the search index did not answer for %d datasets", len(part),
+                        exc_info=True)
+            continue
+        for doc in docs:
+            when = modified.get(doc["id"])
+            if when is not None and all(doc.get(b) for b in blobs) and \
+                    str(doc.get("metadata_modified", ""))[:22] == when.isoformat()[:22]:
+                found[doc["id"]] = doc
+    return found
 
 
 def cached_shows(pkgs: list[model.Package], user: str
                  ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """``package_show``'s answers for ``pkgs`` (the pairs of :func:`show_packages`, the first
     of each empty), taken as ``package_show`` takes them with its default ``use_cache``: the
-    ``validated_data_dict`` the search index holds, where the index's ``metadata_modified``
-    agrees with the package's to the first 22 characters, then the ``read`` and
-    ``after_dataset_show`` hooks. One search for the batch instead of a dictization and a
-    validation per dataset; a package the index does not hold as it is now is shown by
-    :func:`show_packages`."""
-    found: dict[str, dict[str, Any]] = {}
-    conn = search.make_connection(decode_dates=False)
-    for start in range(0, len(pkgs), _SHOW_SEARCH_IDS):  # a query stays short
-        part = pkgs[start:start + _SHOW_SEARCH_IDS]
-        ids = " OR ".join(f'"{p.id}"' for p in part)  # package ids: uuids
-        try:
-            docs = conn.search(
-                q=f"id:({ids})", rows=len(part), wt="json",
-                fq=f'+site_id:"{tk.config.get("ckan.site_id")}" +entity_type:package',
-                fl="id metadata_modified validated_data_dict").docs
-        except SearchError:
-            log.warning("the search index did not answer; showing %d datasets", len(part),
-                        exc_info=True)
-            continue
-        found.update((d["id"], d) for d in docs if d.get("validated_data_dict"))
+    ``validated_data_dict`` the search index holds while it holds the package as it is now
+    (:func:`indexed_docs`), then the ``read`` and ``after_dataset_show`` hooks. One search
+    for the batch instead of a dictization and a validation per dataset; a package the index
+    does not hold as it is now is shown by :func:`show_packages`."""
+    found = indexed_docs([p.id for p in pkgs], ("validated_data_dict",))
     out: list[tuple[dict[str, Any], dict[str, Any]] | None] = []
     missing = []
     base = _context(user)
     for pkg in pkgs:
         doc = found.get(pkg.id)
-        if doc is None or str(doc.get("metadata_modified", ""))[:22] != \
-                pkg.metadata_modified.isoformat()[:22]:
+        if doc is None:
             out.append(None)
             missing.append(pkg)
             continue
@@ -607,11 +679,61 @@ def index_packages(pkgs: list[model.Package], user: str,
                    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Index ``pkgs`` in the current transaction (the caller commits); returns the shows."""
     shown = show_packages(pkgs, user, extras_order)
+    index_shown(shown)
+    return shown
+
+
+def index_shown(shown: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Index the (default, custom) ``package_show`` pairs in the current transaction."""
     index = index_for(model.Package)
     with search.batched_writes():  # CKAN builds each document; one backend write per batch
         for default, custom in shown:
             index.update_dict(dict(default, with_custom_schema=custom), defer_commit=True)
-    return shown
+
+
+def shown_after_update(pkgs: list[model.Package], user: str, extras_order: dict[str, list[str]],
+                       fields: dict[str, list[str]], before: dict[str, dict[str, Any]]
+                       ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """:func:`show_packages` for updated ``pkgs``; a package validated field by field
+    (``fields``: id -> its fields) whose index document ``before`` the update was current
+    is shown field by field from it (:meth:`delta.FieldDelta.shown`), the ``read`` and
+    ``after_dataset_show`` hooks applied as :func:`cached_shows` applies them. The first of
+    each kind (the same fields) is shown whole as well and must be equal, else the packages
+    of that kind are shown whole."""
+    from .delta import FieldDelta
+    deltas: dict[str, FieldDelta] = {}
+    same: dict[tuple[Any, ...], bool] = {}
+    base = _context(user, use_cache=False, validate=False, auth_user_obj=None)
+    has_more = _has_more([p.id for p in pkgs if p.id in fields])
+    out: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for pkg in pkgs:
+        doc = before.get(pkg.id)
+        kind = (pkg.type, tuple(fields.get(pkg.id, ())))
+        if doc is None or pkg.id in has_more or same.get(kind) is False:
+            continue
+        if pkg.type not in deltas:
+            deltas[pkg.type] = FieldDelta(pkg.type)
+        delta = deltas[pkg.type]
+        context = dict(base, package=pkg)
+        pair = delta.shown(json.loads(doc["data_dict"]), json.loads(doc["validated_data_dict"]),
+                           pkg, fields[pkg.id], context)
+        if pair is None:
+            continue
+        for item in plugins.PluginImplementations(plugins.IPackageController):
+            item.read(pkg)
+        logic.apply_after_dataset_show_plugins(context, pair[1])
+        if kind not in same:
+            whole = show_packages([pkg], user, extras_order)[0]
+            same[kind] = whole == pair
+            if not same[kind]:
+                log.warning("field-by-field show of %s differs from package_show of %s; "
+                            "such changes are shown whole", fields[pkg.id], pkg.id)
+            pair = whole
+        out[pkg.id] = pair
+    rest = [p for p in pkgs if p.id not in out]
+    out.update((p.id, pair) for p, pair in zip(rest, show_packages(rest, user, extras_order),
+                                                strict=True))
+    return [out[p.id] for p in pkgs]
 
 
 def record_activities(shown: list[tuple[dict[str, Any], dict[str, Any]]],

@@ -267,8 +267,11 @@ def _plan_chunk(chunk: _Chunk, batch: str, today: dt.date, user: str) -> None:
         out.changes = [(k, k, "") for k in keys]
     if changing:
         shown = bulk.cached_shows([p for _, p, _ in changing], user)
-        for (out, pkg, patch), (_, custom) in zip(changing, shown, strict=True):
-            validated, errors = bulk.validate_update(pkg, dict(custom, **patch), user)
+        results = bulk.validate_updates(
+            [(pkg, custom, patch, [k for k, _, _ in out.changes])
+             for (out, pkg, patch), (_, custom) in zip(changing, shown, strict=True)], user)
+        for (out, pkg, patch), (_, custom), (validated, errors) in zip(
+                changing, shown, results, strict=True):
             if errors:
                 out.reason, out.changes = bulk.error_text(errors), []
                 continue

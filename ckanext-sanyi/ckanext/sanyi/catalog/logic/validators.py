@@ -168,11 +168,15 @@ def sanyi_past_date(field: dict, schema: dict):
     return validator
 
 
+# the fields sanyi_next_due reads
+NEXT_DUE_INPUTS = ("last_updated", "update_cycle")
+
+
 def sanyi_next_due(key: Any, data: dict, errors: dict, context: Any) -> None:
     """Computed: last update + update cycle (empty for irregular updates)."""
     data[key] = ""
-    cycle, last = data.get(("update_cycle",)), data.get(("last_updated",))
-    if errors.get(("update_cycle",)) or errors.get(("last_updated",)) or _empty(cycle) or _empty(last):
+    last, cycle = (data.get((k,)) for k in NEXT_DUE_INPUTS)
+    if any(errors.get((k,)) for k in NEXT_DUE_INPUTS) or _empty(cycle) or _empty(last):
         return
     try:
         due = cycles.next_due(_parse_date(last), cycle)
