@@ -261,3 +261,31 @@ def test_the_plan_reads_package_show_from_the_index_while_it_is_current(
     assert shown == [1] and out[2][1]["notes"] == "改"
     assert [o[1]["name"] for o in out] == [p.name for p in pkgs]
     model.Session.rollback()
+
+
+@pytest.mark.parametrize("micro", [500599, 0, 750000, 748965])
+def test_the_index_is_current_whatever_the_digits_of_the_time(
+        sanyi_orgs, tmp_path, monkeypatch, micro):
+    """The index keeps ``metadata_modified`` to the millisecond and drops trailing zeros
+    (``…:19.5Z``, ``…:19Z``): it still holds the package as it is now."""
+    from ckanext.sanyi.catalog import bulk
+    rows = [[1, "市卫健委", "时间精度资源", "接口", "每月", "L3", PAST, "说明"]]
+    importer.import_file(_csv(tmp_path, rows), user="bureau_user")
+    pkg = model.Package.get(importer.resource_name("shi-wei-jian-wei", "时间精度资源"))
+    model.Session.execute(text("UPDATE package SET metadata_modified = :t WHERE id = :i"),
+                          {"t": dt.datetime(2026, 12, 4, 4, 20, 19, micro), "i": pkg.id})
+    model.Session.expire_all()
+    bulk.index_packages([pkg], "bureau_user")
+    model.Session.commit()
+    real = bulk.show_packages
+    shown: list[int] = []
+    monkeypatch.setattr(bulk, "show_packages",
+                        lambda p, *a, **k: shown.append(len(p)) or real(p, *a, **k))
+    assert list(bulk.indexed_docs([pkg.id], ("validated_data_dict",))) == [pkg.id]
+    (_, custom), = bulk.cached_shows([pkg], "bureau_user")
+    assert shown == [] and custom["notes"] == "说明"
+    # a millisecond later it is not
+    model.Session.execute(text("UPDATE package SET metadata_modified = metadata_modified"
+                               " + interval '1 millisecond' WHERE id = :i"), {"i": pkg.id})
+    assert bulk.indexed_docs([pkg.id], ("validated_data_dict",)) == {}
+    model.Session.rollback()

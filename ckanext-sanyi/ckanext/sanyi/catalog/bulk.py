@@ -617,9 +617,8 @@ _SHOW_SEARCH_IDS = 200  # ids per search of indexed_docs (a query is at most 20,
 
 def indexed_docs(pkg_ids: list[str], blobs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """The index documents of ``pkg_ids`` (``id``, ``metadata_modified`` and ``blobs``) that
-    agree with the package's ``metadata_modified`` (to the first 22 characters: the index
-    keeps it to the millisecond), i.e. that hold the package as it is now. One search per
-    200 ids; none where the index does not answer."""
+    agree with the package's ``metadata_modified`` (:func:`_same_time`), i.e. that hold the
+    package as it is now. One search per 200 ids; none where the index does not answer."""
     if not pkg_ids:
         return {}
     modified = dict(model.Session.execute(
@@ -642,9 +641,21 @@ def indexed_docs(pkg_ids: list[str], blobs: tuple[str, ...]) -> dict[str, dict[s
         for doc in docs:
             when = modified.get(doc["id"])
             if when is not None and all(doc.get(b) for b in blobs) and \
-                    str(doc.get("metadata_modified", ""))[:22] == when.isoformat()[:22]:
+                    _same_time(doc.get("metadata_modified"), when):
                 found[doc["id"]] = doc
     return found
+
+
+def _same_time(indexed: Any, when: dt.datetime) -> bool:
+    """Whether the index's ``metadata_modified`` (``2026-12-04T04:20:19.5Z``: to the
+    millisecond, trailing zeros dropped) is the package's (naive UTC, to the microsecond)."""
+    try:
+        at = dt.datetime.fromisoformat(str(indexed))
+    except ValueError:
+        return False
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return abs(at - when) < dt.timedelta(milliseconds=1)
 
 
 def cached_shows(pkgs: list[model.Package], user: str
