@@ -225,3 +225,22 @@ def test_switched_off_every_changed_row_is_validated_whole(sanyi_orgs, tmp_path)
     plan = importer.plan_file(_csv(tmp_path, _changed(rows), name="v2.csv"),
                               user="bureau_user")
     assert len(plan.of(importer.CHANGE)) == 4 and _by_field(plan) == []
+
+
+def test_the_plans_digest_is_the_same_validated_whole_or_field_by_field(
+        sanyi_orgs, tmp_path, monkeypatch):
+    """A preview confirmed later is compared by digest: how the rows were validated must
+    not change it, what they would write must."""
+    import ckan.plugins.toolkit as tk
+    rows = _rows()
+    importer.import_file(_csv(tmp_path, rows), user="bureau_user")
+    path = _csv(tmp_path, _changed(rows), name="v2.csv")
+    by_field = importer.plan_file(path, user="bureau_user")
+    monkeypatch.setitem(tk.config, "ckanext.sanyi.import.field_delta", "false")
+    whole = importer.plan_file(path, user="bureau_user")
+    assert _by_field(by_field) == [3, 4] and _by_field(whole) == []
+    assert whole.digest() == by_field.digest()
+    other = _changed(rows)
+    other[2][7] = "另一版"
+    assert importer.plan_file(_csv(tmp_path, other, name="v3.csv"),
+                              user="bureau_user").digest() != whole.digest()

@@ -57,8 +57,8 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.search import index_for
 from ckan.lib.search.common import SearchError
 from ckan.logic.schema import default_show_package_schema
-from sqlalchemy import bindparam, select, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, text, update
 
 from .. import search
 from ..common import clock
@@ -200,7 +200,7 @@ def create_chunks(chunks: list[list[tuple[int, dict[str, Any]]]], user: str, act
     todo = list(chunks)
     processes = worker_count(len(todo), workers)
     if processes > 1:
-        first = todo.pop(0)
+        first, todo = warm_split(todo)
         out = create_batch(first, user, activity)  # warms caches the children inherit
         yield len(out.created), out.errors, len(first)
         yield from forked(_child_create, [(c, user, activity) for c in todo], processes)
@@ -208,6 +208,17 @@ def create_chunks(chunks: list[list[tuple[int, dict[str, Any]]]], user: str, act
     for chunk in todo:
         out = create_batch(chunk, user, activity)
         yield len(out.created), out.errors, len(chunk)
+
+
+_WARM_ROWS = 50  # rows written before forking, so the children inherit warm caches
+
+
+def warm_split(chunks: list[list[Any]]) -> tuple[list[Any], list[list[Any]]]:
+    """The first ``_WARM_ROWS`` rows of ``chunks`` (written here before the workers start:
+    segmentation dictionaries, schemas, compiled statements, facet ids) and the other
+    chunks, the rest of the first one included; one core idles meanwhile, so it is short."""
+    first, rest = chunks[0][:_WARM_ROWS], chunks[0][_WARM_ROWS:]
+    return first, ([rest] if rest else []) + chunks[1:]
 
 
 def worker_count(chunks: int, workers: int | None) -> int:
@@ -376,7 +387,7 @@ def update_chunks(chunks: list[list[tuple[int, str, dict[str, Any]]]], user: str
     todo = list(chunks)
     processes = worker_count(len(todo), workers)
     if processes > 1:
-        first = todo.pop(0)
+        first, todo = warm_split(todo)
         out = update_batch(first, user, activity, file)  # warms caches the children inherit
         yield len(out.updated), out.errors, len(first)
         yield from forked(_child_update, [(c, user, activity, file) for c in todo], processes)
@@ -408,7 +419,6 @@ def _patch_of(validated: dict[str, Any], pkg_id: str) -> dict[str, Any]:
 def _write_updates(items: list[tuple[int, str, dict[str, Any]]], user: str,
                    user_obj: model.User | None, activity: bool, file: str) -> None:
     now = clock.now_utc().replace(tzinfo=None)  # as package_update: naive UTC
-    table = model.package_table
     items = [(n, i, dict(v)) for n, i, v in items]
     fields = {i: v.pop(_DELTA) for _, i, v in items if _DELTA in v}
     before = indexed_docs(list(fields), ("data_dict", "validated_data_dict"))
@@ -419,9 +429,8 @@ def _write_updates(items: list[tuple[int, str, dict[str, Any]]], user: str,
         row["metadata_modified"] = now
         groups.setdefault(tuple(sorted(row)), []).append(dict(row, b_id=pkg_id))
     for keys, rows in groups.items():
-        stmt = (update(table).where(table.c.id == bindparam("b_id"))
-                .values({k: bindparam(k) for k in keys}))
-        model.Session.execute(stmt.execution_options(synchronize_session=False), rows)
+        model.Session.execute(_update_statement(keys), {"rows": json.dumps(
+            rows, ensure_ascii=False, default=_json_value)})
     ids = [i for _, i, _ in items]
     pkgs = {p.id: p for p in model.Session.query(model.Package)
             .filter(model.Package.id.in_(ids)).populate_existing()}
@@ -436,6 +445,25 @@ def _write_updates(items: list[tuple[int, str, dict[str, Any]]], user: str,
     if activity:
         record_activities(shown, user_obj, "changed package",
                           extra={"import": {"file": file}} if file else None)
+
+
+def _update_statement(keys: tuple[str, ...]) -> Any:
+    """One UPDATE of the package rows in ``:rows`` (a JSON array of objects with ``b_id``
+    and ``keys``, package columns): psycopg2's executemany sends a statement per row."""
+    table = model.package_table
+    dialect = model.Session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    sets = ", ".join(f"{quote(k)} = x.{quote(k)}" for k in keys)
+    types = ", ".join(f"{quote(k)} {table.c[k].type.compile(dialect=dialect)}" for k in keys)
+    return text(f"UPDATE {quote(table.name)} AS p SET {sets} "
+                f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(b_id text, {types}) "
+                "WHERE p.id = x.b_id")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    raise TypeError(f"not a package column value: {type(value).__name__}")
 
 
 def _write_new(good: list[tuple[int, dict[str, Any]]], user: str,

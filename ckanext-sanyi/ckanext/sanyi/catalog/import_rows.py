@@ -51,6 +51,7 @@ ROW_FIELDS = ("title", "title_en", "notes", "domain", "delivery_methods", "updat
 CHOICE_FIELDS = ("domain", "update_cycle", "grade_level", "open_attribute")
 IMPORT_ACTIVITY = "sanyi import catalog"
 ADD, CHANGE, UNCHANGED, REJECT = "add", "change", "unchanged", "reject"
+_PACKAGE_COLUMNS = frozenset(c.name for c in model.package_table.c)
 
 
 class ImportFileError(tk.ValidationError):
@@ -76,6 +77,7 @@ class PlanRow:
     defaulted: list[tuple[str, str]] = field(default_factory=list)     # field, default
     data: dict[str, Any] = field(default_factory=dict)  # the dataset to create / update
     pkg_id: str = ""
+    modified: str = ""  # the dataset's metadata_modified when planned (a change)
 
 
 @dataclass
@@ -98,6 +100,11 @@ class Plan:
         body = [self.sha256, sorted(self.new_units.items())]
         for r in self.rows:
             data = {k: v for k, v in r.data.items() if k not in ("metadata_modified",)}
+            if r.action == CHANGE:  # validated whole or field by field: what is written,
+                # and the dataset as it was (any change since is a change of the plan)
+                columns = {k for k, _, _ in r.changes} & _PACKAGE_COLUMNS
+                data = {k: v for k, v in data.items() if k == "extras" or k in columns}
+                data["metadata_modified"] = r.modified
             body.append([r.row, r.action, r.name, r.pkg_id, r.reason, data])
         text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode()).hexdigest()

@@ -206,7 +206,9 @@ def _plan_chunks(chunks: list[_Chunk], batch: str, today: dt.date, user: str,
         for chunk in chunks:
             _plan_chunk(chunk, batch, today, user)
         return
-    _plan_chunk(chunks[0], batch, today, user)  # warms caches the children inherit
+    first, rest = bulk.warm_split(chunks)
+    chunks = [first] + rest
+    _plan_chunk(first, batch, today, user)  # warms caches the children inherit
     _forked_plan = (chunks, batch, today, user)
     try:
         for i, rows in bulk.forked(_plan_child, range(1, len(chunks)), processes):
@@ -276,6 +278,7 @@ def _plan_chunk(chunk: _Chunk, batch: str, today: dt.date, user: str) -> None:
                 out.reason, out.changes = bulk.error_text(errors), []
                 continue
             out.action, out.pkg_id, out.data = CHANGE, pkg.id, validated
+            out.modified = pkg.metadata_modified.isoformat()
             before = custom.get("organization") or {}
             out.changes = [
                 (k, (before.get("title", "") if k == "owner_org" else display(k, custom.get(k))),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable, Protocol
 
 from . import analysis, segment
@@ -191,19 +192,29 @@ def _field_postings(doc: dict[str, Any], fields: Iterable[str],
     base = POSITION_GAP
     for f in fields:
         for v in _values(doc.get(f)):
-            top = base
-            for tok, unit in segment.index_postings(v, unigrams=unigrams):
-                pos = base + unit
-                if pos > top:
-                    top = pos
-                out.append((tok, pos))
-                if len(tok) > 1:
-                    for form in analysis.pinyin_forms(tok):
-                        out.append((form, pos))
-                if f in INFIX_FIELDS and _LATIN_WORD.match(tok):
-                    out.extend((INFIX_MARK + tok[i:], pos) for i in range(1, len(tok) - 1))
-            base = top + POSITION_GAP
+            pairs, top = _value_postings(v, unigrams, f in INFIX_FIELDS)
+            out.extend((tok, base + unit) for tok, unit in pairs)
+            base += top + POSITION_GAP
     return out
+
+
+@lru_cache(maxsize=8192)
+def _value_postings(value: str, unigrams: bool, infix: bool
+                    ) -> tuple[tuple[tuple[str, int], ...], int]:
+    """One value's (token, unit) pairs with their pinyin and infix forms, and its last unit
+    (0 for none). Kept for the values many documents share (units, labels, dates)."""
+    out: list[tuple[str, int]] = []
+    top = 0
+    for tok, unit in segment.index_postings(value, unigrams=unigrams):
+        if unit > top:
+            top = unit
+        out.append((tok, unit))
+        if len(tok) > 1:
+            for form in analysis.pinyin_forms(tok):
+                out.append((form, unit))
+        if infix and _LATIN_WORD.match(tok):
+            out.extend((INFIX_MARK + tok[i:], unit) for i in range(1, len(tok) - 1))
+    return tuple(out), top
 
 
 def query_words(value: str, field_name: str | None = None) -> list[tuple[str, bool]]:
