@@ -218,7 +218,7 @@ def test_a_changed_value_the_validators_refuse_gets_package_updates_error(
     assert "更新周期" in reasons[3] and "传真" in reasons[4]
 
 
-@pytest.mark.ckan_config("ckanext.sanyi.import.field_delta", "false")
+@pytest.mark.ckan_config("ckanext.sanyi.catalog.import_field_delta", "false")
 def test_switched_off_every_changed_row_is_validated_whole(sanyi_orgs, tmp_path):
     rows = _rows()
     importer.import_file(_csv(tmp_path, rows), user="bureau_user")
@@ -236,7 +236,7 @@ def test_the_plans_digest_is_the_same_validated_whole_or_field_by_field(
     importer.import_file(_csv(tmp_path, rows), user="bureau_user")
     path = _csv(tmp_path, _changed(rows), name="v2.csv")
     by_field = importer.plan_file(path, user="bureau_user")
-    monkeypatch.setitem(tk.config, "ckanext.sanyi.import.field_delta", "false")
+    monkeypatch.setitem(tk.config, "ckanext.sanyi.catalog.import_field_delta", "false")
     whole = importer.plan_file(path, user="bureau_user")
     assert _by_field(by_field) == [3, 4] and _by_field(whole) == []
     assert whole.digest() == by_field.digest()

@@ -32,7 +32,11 @@ the data validated by ``validate_update`` (the update schema, on ``package_show`
 with the new values, as ``package_patch`` sends it) is written with one UPDATE per batch,
 the ``edit``/``after_dataset_update`` hooks run, the batch is shown and indexed as above and
 each dataset gets its "changed package" activity (naming the import file);
-tests/integration/catalog/test_import_update.py proves it equals ``package_update``'s.
+tests/integration/catalog/test_import_update.py proves it equals ``package_update``'s. A row
+that changes a few fields is validated (``validate_updates``) and shown
+(``shown_after_update``) field by field (``delta.FieldDelta``), the first of each kind of
+change in a batch also whole and compared; test_import_delta.py proves those rows equal
+``package_update``'s too.
 
 ``create_chunks`` and ``update_chunks`` run the batches of a large import in forked worker
 processes (one per core), each with its own database connections and transactions.
@@ -297,7 +301,7 @@ _DELTA = "__sanyi_field_delta"
 
 
 def field_delta_enabled() -> bool:
-    return tk.asbool(tk.config.get("ckanext.sanyi.import.field_delta", True))
+    return tk.asbool(tk.config.get("ckanext.sanyi.catalog.import_field_delta", True))
 
 
 def validate_updates(items: list[tuple[model.Package, dict[str, Any], dict[str, Any], list[str]]],
