@@ -440,9 +440,12 @@ def _write_updates(items: list[tuple[int, str, dict[str, Any]]], user: str,
             .filter(model.Package.id.in_(ids)).populate_existing()}
     context = _context(user)
     for _, pkg_id, v in items:
+        pkg = pkgs[pkg_id]
+        if pkg_id in fields:  # validated field by field: the changed fields and who it is
+            v = dict(v, id=pkg_id, name=pkg.name, type=pkg.type)
         for item in plugins.PluginImplementations(plugins.IPackageController):
-            item.edit(pkgs[pkg_id])
-            item.after_dataset_update(dict(context, package=pkgs[pkg_id]), v)
+            item.edit(pkg)
+            item.after_dataset_update(dict(context, package=pkg), v)
     order = {i: [e["key"] for e in v.get("extras", [])] for _, i, v in items}
     shown = shown_after_update([pkgs[i] for i in ids], user, order, fields, before)
     index_shown(shown)

@@ -216,13 +216,27 @@ def _choices(name: str) -> list[dict[str, Any]]:
 def _code(name: str, text: str) -> str:
     """The choice value ``text`` names (value or label in any language, folded and case-
     insensitive); ``text`` itself when none does (the schema then says what is allowed)."""
-    want = ci.fold(text).lower()
-    for c in _choices(name):
+    return _choice_index(name).get(ci.fold(text).lower(), text)
+
+
+# field -> (its choices list, folded name -> value), rebuilt when the schema's list changes
+_CHOICE_INDEX: dict[str, tuple[list[dict[str, Any]], dict[str, str]]] = {}
+
+
+def _choice_index(name: str) -> dict[str, str]:
+    """Every name of ``name``'s choices (value, labels), folded and lower-cased -> its value;
+    of two choices with the same name, the first."""
+    choices = _choices(name)
+    cached = _CHOICE_INDEX.get(name)
+    if cached is not None and cached[0] is choices:
+        return cached[1]
+    index: dict[str, str] = {}
+    for c in choices:
         labels = c.get("label", {})
-        names = [c["value"], *(labels.values() if isinstance(labels, dict) else [labels])]
-        if want in (ci.fold(str(n)).lower() for n in names):
-            return c["value"]
-    return text
+        for n in [c["value"], *(labels.values() if isinstance(labels, dict) else [labels])]:
+            index.setdefault(ci.fold(str(n)).lower(), c["value"])
+    _CHOICE_INDEX[name] = (choices, index)
+    return index
 
 
 def label(name: str, code: str, lang: str = "zh_Hans_CN") -> str:
