@@ -118,30 +118,25 @@ def worker(ini: str, path: str, runs: int, workers: int | None, update: int = 0)
         from sqlalchemy import text
 
         from ckanext.sanyi.catalog.importer import import_file
-        for _ in range(runs):
+        def timed(csv_path: str) -> dict:
             t0, c0 = time.perf_counter(), _cpu()
-            report = import_file(path, batch="bench", progress=False, workers=workers)
+            report = import_file(csv_path, batch="bench", progress=False, workers=workers)
             seconds, cpu = time.perf_counter() - t0, _cpu() - c0
-            out.append({"seconds": seconds, "cpu": cpu, "created": report.created,
-                        "updated": report.updated, "unchanged": report.unchanged,
-                        "errors": len(report.errors), "summary": report.summary(),
-                        "first_errors": [f"{e.row}: {e.message}" for e in report.errors[:3]]})
+            return {"seconds": seconds, "cpu": cpu, "created": report.created,
+                    "updated": report.updated, "unchanged": report.unchanged,
+                    "errors": len(report.errors), "summary": report.summary(),
+                    "first_errors": [f"{e.row}: {e.message}" for e in report.errors[:3]]}
+
+        for _ in range(runs):
+            out.append(timed(path))
         if update:
             import ckan.plugins.toolkit as tk
-            # the same change twice: field by field (the default), then validated and
-            # shown whole (ckanext.sanyi.catalog.import_field_delta = false), each every row changed
+            # every row changed twice: field by field (the default), then validated and
+            # shown whole (ckanext.sanyi.catalog.import_field_delta = false)
             for mark, cycles, by_field in (("（已修订）", ("每年", "每月"), True),
                                            ("（再次修订）", ("每季度", "每日"), False)):
                 tk.config["ckanext.sanyi.catalog.import_field_delta"] = str(by_field).lower()
-                changed = changed_copy(path, mark, cycles)
-                t0, c0 = time.perf_counter(), _cpu()
-                report = import_file(changed, batch="bench", progress=False, workers=workers)
-                seconds, cpu = time.perf_counter() - t0, _cpu() - c0
-                out.append({"seconds": seconds, "cpu": cpu, "created": report.created,
-                            "updated": report.updated, "unchanged": report.unchanged,
-                            "errors": len(report.errors), "summary": report.summary(),
-                            "first_errors": [f"{e.row}: {e.message}"
-                                             for e in report.errors[:3]]})
+                out.append(timed(changed_copy(path, mark, cycles)))
             tk.config["ckanext.sanyi.catalog.import_field_delta"] = "true"
             out.append(_old_path(update))
         counts = model.Session.execute(text(
