@@ -157,6 +157,45 @@ def test_dry_run_then_confirm_applies_the_preview(app, portal):
     assert "目录在上次预览之后已有变化" in again
 
 
+@pytest.mark.parametrize("lang", ["", "/en"])
+def test_changed_rows_confirmed_on_the_page_are_written_field_by_field(
+        app, portal, monkeypatch, lang):
+    """Three rows of the same change uploaded and confirmed on the page: the first is
+    validated whole, the others field by field; anonymous visitors and users with no role
+    cannot confirm the preview; what the editor's confirm writes is what package_show (cached
+    and not) and the search say."""
+    from ckanext.sanyi.catalog import bulk
+    made: list[str] = []  # observed: the rows validate_updates made field by field
+    real = bulk.validate_updates
+
+    def spy(items, user):
+        out = real(items, user)
+        made.extend(pkg.name for (pkg, _, _, _), (v, _) in zip(items, out, strict=True)
+                    if bulk._DELTA in v)
+        return out
+    monkeypatch.setattr(bulk, "validate_updates", spy)
+    body = _csv_bytes([[i, "市卫健委", f"门诊资源{i}", "文件", "每年", PAST] for i in (1, 2, 3)])
+    page = _upload(app, portal, "wj_editor", body, url=lang + PAGE)
+    assert [_count(page, k) for k in ("add", "change", "unchanged", "reject")] == [0, 3, 0, 0]
+    before = _state()
+    for user in (None, "no_role"):
+        _confirm(app, portal, user, page, url=lang + PAGE + "/confirm", status=403)
+    assert _state() == before
+    made.clear()
+    done = _confirm(app, portal, "wj_editor", page, url=lang + PAGE + "/confirm")
+    assert ("修改 3" if not lang else "changed 3") in done
+    names = [importer.resource_name(UNIT, f"门诊资源{i}") for i in (1, 2, 3)]
+    assert made == names[1:]  # the first row of the kind is validated whole
+    for name in names:
+        cached = helpers.call_action("package_show", id=name)
+        assert cached == helpers.call_action("package_show", context={"use_cache": False},
+                                             id=name)
+        assert (cached["delivery_methods"], cached["update_cycle"]) == (["file"], "yearly")
+    hits = app.get(lang + "/api/3/action/package_search", params={
+        "q": "门诊资源", "fq": "update_cycle:yearly", "rows": 10}).json["result"]
+    assert sorted(h["name"] for h in hits["results"]) == sorted(names)
+
+
 def test_confirm_refuses_a_changed_catalog_or_file(app, portal):
     body = _csv_bytes([[1, "市卫健委", "门诊资源1", "库表", "每月", PAST]])
     page = _upload(app, portal, "wj_editor", body)

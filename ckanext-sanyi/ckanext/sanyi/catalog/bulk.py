@@ -456,8 +456,12 @@ def _write_updates(items: list[tuple[int, str, dict[str, Any]]], user: str,
 
 def _update_statement(keys: tuple[str, ...]) -> Any:
     """One UPDATE of the package rows in ``:rows`` (a JSON array of objects with ``b_id``
-    and ``keys``, package columns): psycopg2's executemany sends a statement per row."""
+    and ``keys``, package columns): psycopg2's executemany sends a statement per row. Only
+    the table's own column names (quoted) become SQL text; every value is in ``:rows``."""
     table = model.package_table
+    unknown = set(keys) - set(_PKG_COLUMNS)
+    if unknown:
+        raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
     dialect = model.Session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     sets = ", ".join(f"{quote(k)} = x.{quote(k)}" for k in keys)
