@@ -312,23 +312,20 @@ def validate_updates(items: list[tuple[model.Package, dict[str, Any], dict[str, 
     whole as well and must leave the same package row, else that kind is validated whole.
     A row the changed fields' validators refuse is validated whole, for ``package_update``'s
     own errors."""
-    from .delta import FieldDelta
-    deltas: dict[str, FieldDelta] = {}
+    from .delta import FieldDelta, PerType
+    deltas = PerType()
     orders: dict[tuple[Any, ...], list[str] | None] = {}  # kind -> extras order; None: whole
     out: list[tuple[dict[str, Any], dict]] = []
     use = field_delta_enabled()
     for pkg, show, patch, keys in items:
         data = dict(show, **patch)
-        if use and pkg.type not in deltas:
-            deltas[pkg.type] = FieldDelta(pkg.type)
-        delta = deltas.get(pkg.type)
+        delta = deltas[pkg.type] if use else None
         fields = delta.fields(keys) if delta is not None else None
         if delta is None or fields is None:
             out.append(validate_update(pkg, data, user))
             continue
         stored, errors = delta.validate(fields, show, patch, _context(user, package=pkg))
-        kind = (pkg.type, tuple(fields),
-                tuple(k for k in stored if k not in (pkg.extras or {}) and not hasattr(pkg, k)))
+        kind = delta.kind(pkg, fields, stored)
         if errors or orders.get(kind, []) is None:
             out.append(validate_update(pkg, data, user))
             continue
@@ -697,6 +694,14 @@ def _same_time(indexed: Any, when: dt.datetime) -> bool:
     return abs(at - when) < dt.timedelta(milliseconds=1)
 
 
+def _show_hooks(pkg: model.Package, context: dict[str, Any], shown: dict[str, Any]) -> None:
+    """The ``read`` and ``after_dataset_show`` hooks ``package_show`` runs on a dict it did
+    not validate itself (the index's)."""
+    for item in plugins.PluginImplementations(plugins.IPackageController):
+        item.read(pkg)
+    logic.apply_after_dataset_show_plugins(context, shown)
+
+
 def cached_shows(pkgs: list[model.Package], user: str
                  ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """``package_show``'s answers for ``pkgs`` (the pairs of :func:`show_packages`, the first
@@ -716,9 +721,7 @@ def cached_shows(pkgs: list[model.Package], user: str
             missing.append(pkg)
             continue
         shown = json.loads(doc["validated_data_dict"])
-        for item in plugins.PluginImplementations(plugins.IPackageController):
-            item.read(pkg)
-        logic.apply_after_dataset_show_plugins(dict(base, package=pkg), shown)
+        _show_hooks(pkg, dict(base, package=pkg), shown)
         out.append(({}, shown))
     rest = iter(show_packages(missing, user, custom_only=True)) if missing else iter(())
     return [pair if pair is not None else next(rest) for pair in out]
@@ -750,8 +753,8 @@ def shown_after_update(pkgs: list[model.Package], user: str, extras_order: dict[
     ``after_dataset_show`` hooks applied as :func:`cached_shows` applies them. The first of
     each kind (the same fields) is shown whole as well and must be equal, else the packages
     of that kind are shown whole."""
-    from .delta import FieldDelta
-    deltas: dict[str, FieldDelta] = {}
+    from .delta import PerType
+    deltas = PerType()
     same: dict[tuple[Any, ...], bool] = {}
     base = _context(user, use_cache=False, validate=False, auth_user_obj=None)
     has_more = _has_more([p.id for p in pkgs if p.id in fields])
@@ -761,17 +764,13 @@ def shown_after_update(pkgs: list[model.Package], user: str, extras_order: dict[
         kind = (pkg.type, tuple(fields.get(pkg.id, ())))
         if doc is None or pkg.id in has_more or same.get(kind) is False:
             continue
-        if pkg.type not in deltas:
-            deltas[pkg.type] = FieldDelta(pkg.type)
-        delta = deltas[pkg.type]
         context = dict(base, package=pkg)
-        pair = delta.shown(json.loads(doc["data_dict"]), json.loads(doc["validated_data_dict"]),
-                           pkg, fields[pkg.id], context)
+        pair = deltas[pkg.type].shown(json.loads(doc["data_dict"]),
+                                      json.loads(doc["validated_data_dict"]),
+                                      pkg, fields[pkg.id], context)
         if pair is None:
             continue
-        for item in plugins.PluginImplementations(plugins.IPackageController):
-            item.read(pkg)
-        logic.apply_after_dataset_show_plugins(context, pair[1])
+        _show_hooks(pkg, context, pair[1])
         if kind not in same:
             whole = show_packages([pkg], user, extras_order)[0]
             same[kind] = whole == pair

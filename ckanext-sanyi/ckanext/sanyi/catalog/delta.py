@@ -81,6 +81,13 @@ class FieldDelta:
                 out |= {derived, *inputs}
         return sorted(out)
 
+    def kind(self, pkg: Any, fields: list[str], stored: dict[str, Any]) -> tuple[Any, ...]:
+        """What makes two changes alike for the checks: the type, the validated fields and
+        the extras the change adds to the dataset."""
+        extras = pkg.extras or {}
+        return (self.type, tuple(fields),
+                tuple(k for k in stored if k not in self._core and k not in extras))
+
     def validate(self, fields: list[str], show: dict[str, Any], patch: dict[str, Any],
                  context: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """Validate ``fields`` of ``package_show``'s dict with ``patch`` applied, with the
@@ -163,3 +170,11 @@ class FieldDelta:
         default["metadata_modified"] = custom["metadata_modified"] = modified
         return default, custom
 
+
+class PerType(dict):
+    """dataset type -> its ``FieldDelta``, made on first use (one per batch: the schemas are
+    the plugins' of the moment)."""
+
+    def __missing__(self, dataset_type: str) -> FieldDelta:
+        self[dataset_type] = FieldDelta(dataset_type)
+        return self[dataset_type]

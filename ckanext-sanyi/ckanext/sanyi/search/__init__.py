@@ -38,7 +38,8 @@ def make_backend(name: str, config: Any) -> SearchBackend:
         memory = config.get("ckanext.sanyi.search.memory_index")
         backend.memory_index = str(memory).strip().lower() not in ("false", "0", "no", "off")
         least = config.get("ckanext.sanyi.search.memory_min_hits")
-        backend.memory_min_hits = 1000 if least in (None, "") else int(least)
+        if least not in (None, ""):
+            backend.memory_min_hits = int(least)
         global _listening
         if not _listening:  # install() runs again on every app made in one process (tests)
             _listening = True

@@ -226,8 +226,6 @@ class Answer:
     page: list[tuple[str, float]]            # (index_id, score) in order
 
 
-
-
 class Postings(Protocol):
     """Where a built index reads a lexeme's postings the first time it needs them (the
     table, ``memload``): each maps index ids to slots with ``slot_of`` and drops the rest."""
@@ -363,7 +361,7 @@ class MemoryIndex:
         rebuild from the table would give at the last refresh, without reading it."""
         b = self.b
         live = np.flatnonzero(self.alive)
-        over = {i: d for i, d in self.overlay.items()}
+        over = dict(self.overlay)
         ids = sorted([b.index_ids[s] for s in live if b.index_ids[s] not in over] + list(over))
         new_slot = {iid: k for k, iid in enumerate(ids)}
         remap = np.full(max(self.n, 1), -1, dtype=np.int64)
@@ -851,7 +849,6 @@ def _combine(parts: list[Where], any_of: bool) -> Where:
         results = (p.doc(d) for p in parts)
         return any(results) if any_of else all(results)
     return Where(base, doc)
-
 
 
 def _has_column(node: s.Node) -> bool:
