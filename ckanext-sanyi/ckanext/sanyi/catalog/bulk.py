@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import gc
 import json
 import logging
 import multiprocessing
@@ -61,6 +62,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.search import index_for
 from ckan.lib.search.common import SearchError
 from ckan.logic.schema import default_show_package_schema
+from ckan.model.types import make_uuid
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text, update
 
@@ -242,12 +244,21 @@ def forked(func: Any, args: Any, processes: int) -> Iterator[Any]:
     todo = list(args)
     model.Session.remove()
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(max(1, min(processes, len(todo))), initializer=_child_init) as pool:
-        yield from pool.imap_unordered(func, todo)
+    # what the children inherit is left out of their garbage collections: a collection
+    # would walk (and so copy) every inherited page, the caches of a large import included
+    gc.freeze()
+    try:
+        with ctx.Pool(max(1, min(processes, len(todo))), initializer=_child_init) as pool:
+            yield from pool.imap_unordered(func, todo)
+    finally:
+        gc.unfreeze()
 
 
 def _child_init() -> None:
-    """In a forked worker: never touch the parent's database connections."""
+    """In a forked worker: never touch the parent's database connections; collect garbage
+    less often (a worker lives for its batches, each of which allocates many objects that
+    are freed by reference counting, not by the collector)."""
+    gc.set_threshold(50_000, 20, 20)
     model.Session.registry.clear()
     if model.meta.engine is not None:
         model.meta.engine.dispose(close=False)
@@ -798,10 +809,13 @@ def record_activities(shown: list[tuple[dict[str, Any], dict[str, Any]]],
     if not plugins.plugin_loaded("activity"):
         return
     labels = lib_plugins.get_permission_labels()
+    rows = []
     for _, custom in shown:
         pkg = model.Package.get(custom["id"])
-        model.Session.add(Activity(
-            user_obj.id, custom["id"], activity_type,
-            dict({"package": custom, "actor": user_obj.name}, **(extra or {})),
-            labels.get_dataset_labels(pkg)))
-    model.Session.flush()
+        rows.append({  # the row ``Activity(...)`` makes; one INSERT, no ORM objects
+            "id": make_uuid(), "timestamp": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            "user_id": user_obj.id, "object_id": custom["id"], "activity_type": activity_type,
+            "data": dict({"package": custom, "actor": user_obj.name}, **(extra or {})),
+            "permission_labels": labels.get_dataset_labels(pkg)})
+    if rows:
+        model.Session.execute(Activity.__table__.insert(), rows)
