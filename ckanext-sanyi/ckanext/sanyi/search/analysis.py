@@ -108,18 +108,27 @@ def _syllable(ch: str) -> str:
 
 def tsvector_literal(postings: Iterable[tuple[str, int]], base: int = 0) -> str:
     """(lexeme, 0-based position) pairs as tsvector input: ``'word':3,7 'other':4``."""
-    by_lexeme: dict[str, dict[int, None]] = {}
+    by_lexeme: dict[str, list[int]] = {}
     for lexeme, pos in postings:
-        p = pos + base + 1
-        by_lexeme.setdefault(lexeme, {})[p if p < MAX_POSITION else MAX_POSITION] = None
+        found = by_lexeme.get(lexeme)
+        if found is None:
+            by_lexeme[lexeme] = [pos]
+        else:
+            found.append(pos)
+    shift = base + 1
     parts = []
     for lx, ps in by_lexeme.items():
         if not lx or len(lx) > 512 and len(lx.encode("utf-8")) > 2046:
             continue
-        positions = list(ps)[:255]  # PostgreSQL keeps 256 positions of a lexeme at most
+        if len(ps) == 1:
+            p = ps[0] + shift
+            text = str(p if p < MAX_POSITION else MAX_POSITION)
+        else:  # distinct positions in order; PostgreSQL keeps 256 of a lexeme at most
+            text = ",".join(map(str, list(dict.fromkeys(
+                p + shift if p + shift < MAX_POSITION else MAX_POSITION for p in ps))[:255]))
         if "'" in lx or "\\" in lx:
             lx = lx.replace("\\", "\\\\").replace("'", "''")
-        parts.append("'" + lx + "':" + ",".join(map(str, positions)))
+        parts.append("'" + lx + "':" + text)
     return " ".join(parts)
 
 

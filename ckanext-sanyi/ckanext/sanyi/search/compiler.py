@@ -111,8 +111,13 @@ class Compiler:
             return "FALSE" if inner == "TRUE" else f"NOT ({inner})"
         if isinstance(node, (s.And, s.Or)):
             any_of = isinstance(node, s.Or)
-            cols = [c for c in node.children if isinstance(c, s.Term) and _is_column(c.field)]
-            others = [c for c in node.children if c not in cols]
+            cols: list[s.Term] = []
+            others: list[s.Node] = []
+            for c in node.children:
+                if isinstance(c, s.Term) and _is_column(c.field):
+                    cols.append(c)
+                else:
+                    others.append(c)
             queries = [(c, self.tsq(c)) for c in others]
             parts = self.columns(cols, any_of) if cols else []
             matched = [q for _, q in queries if q is not None]

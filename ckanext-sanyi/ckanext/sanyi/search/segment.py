@@ -22,6 +22,7 @@ import os
 import re
 import threading
 from functools import lru_cache
+from typing import Iterator
 
 import jieba
 
@@ -104,6 +105,11 @@ _RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3400-\u4dbf\
 
 def unit_starts(text: str) -> list[int]:
     """For each character of ``text``, the unit it belongs to (see above)."""
+    return _units(text)[0]
+
+
+def _units(text: str) -> tuple[list[int], int]:
+    """:func:`unit_starts` and the number of units of ``text``."""
     out = [0] * len(text)
     unit = 0
     i, n = 0, len(text)
@@ -119,7 +125,7 @@ def unit_starts(text: str) -> list[int]:
         if _CJK.match(text[i]):
             unit += 1
         i += 1
-    return out
+    return out, unit
 
 
 def index_postings(text: str | None, unigrams: bool = True) -> list[tuple[str, int]]:
@@ -128,43 +134,66 @@ def index_postings(text: str | None, unigrams: bool = True) -> list[tuple[str, i
     ``unigrams``: every dictionary word at every place it occurs (jieba's word graph, i.e.
     the full mode) and every CJK character; otherwise the search mode's words (precise cut
     and the dictionary words inside them). Latin words are lower-cased.
+
+    The text is taken piece by piece (CJK runs and the rest; with ``unigrams=False``
+    jieba's own pieces, each of which it cuts on its own), each piece's words cut once for
+    every text that has it: a Latin word never spans two pieces, so a piece's units
+    are its own, after those of the pieces before it.
     """
     if not text:
         return []
     _init()
     text = analysis.simplify(text)
-    units = unit_starts(text)
+    if unigrams:
+        pieces, words = _RUNS.findall(text), _graph_words
+    else:
+        pieces, words = jieba.re_han_default.split(text), _search_words
     out: list[tuple[str, int]] = []
     seen: set[tuple[str, int]] = set()
-
-    def add(tok: str, start: int) -> None:
-        if _WORD.fullmatch(tok):
-            key = (tok.lower(), units[start])
+    base = 0
+    for piece in pieces:
+        if not piece:
+            continue
+        found, width = words(piece)
+        for tok, unit in found:
+            key = (tok, base + unit)
             if key not in seen:
                 seen.add(key)
                 out.append(key)
-            return
-        for m in _WORD.finditer(tok):
-            key = (m.group().lower(), units[start + m.start()])
-            if key not in seen:
-                seen.add(key)
-                out.append(key)
-
-    if unigrams:
-        for run in _RUNS.finditer(text):
-            piece, base = run.group(), run.start()
-            if _CJK.match(piece):
-                dag = jieba.dt.get_DAG(piece)
-                for k, ends in dag.items():
-                    for j in ends:
-                        add(piece[k:j + 1], base + k)
-            else:
-                for m in _LATIN.finditer(piece):
-                    add(m.group(), base + m.start())
-    else:
-        for tok, start, _end in jieba.tokenize(text, mode="search"):
-            add(tok, start)
+        base += width
     return out
+
+
+def _word_units(units: list[int], tok: str, start: int) -> Iterator[tuple[str, int]]:
+    """The indexed words of a token at ``start``: its letters, digits and CJK characters
+    (lower-cased), each run at the unit where it starts."""
+    if _WORD.fullmatch(tok):
+        yield tok.lower(), units[start]
+        return
+    for m in _WORD.finditer(tok):
+        yield m.group().lower(), units[start + m.start()]
+
+
+# The pieces many texts share ("医疗机构", "数据资源") are cut once.
+@lru_cache(maxsize=65536)
+def _search_words(piece: str) -> tuple[tuple[tuple[str, int], ...], int]:
+    """The search mode's words of one of jieba's pieces (which it cuts on its own and what
+    lies between them, character by character) with their units, and the piece's units."""
+    units, width = _units(piece)
+    return tuple(w for tok, start, _end in jieba.tokenize(piece, mode="search")
+                 for w in _word_units(units, tok, start)), width
+
+
+@lru_cache(maxsize=65536)
+def _graph_words(piece: str) -> tuple[tuple[tuple[str, int], ...], int]:
+    """A CJK run's every dictionary word at every place it occurs (and each character: the
+    word graph), or the Latin words of any other run, with their units; and its units."""
+    units, width = _units(piece)
+    if _CJK.match(piece):
+        return tuple(w for k, ends in jieba.dt.get_DAG(piece).items() for j in ends
+                     for w in _word_units(units, piece[k:j + 1], k)), width
+    return tuple(w for m in _LATIN.finditer(piece)
+                 for w in _word_units(units, m.group(), m.start())), width
 
 
 @lru_cache(maxsize=4096)
