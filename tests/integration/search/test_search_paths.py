@@ -496,3 +496,20 @@ def test_cache_never_serves_results_from_before_a_write(sanyi_orgs):
     model.Session.rollback()
     assert names(search(q="检验")) == []
     assert names(search(q="检查")) == ["cached"]
+
+
+def test_fl_returns_the_fields_asked_for_and_only_those(app, sanyi_orgs):
+    """``fl`` with field names: each document holds exactly the fields asked for that it
+    has (a stored null as null), never another, whatever the names (bound, not SQL)."""
+    wj = sanyi_orgs["orgs"]["wj"]
+    dataset(wj, name="fl-one", title="检验结果数据", maintainer=None, author="张三")
+    for lang in ("", "/en"):
+        for fl, want in (("name,author,maintainer", {"name": "fl-one", "author": "张三",
+                                                      "maintainer": None}),
+                         ("name title_string no_such_field", {
+                             "name": "fl-one", "title_string": "检验结果数据"}),
+                         ("name,x') OR 1=1 --", {"name": "fl-one"})):
+            resp = app.get(f"{lang}/api/3/action/package_search",
+                           query_string={"q": "检验", "fl": fl})
+            assert resp.status_code == 200, resp.body
+            assert resp.json["result"]["results"] == [want], (fl, resp.json)

@@ -249,7 +249,7 @@ class PostgresBackend:
         order = ", ".join(orders + ["d.index_id"])
         blobs = _blobs(req)
         stored_cols = "".join(f", st.{b}" for b in blobs)
-        stored = _stored(req)
+        stored = _stored(req, c)
         extra = [f for f in req.facet_fields if not self.stores_facet(f)]
         like = " OR ".join(f"t LIKE {c.bind(_like_escape(f) + '=%')}" for f in extra)
         limit, offset = (c.bind(min(max(n, 0), MAX_ROW)) for n in (req.rows, req.start))
@@ -369,7 +369,7 @@ class PostgresBackend:
             return []
         c = Compiler()
         blobs = _blobs(req)
-        stored = _stored(req)
+        stored = _stored(req, c)
         score = (f"ts_rank(st.rank_tsv, CAST({c.bind(rank_query)} AS tsquery))"
                  if rank_query else "NULL::real")
         ids = c.bind([iid for iid, _ in order])
@@ -430,10 +430,17 @@ def _blobs(req: SearchRequest) -> list[str]:
             if b in req.fields or "*" in req.fields]
 
 
-def _stored(req: SearchRequest) -> str:
-    """The stored document, where ``req`` asks for a field beyond the ids and blobs."""
-    return "st.doc" if ("*" in req.fields or set(req.fields) - {
-        "id", "index_id", "score", "data_dict", "validated_data_dict"}) else "NULL::jsonb"
+def _stored(req: SearchRequest, c: Compiler) -> str:
+    """The stored document, where ``req`` asks for a field beyond the ids and blobs: all of
+    it for ``*``, else only the fields asked for (a bound list, never SQL text)."""
+    if "*" in req.fields:
+        return "st.doc"
+    asked = sorted(set(req.fields) - {"id", "index_id", "score", "data_dict",
+                                      "validated_data_dict"})
+    if not asked:
+        return "NULL::jsonb"
+    return (f"(SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(st.doc) e "
+            f"WHERE e.key = ANY(CAST({c.bind(asked)} AS text[])))")
 
 
 def _json(value: Any) -> Any:
