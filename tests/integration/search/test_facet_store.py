@@ -181,3 +181,41 @@ def test_facet_values_emptied_under_a_running_process_are_learnt_again(app, sany
     assert hits == 1
     assert facets["tags"] == {"医保": 1}
     assert facets["update_cycle"] == {"yearly": 1}
+
+
+def _store_matches_rows():
+    """Every count of the store is the one counted afresh from the index rows."""
+    group = "site_id, state, capacity, dataset_type, entity_type, labels"
+    fresh = (f"SELECT {group}, k.id AS key_id, f.id AS facet_id, count(*) AS n "
+             "FROM sanyi_search_doc r, unnest(r.facet_ids) k(id), unnest(r.facet_ids) f(id) "
+             f"GROUP BY {group}, key_id, facet_id")
+    kept = f"SELECT {group}, key_id, facet_id, n FROM {facet_store.TABLE} WHERE n <> 0"
+    return model.Session.execute(text(
+        f"SELECT (SELECT count(*) FROM ({fresh} EXCEPT ALL {kept}) a), "
+        f"(SELECT count(*) FROM ({kept} EXCEPT ALL {fresh}) b)")).one() == (0, 0)
+
+
+def test_one_statement_that_changes_some_rows_groups_and_only_the_texts_of_others(
+        app, sanyi_orgs):
+    """One UPDATE of many index rows (as a catalog re-import writes them): rows whose group
+    and facet values stay take no part in the counts, the others move theirs."""
+    wj, yb = sanyi_orgs["orgs"]["wj"], sanyi_orgs["orgs"]["yb"]
+    _dataset(wj, "s-gxy", "monthly", ["慢病"])
+    _dataset(wj, "s-tnb", "quarterly", ["慢病"])
+    _dataset(yb, "s-js", "monthly", ["医保"], user="yb_editor")
+    assert _counts(app, None, None)[0] == 3
+    model.Session.execute(text(
+        "UPDATE sanyi_search_doc SET title = title || ' 修订', "
+        "state = CASE WHEN name = 's-gxy' THEN 'draft' ELSE state END, "
+        "facet_ids = CASE WHEN name = 's-js' THEN facet_ids[1:2] ELSE facet_ids END"))
+    model.Session.commit()
+    assert _store_matches_rows()
+    hits, facets = _counts(app, None, None)
+    assert hits == 2  # the draft is not counted for the public
+    assert facets["update_cycle"].get("quarterly") == 1
+    assert "shi-wei-jian-wei" in facets["organization"]
+    # texts only: nothing moves
+    model.Session.execute(text("UPDATE sanyi_search_doc SET title = title || ' 再修订'"))
+    model.Session.commit()
+    assert _store_matches_rows()
+    assert _counts(app, None, None) == (hits, facets)
